@@ -6,9 +6,11 @@
 //!
 //! Modules, one per concept:
 //! - [`mmio`]: register access (cache-inhibited on target, recording fake on host).
+//! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
 pub mod mmio;
+pub mod topology;

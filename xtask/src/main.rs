@@ -1,1 +1,97 @@
-fn main() {}
+//! `cargo xtask`: the host-side runner of pnv-iommu.
+//!
+//! Builds a board's firmware, turns the ELF into the raw image QEMU loads at
+//! physical 0, runs it under QEMU and reads the verdict from the console;
+//! runs every test (host and QEMU); runs the benchmarks. It installs what it
+//! needs (the firmware target; QEMU when running as root).
+
+mod bench;
+mod boards;
+mod image;
+mod qemu;
+mod setup;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, run and test the pnv-iommu firmware")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a board's firmware and write its raw image.
+    Build {
+        /// Board to build.
+        #[arg(long, default_value = boards::DEFAULT)]
+        board: String,
+    },
+    /// Build and boot a board under QEMU, streaming the console.
+    ///
+    /// Exits 0 when the firmware reports success, non-zero on a reported
+    /// failure, an exception, a QEMU error or a timeout.
+    Run {
+        /// Board to run.
+        #[arg(long, default_value = boards::DEFAULT)]
+        board: String,
+        /// Scenario the firmware runs (default: boot).
+        #[arg(long, default_value = "boot")]
+        scenario: String,
+        /// Seconds to wait for the verdict.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// Start QEMU halted with a gdb server on :1234 and print the gdb command.
+        #[arg(long)]
+        gdb: bool,
+        /// Extra QEMU arguments (after `--`).
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Run every test: host tests of every crate, then every QEMU scenario.
+    Test,
+    /// Run the benchmarks and write docs/PERFORMANCE.md.
+    Bench,
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build { board } => boards::find(&board).and_then(|b| {
+            setup::ensure_target()?;
+            let fw = image::build(b)?;
+            println!("{}", fw.image.display());
+            Ok(true)
+        }),
+        Command::Run { board, scenario, timeout, gdb, qemu_args } => {
+            boards::find(&board).and_then(|b| {
+                setup::ensure_all()?;
+                let fw = image::build(b)?;
+                let img = image::with_args(&fw, &scenario)?;
+                let opts = qemu::RunOptions { timeout_secs: timeout, gdb, echo: true, extra: qemu_args };
+                let outcome = qemu::run(b, &fw, &img, &[], &opts)?;
+                println!("xtask: {}", outcome.verdict);
+                Ok(outcome.verdict.passed())
+            })
+        }
+        Command::Test => test::run_all(),
+        Command::Bench => bench::run(),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,110 @@
-#![no_std] #![no_main] #[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }
+//! pnv-iommu firmware for QEMU `powernv9` (POWER9, PHB4).
+//!
+//! Boots at 0x10, reads the device tree, prints the machine's topology, runs
+//! the scenario named in the boot arguments (see `cargo xtask run --scenario`)
+//! and reports `PNV-RESULT: PASS` or `PNV-RESULT: FAIL ...` on the console.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod console;
+mod exception;
+mod heap;
+mod mem;
+mod scenarios;
+mod start;
+
+use core::panic::PanicInfo;
+use pnv_iommu::topology::Topology;
+
+/// Largest device tree accepted (QEMU's is a few KiB; the slot is 1 MiB).
+const FDT_MAX: u32 = 0x10_0000;
+const FDT_MAGIC: u32 = 0xd00d_feed;
+
+/// Rust entry, called by `boot` in start.rs with the device tree address.
+#[unsafe(no_mangle)]
+extern "C" fn rust_main(fdt_addr: u64) -> ! {
+    heap::init();
+    let topology = match device_tree(fdt_addr).map(Topology::from_fdt) {
+        Some(Ok(t)) => t,
+        // No console yet: the runner's timeout reports this boot as failed.
+        _ => console::finish(false, format_args!("no device tree")),
+    };
+    if let Some(uart) = topology.uart {
+        console::init(uart.base);
+    }
+    println!("PNV: pnv-iommu firmware, board qemu-powernv9");
+    print_topology(&topology);
+    if topology.memory_bytes() < heap::RAM_NEEDED {
+        console::finish(false, format_args!("needs {} MiB of RAM", heap::RAM_NEEDED >> 20));
+    }
+    let name = match start::args() {
+        "" => "boot",
+        s => s,
+    };
+    println!("PNV: scenario {}", name);
+    let passed = scenarios::run(name, &topology);
+    console::finish(passed, format_args!("scenario {}", name))
+}
+
+/// The device tree blob QEMU placed at `addr`, if its header is sane.
+fn device_tree(addr: u64) -> Option<&'static [u8]> {
+    if addr == 0 || addr % 8 != 0 {
+        return None;
+    }
+    // SAFETY: QEMU passes the address of its device tree in r3; it lies in
+    // RAM that nothing else uses (16..17 MiB, below the heap), is at least
+    // 8 bytes, and is never written. The length is taken from the header and
+    // bounded by FDT_MAX.
+    unsafe {
+        let header = core::slice::from_raw_parts(addr as *const u8, 8);
+        let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+        if magic != FDT_MAGIC || size > FDT_MAX || size < 8 {
+            return None;
+        }
+        Some(core::slice::from_raw_parts(addr as *const u8, size as usize))
+    }
+}
+
+fn print_topology(t: &Topology) {
+    println!("PNV: model {}", t.model);
+    for m in &t.memory {
+        println!("PNV: memory {:#x}..{:#x} ({} MiB)", m.base, m.base + m.size, m.size >> 20);
+    }
+    println!("PNV: cpus {} cores, {} threads", t.cores.len(), t.threads());
+    for c in &t.chips {
+        println!("PNV: chip {} xscom {:#x}", c.chip_id, c.xscom_base);
+    }
+    for (chip, pec, stack) in t.phb_stacks() {
+        println!(
+            "PNV: phb chip {} index {} pec {} stack {} (nest {:#x} pci {:#x})",
+            chip.chip_id, stack.phb_index, pec.index, stack.stack, pec.nest_base, pec.pci_base
+        );
+    }
+    println!("PNV: phb stacks {}", t.phb_stacks().count());
+    match t.uart {
+        Some(u) => println!("PNV: uart 16550 at {:#x}, clock {} Hz", u.base, u.clock_hz),
+        None => println!("PNV: uart none"),
+    }
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    println!("PNV: PANIC {}", info);
+    console::finish(false, format_args!("panic"))
+}
+
+/// The prebuilt `alloc` for this target was compiled with unwinding and
+/// references this symbol; with `panic = "abort"` nothing ever unwinds, so
+/// reaching it is a bug, reported as a failure.
+#[unsafe(no_mangle)]
+extern "C" fn _Unwind_Resume() -> ! {
+    console::finish(false, format_args!("_Unwind_Resume called"))
+}
+
+/// Referenced by the prebuilt `alloc` for the same reason as
+/// [`_Unwind_Resume`]; never called with `panic = "abort"`.
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}

@@ -1,0 +1,25 @@
+//! The firmware heap and the fixed memory map of the firmware.
+
+use linked_list_allocator::LockedHeap;
+
+/// Heap: 32 MiB .. 256 MiB (clear of the image and of QEMU's device tree at
+/// 16 MiB). TCE tables, RTTs and other PHB tables come from here.
+pub const HEAP_BASE: u64 = 0x0200_0000;
+/// End of the heap (exclusive).
+pub const HEAP_END: u64 = 0x1000_0000;
+/// RAM the firmware needs in all (heap plus the scenario pages above it).
+pub const RAM_NEEDED: u64 = 0x4000_0000;
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Hands the heap range to the allocator. Called once, before any allocation.
+pub fn init() {
+    // SAFETY: HEAP_BASE..HEAP_END is RAM (QEMU powernv has at least 1 GiB at
+    // 0; checked against the device tree right after), used by nothing else:
+    // the image and its stacks end below 16 MiB and the device tree occupies
+    // 16..17 MiB. `init` runs once, before the first allocation.
+    unsafe {
+        HEAP.lock().init(HEAP_BASE as *mut u8, (HEAP_END - HEAP_BASE) as usize);
+    }
+}

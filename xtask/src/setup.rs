@@ -1,0 +1,71 @@
+//! Installs what the firmware build and QEMU runs need, or says exactly what
+//! is missing.
+
+use std::process::Command;
+
+/// The firmware target triple.
+pub const TARGET: &str = "powerpc64-unknown-linux-musl";
+
+/// Adds the firmware target with rustup when it is missing.
+pub fn ensure_target() -> Result<(), String> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(crate::workspace_root())
+        .output()
+        .map_err(|e| format!("rustup not found ({e}); install rustup, then `rustup target add {TARGET}`"))?;
+    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) {
+        return Ok(());
+    }
+    eprintln!("xtask: adding rust target {TARGET}");
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .current_dir(crate::workspace_root())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("`rustup target add {TARGET}` failed")) }
+}
+
+/// Installs QEMU's ppc64 system emulator with apt when missing and root.
+pub fn ensure_qemu(binary: &str) -> Result<(), String> {
+    if which(binary) {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        return Err(format!(
+            "{binary} not found: install it with `sudo apt-get install -y qemu-system-ppc`"
+        ));
+    }
+    eprintln!("xtask: installing qemu-system-ppc with apt-get");
+    for args in [&["update", "-q"][..], &["install", "-y", "-q", "qemu-system-ppc"][..]] {
+        let ok = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            return Err(format!("`apt-get {}` failed; install qemu-system-ppc", args.join(" ")));
+        }
+    }
+    if which(binary) { Ok(()) } else { Err(format!("{binary} still missing after install")) }
+}
+
+/// Everything `run` and `test` need.
+pub fn ensure_all() -> Result<(), String> {
+    ensure_target()?;
+    for b in crate::boards::BOARDS {
+        ensure_qemu(b.qemu)?;
+    }
+    Ok(())
+}
+
+fn which(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()))
+        .unwrap_or(false)
+}

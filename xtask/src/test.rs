@@ -1,0 +1,184 @@
+//! `cargo xtask test`: every host test, then every QEMU scenario, then one
+//! summary line `N passed, N failed`.
+
+use crate::boards;
+use crate::image;
+use crate::qemu::{self, RunOptions, Verdict};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// What a QEMU scenario must end with.
+enum Expect {
+    /// `PNV-RESULT: PASS`, with at least this many `TEST ... ok` lines.
+    Pass { min_checks: usize },
+    /// `PNV-RESULT: FAIL` whose reason contains this text.
+    Fail { reason: &'static str },
+}
+
+/// One firmware run with its expected result.
+struct Case {
+    board: &'static str,
+    scenario: &'static str,
+    devices: &'static [&'static str],
+    expect: Expect,
+}
+
+const CASES: &[Case] = &[
+    Case { board: "qemu-powernv9", scenario: "boot", devices: &[], expect: Expect::Pass { min_checks: 3 } },
+    Case {
+        board: "qemu-powernv9",
+        scenario: "trap",
+        devices: &[],
+        expect: Expect::Fail { reason: "exception 0x700 program" },
+    },
+    Case {
+        board: "qemu-powernv9",
+        scenario: "illegal-instruction",
+        devices: &[],
+        expect: Expect::Fail { reason: "exception 0xe40 hypervisor emulation assistance" },
+    },
+];
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, ok: bool, detail: &str) {
+        if ok {
+            self.passed += 1;
+            println!("xtask: {name} ... ok");
+        } else {
+            self.failed += 1;
+            println!("xtask: {name} ... FAILED {detail}");
+        }
+    }
+}
+
+/// Runs everything; Ok(true) when nothing failed.
+pub fn run_all() -> Result<bool, String> {
+    crate::setup::ensure_all()?;
+    let mut tally = Tally::default();
+    host_tests(&mut tally)?;
+    qemu_cases(&mut tally)?;
+    runner_exit_code(&mut tally);
+    println!();
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(tally.failed == 0)
+}
+
+/// `cargo test` of every host crate, counting its own summary lines.
+fn host_tests(tally: &mut Tally) -> Result<(), String> {
+    println!("xtask: host tests");
+    let mut child = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "qemu-powernv9",
+            "--features",
+            "pnv-iommu/std",
+        ])
+        .current_dir(crate::workspace_root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some((p, f)) = parse_test_result(&line) {
+            passed += p;
+            failed += f;
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    tally.passed += passed;
+    tally.failed += failed;
+    if !status.success() && failed == 0 {
+        // A build failure or a crashed test binary: count it.
+        tally.record("host tests (cargo test exit status)", false, &status.to_string());
+    }
+    Ok(())
+}
+
+/// Parses libtest's `test result: ok. 3 passed; 0 failed; ...`.
+fn parse_test_result(line: &str) -> Option<(usize, usize)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let number_before = |word: &str| -> Option<usize> {
+        let at = rest.find(word)?;
+        rest[..at].trim_end().rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    Some((number_before(" passed")?, number_before(" failed")?))
+}
+
+fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
+    for case in CASES {
+        let board = boards::find(case.board)?;
+        let fw = image::build(board)?;
+        let img = image::with_args(&fw, case.scenario)?;
+        let opts = RunOptions { timeout_secs: 60, gdb: false, echo: false, extra: vec![] };
+        println!("xtask: qemu {} scenario {}", case.board, case.scenario);
+        let outcome = qemu::run(board, &fw, &img, case.devices, &opts)?;
+        let mut checks = 0;
+        for line in &outcome.lines {
+            if let Some(rest) = line.strip_prefix("TEST ") {
+                let (name, result) = rest.split_once(" ... ").unwrap_or((rest, "?"));
+                let ok = result == "ok";
+                checks += usize::from(ok);
+                tally.record(&format!("qemu {} {}", case.scenario, name), ok, result);
+            }
+        }
+        let name = format!("qemu {} {} verdict", case.board, case.scenario);
+        match (&case.expect, &outcome.verdict) {
+            (Expect::Pass { min_checks }, Verdict::Pass) if checks >= *min_checks => {
+                tally.record(&name, true, "")
+            }
+            (Expect::Fail { reason }, Verdict::Fail(why)) if why.contains(reason) => {
+                tally.record(&name, true, "")
+            }
+            (_, v) => {
+                for line in outcome.lines.iter().rev().take(20).rev() {
+                    println!("    | {line}");
+                }
+                tally.record(&name, false, &format!("({v}; {checks} checks passed)"))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask run` itself must exit non-zero when the firmware takes an
+/// exception, and zero when it boots.
+fn runner_exit_code(tally: &mut Tally) {
+    let me = std::env::current_exe().expect("own path");
+    for (scenario, want_success) in [("trap", false), ("boot", true)] {
+        let status = Command::new(&me)
+            .args(["run", "--scenario", scenario, "--timeout", "60"])
+            .stdout(Stdio::null())
+            .status();
+        let ok = matches!(&status, Ok(s) if s.success() == want_success && s.code().is_some());
+        tally.record(
+            &format!("xtask run --scenario {scenario} exits {}", if want_success { "0" } else { "non-zero" }),
+            ok,
+            &format!("{status:?}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_test_result;
+
+    #[test]
+    fn parses_libtest_summary() {
+        assert_eq!(
+            parse_test_result("test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured"),
+            Some((12, 0))
+        );
+        assert_eq!(parse_test_result("test result: FAILED. 3 passed; 2 failed;"), Some((3, 2)));
+        assert_eq!(parse_test_result("running 3 tests"), None);
+    }
+}

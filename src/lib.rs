@@ -7,10 +7,16 @@
 //! Modules, one per concept:
 //! - [`mmio`]: register access (cache-inhibited on target, recording fake on host).
 //! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
+//! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
+//! - [`page_alloc`]: zeroed, naturally aligned blocks for memory the PHB reads.
+//! - [`iopt`]: the format-agnostic I/O page-table interface, gather and invalidation.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+pub mod iopt;
 pub mod mmio;
+pub mod page_alloc;
+pub mod tce;
 pub mod topology;

@@ -7,6 +7,8 @@
 //! Modules, one per concept:
 //! - [`mmio`]: register access (cache-inhibited on target, recording fake on host).
 //! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
+//! - [`phb4`]: the POWER9 PHB4 driver (bring-up, config space, IODA, RTT/PE, TCE kill, windows).
+//! - [`opal`]: OPAL-style DMA-window calls and return codes over a set of PHBs.
 //! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
 //! - [`page_alloc`]: zeroed, naturally aligned blocks for memory the PHB reads.
 //! - [`iopt`]: the format-agnostic I/O page-table interface, gather and invalidation.
@@ -17,6 +19,8 @@ extern crate alloc;
 
 pub mod iopt;
 pub mod mmio;
+pub mod opal;
+pub mod phb4;
 pub mod page_alloc;
 pub mod tce;
 pub mod topology;

@@ -1,0 +1,1 @@
+//! OPAL-style calls (placeholder).

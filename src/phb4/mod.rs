@@ -1,0 +1,273 @@
+//! PHB4 (POWER9 PCIe host bridge) driver: bring-up, config space, IODA
+//! tables, RID→PE translation, TCE-cache kills, PE freeze state and DMA
+//! windows.
+//!
+//! Everything is generic over [`RegisterIo`], so the same code drives QEMU's
+//! `powernv9` PHB through cache-inhibited accesses on target and the
+//! recording fake on the host.
+//!
+//! Bring-up order (see `DESIGN.md` §5):
+//! 1. [`xscom`]: PEC stack BARs (MMIO window, PHB registers), then BAR_EN;
+//! 2. read the PE count from `PHB4_EEH_CAP`, select 2 TVEs per PE in CTRLR;
+//! 3. [`dmamem`]: RTT (all RIDs → reserved PE), PELTV, PEST in memory and
+//!    their BARs; M32 start; PHB4_CONFIG;
+//! 4. [`ioda`]: reset every DMA/MMIO/EEH IODA table, invalidate caches;
+//! 5. the M32 window in MBT entry 0;
+//! 6. [`config`]: root-port bus numbers and bridge window; then
+//!    [`enumerate`] finds the device behind the root port and assigns BARs.
+
+pub mod config;
+pub mod dmamem;
+pub mod enumerate;
+#[cfg(any(test, feature = "std"))]
+pub mod fake;
+pub mod invalidate;
+pub mod ioda;
+pub mod kill;
+pub mod pe;
+pub mod regs;
+pub mod shared;
+pub mod tve;
+pub mod window;
+pub mod xscom;
+
+use crate::mmio::RegisterIo;
+use alloc::vec;
+use alloc::vec::Vec;
+use dmamem::{DmaRegion, PhbMemory};
+use pe::FreezeState;
+use regs::*;
+
+/// Bytes of the RID translation table: one big-endian u16 per RID.
+pub const RTT_SIZE: u64 = 0x2_0000;
+/// Bytes of the PE lookup table vector (enough for 512 PEs).
+pub const PELTV_SIZE: u64 = 0x2_0000;
+/// Bytes of PEST per PE (PESTA + PESTB words).
+pub const PEST_ENTRY_SIZE: u64 = 16;
+
+/// Where a PHB sits and which addresses firmware gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phb4Config {
+    /// PHB index on the chip (`ibm,phb-index`).
+    pub index: u32,
+    /// Physical address of the chip's XSCOM window.
+    pub xscom_base: u64,
+    /// XSCOM address (PCBA) of the PEC's nest register block.
+    pub pec_nest_base: u32,
+    /// Stack number of the PHB within its PEC.
+    pub stack: u32,
+    /// CPU address of the PHB's registers.
+    pub regs_base: u64,
+    /// CPU address of the 32-bit MMIO window.
+    pub m32_cpu_base: u64,
+    /// Size of the 32-bit MMIO window (power of two).
+    pub m32_size: u64,
+    /// PCI address the 32-bit MMIO window starts at.
+    pub m32_pci_start: u64,
+    /// Enable 32-bit MSIs (takes PCI 0xFFFF0000.. from DMA window 0).
+    pub msi32: bool,
+}
+
+impl Phb4Config {
+    /// The configuration skiboot's physical map gives PHB `index` of POWER9
+    /// chip 0 (QEMU `powernv9`): 2 GiB M32 window at `0x6_00C0_0000_0000 +
+    /// index * 2 GiB`, registers at `0x6_00C3_C000_0000 + index * 1 MiB`.
+    pub const fn p9_chip0(index: u32) -> Option<Phb4Config> {
+        let Some((pec, stack)) = p9_phb_location(index) else {
+            return None;
+        };
+        Some(Phb4Config {
+            index,
+            xscom_base: P9_XSCOM_BASE,
+            pec_nest_base: p9_pec_nest_base(pec),
+            stack,
+            regs_base: P9_REGS_BASE + index as u64 * P9_REGS_SIZE,
+            m32_cpu_base: P9_M32_BASE + index as u64 * P9_M32_SIZE,
+            m32_size: P9_M32_SIZE,
+            m32_pci_start: M32_PCI_START,
+            msi32: false,
+        })
+    }
+}
+
+/// Driver errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phb4Error {
+    /// The PHB reads all-ones or reports no PEs (fenced or absent).
+    Broken,
+    /// No memory for the in-memory tables.
+    NoMemory,
+    /// A configuration value is unusable (window size not a power of two...).
+    BadConfig,
+    /// PE number at or above the PHB's PE count.
+    PeRange,
+    /// Window number not 0 or 1 (or window id not `pe*2 + n`).
+    WindowId,
+    /// Invalid TVE arguments.
+    Tve(tve::TveError),
+    /// Invalid argument of another call.
+    Parameter,
+    /// A window is held by a shared table and must be unset through it.
+    WindowShared,
+    /// A hardware poll did not finish.
+    Kill(kill::KillError),
+    /// Config-space access to a device that is not there.
+    NoDevice,
+    /// Device BARs do not fit in the MMIO window.
+    NoMmioSpace,
+}
+
+impl From<tve::TveError> for Phb4Error {
+    fn from(e: tve::TveError) -> Self {
+        Phb4Error::Tve(e)
+    }
+}
+
+impl From<kill::KillError> for Phb4Error {
+    fn from(e: kill::KillError) -> Self {
+        Phb4Error::Kill(e)
+    }
+}
+
+/// One PHB4 and the state firmware keeps for it.
+#[derive(Debug)]
+pub struct Phb4<I: RegisterIo> {
+    io: I,
+    cfg: Phb4Config,
+    num_pes: u32,
+    rtt: DmaRegion,
+    peltv: DmaRegion,
+    pest: DmaRegion,
+    /// TVE values firmware wants (what the TVT holds unless a PE is DMA-frozen).
+    tve_cache: Vec<u64>,
+    /// TVEs owned by a shared table ([`shared::TableRegistry`]).
+    tve_shared: Vec<bool>,
+    mbt_cache: Vec<[u64; 2]>,
+    freeze: Vec<FreezeState>,
+    poll_limit: u32,
+}
+
+impl<I: RegisterIo> Phb4<I> {
+    /// Brings the PHB up (steps 1–5 of the module docs) and returns the driver.
+    ///
+    /// On success the PHB decodes its registers and M32 window, every RID
+    /// maps to the reserved PE, and no TVE is valid.
+    pub fn init(io: I, cfg: Phb4Config, mem: &mut impl PhbMemory) -> Result<Phb4<I>, Phb4Error> {
+        if !cfg.m32_size.is_power_of_two()
+            || cfg.m32_cpu_base % cfg.m32_size != 0
+            || cfg
+                .m32_pci_start
+                .checked_add(cfg.m32_size)
+                .is_none_or(|e| e > 1 << 32)
+        {
+            return Err(Phb4Error::BadConfig);
+        }
+        xscom::program_pec_bars(&io, &cfg);
+
+        let cap = io.read_be64(cfg.regs_base + PHB_PHB4_EEH_CAP);
+        let num_pes = eeh_cap_num_pes(cap);
+        if cap == u64::MAX || num_pes == 0 || num_pes > 512 {
+            return Err(Phb4Error::Broken);
+        }
+        // Two TVEs per PE, selected by PCI address bit 59.
+        let ctrlr = io.read_be64(cfg.regs_base + PHB_CTRLR) & !PHB_CTRLR_TVT_ADDR_SEL;
+        io.write_be64(cfg.regs_base + PHB_CTRLR, ctrlr);
+
+        let rtt = mem
+            .alloc_zeroed(RTT_SIZE, RTT_SIZE)
+            .ok_or(Phb4Error::NoMemory)?;
+        let peltv = mem
+            .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
+            .ok_or(Phb4Error::NoMemory)?;
+        let pest_size = num_pes as u64 * PEST_ENTRY_SIZE;
+        let pest = mem
+            .alloc_zeroed(pest_size, pest_size)
+            .ok_or(Phb4Error::NoMemory)?;
+        let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
+        let mut phb = Phb4 {
+            io,
+            cfg,
+            num_pes,
+            rtt,
+            peltv,
+            pest,
+            tve_cache: vec![0; 2 * num_pes as usize],
+            tve_shared: vec![false; 2 * num_pes as usize],
+            mbt_cache: vec![[0, 0]; mbt_entries],
+            freeze: vec![FreezeState::default(); num_pes as usize],
+            poll_limit: kill::DEFAULT_POLL_LIMIT,
+        };
+        phb.rtt_reset();
+
+        let regs = phb.cfg.regs_base;
+        phb.io
+            .write_be64(regs + PHB_RTT_BAR, phb.rtt.addr() | PHB_RTT_BAR_ENABLE);
+        phb.io.write_be64(
+            regs + PHB_PELTV_BAR,
+            phb.peltv.addr() | PHB_PELTV_BAR_ENABLE,
+        );
+        phb.io
+            .write_be64(regs + PHB_M32_START_ADDR, phb.cfg.m32_pci_start);
+        phb.io
+            .write_be64(regs + PHB_PEST_BAR, phb.pest.addr() | PHB_PEST_BAR_ENABLE);
+        let msi32 = if phb.cfg.msi32 {
+            PHB_PHB4C_32BIT_MSI_EN
+        } else {
+            0
+        };
+        phb.io
+            .write_be64(regs + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN | msi32);
+
+        phb.ioda_reset()?;
+        phb.set_mmio_window(0, phb.cfg.m32_cpu_base, phb.cfg.m32_size);
+        Ok(phb)
+    }
+
+    /// The configuration the PHB was brought up with.
+    pub fn config(&self) -> &Phb4Config {
+        &self.cfg
+    }
+
+    /// The register accessor.
+    pub fn io(&self) -> &I {
+        &self.io
+    }
+
+    /// Number of PEs (from `PHB4_EEH_CAP`).
+    pub fn num_pes(&self) -> u32 {
+        self.num_pes
+    }
+
+    /// The PE every unmapped RID uses (`num_pes - 1`); never given to devices.
+    pub fn reserved_pe(&self) -> u32 {
+        self.num_pes - 1
+    }
+
+    /// Number of TVEs (two per PE).
+    pub fn tvt_size(&self) -> u32 {
+        2 * self.num_pes
+    }
+
+    /// Physical address of the RTT.
+    pub fn rtt_addr(&self) -> u64 {
+        self.rtt.addr()
+    }
+
+    /// Sets how many times a hardware status bit is polled before a kill
+    /// reports a timeout (at least 1).
+    pub fn set_poll_limit(&mut self, limit: u32) {
+        self.poll_limit = limit.max(1);
+    }
+
+    fn reg(&self, off: u64) -> u64 {
+        self.cfg.regs_base + off
+    }
+
+    fn check_pe(&self, pe: u64) -> Result<u32, Phb4Error> {
+        if pe < self.num_pes as u64 {
+            Ok(pe as u32)
+        } else {
+            Err(Phb4Error::PeRange)
+        }
+    }
+}

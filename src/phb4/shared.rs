@@ -1,0 +1,160 @@
+//! Tables shared by several PEs (a container / IOMMU group).
+//!
+//! One TCE table can be set into the TVEs of several PEs, on one PHB or
+//! several. Lifetimes are explicit: `create` → `set` on each PE → `unset` on
+//! each PE → `free`; `free` refuses while any TVE still points at the table.
+//! The registry speaks in raw table addresses ([`TranslatedTve`]), so it does
+//! not depend on the TCE engine's types; the table memory itself stays with
+//! its owner, who may release it once `free` succeeds.
+//!
+//! Windows held by a shared table are marked in the PHB, and the PHB's own
+//! `map_*`/`unmap_window` refuse them ([`Phb4Error::WindowShared`]), so the
+//! reference count cannot go stale behind the registry's back.
+
+use super::tve::TranslatedTve;
+use super::window::{MAX_WINDOWS, window_id};
+use super::{Phb4, Phb4Error};
+use crate::mmio::RegisterIo;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// A TVE that points at a shared table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TveRef {
+    /// The caller's identifier of the PHB (e.g. the OPAL PHB id).
+    pub phb: u64,
+    /// PE number.
+    pub pe: u32,
+    /// Window of the PE (0 or 1).
+    pub window: u32,
+}
+
+/// Why a shared-table operation was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedTableError {
+    /// A table with this address is already registered.
+    Exists,
+    /// No table with this address is registered.
+    Unknown,
+    /// The table is still set in this many TVEs.
+    InUse(usize),
+    /// The window is already held by a shared table.
+    WindowBusy,
+    /// The window is not held by this table.
+    NotSet,
+    /// The PHB refused (bad PE or window number, kill failure...).
+    Phb(Phb4Error),
+}
+
+impl From<Phb4Error> for SharedTableError {
+    fn from(e: Phb4Error) -> Self {
+        SharedTableError::Phb(e)
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    table: TranslatedTve,
+    users: Vec<TveRef>,
+}
+
+/// Registry of shared tables, keyed by table address.
+#[derive(Debug, Default)]
+pub struct TableRegistry {
+    tables: BTreeMap<u64, Entry>,
+}
+
+impl TableRegistry {
+    /// An empty registry.
+    pub fn new() -> TableRegistry {
+        TableRegistry::default()
+    }
+
+    /// Registers `table`; its address is its id.
+    pub fn create(&mut self, table: TranslatedTve) -> Result<u64, SharedTableError> {
+        if self.tables.contains_key(&table.table_addr) {
+            return Err(SharedTableError::Exists);
+        }
+        self.tables.insert(
+            table.table_addr,
+            Entry {
+                table,
+                users: Vec::new(),
+            },
+        );
+        Ok(table.table_addr)
+    }
+
+    /// The TVEs pointing at table `id`.
+    pub fn users(&self, id: u64) -> Option<&[TveRef]> {
+        self.tables.get(&id).map(|e| e.users.as_slice())
+    }
+
+    /// Sets table `id` into window `n` of `pe` on `phb` (known to the caller
+    /// as `phb_id`). Programs the same TVE every user gets.
+    pub fn set<I: RegisterIo>(
+        &mut self,
+        id: u64,
+        phb_id: u64,
+        phb: &mut Phb4<I>,
+        pe: u64,
+        n: u32,
+    ) -> Result<(), SharedTableError> {
+        let entry = self.tables.get_mut(&id).ok_or(SharedTableError::Unknown)?;
+        if phb.window_is_shared(pe, n)? {
+            return Err(SharedTableError::WindowBusy);
+        }
+        let pe = pe as u32; // checked by window_is_shared
+        phb.write_tve(window_id(pe, n), entry.table.encode(), true)?;
+        entry.users.push(TveRef {
+            phb: phb_id,
+            pe,
+            window: n,
+        });
+        Ok(())
+    }
+
+    /// Removes table `id` from window `n` of `pe` (TVE = 0, PE cache killed).
+    pub fn unset<I: RegisterIo>(
+        &mut self,
+        id: u64,
+        phb_id: u64,
+        phb: &mut Phb4<I>,
+        pe: u64,
+        n: u32,
+    ) -> Result<(), SharedTableError> {
+        let entry = self.tables.get_mut(&id).ok_or(SharedTableError::Unknown)?;
+        if n >= MAX_WINDOWS {
+            return Err(Phb4Error::WindowId.into());
+        }
+        let pos = entry
+            .users
+            .iter()
+            .position(|u| u.phb == phb_id && u.pe as u64 == pe && u.window == n)
+            .ok_or(SharedTableError::NotSet)?;
+        phb.write_tve(window_id(pe as u32, n), 0, false)?;
+        entry.users.swap_remove(pos);
+        Ok(())
+    }
+
+    /// Forgets table `id`; refused while any TVE points at it.
+    pub fn free(&mut self, id: u64) -> Result<TranslatedTve, SharedTableError> {
+        let entry = self.tables.get(&id).ok_or(SharedTableError::Unknown)?;
+        if !entry.users.is_empty() {
+            return Err(SharedTableError::InUse(entry.users.len()));
+        }
+        Ok(self
+            .tables
+            .remove(&id)
+            .map(|e| e.table)
+            .ok_or(SharedTableError::Unknown)?)
+    }
+
+    /// Drops every reference from PHB `phb_id` (after its IODA tables were
+    /// purged, which invalidated all its TVEs).
+    pub fn forget_phb(&mut self, phb_id: u64) {
+        for e in self.tables.values_mut() {
+            e.users.retain(|u| u.phb != phb_id);
+        }
+    }
+}

@@ -130,7 +130,6 @@ impl From<kill::KillError> for Phb4Error {
 }
 
 /// One PHB4 and the state firmware keeps for it.
-#[derive(Debug)]
 pub struct Phb4<I: RegisterIo> {
     io: I,
     cfg: Phb4Config,
@@ -145,6 +144,16 @@ pub struct Phb4<I: RegisterIo> {
     mbt_cache: Vec<[u64; 2]>,
     freeze: Vec<FreezeState>,
     poll_limit: u32,
+}
+
+impl<I: RegisterIo> core::fmt::Debug for Phb4<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Phb4")
+            .field("index", &self.cfg.index)
+            .field("regs_base", &self.cfg.regs_base)
+            .field("num_pes", &self.num_pes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<I: RegisterIo> Phb4<I> {

@@ -177,7 +177,7 @@ fn map_pe_dma_window_real_rejects_each_bad_argument() {
         s.map_pe_dma_window_real(PHB, 1, 2, 0, 1 << 50)
     }); // end >= 2^50
     refused(&io, Parameter, || {
-        s.map_pe_dma_window_real(PHB, 1, 2, m16, u64::MAX & !(m16 - 1))
+        s.map_pe_dma_window_real(PHB, 1, 2, m16, !(m16 - 1))
     });
     assert_eq!(
         s.map_pe_dma_window_real(PHB, 1, 3, (1 << 59) | m16, 1 << 49),

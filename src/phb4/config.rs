@@ -79,7 +79,7 @@ impl Bdf {
 impl<I: RegisterIo> Phb4<I> {
     fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), Phb4Error> {
         let bytes = width.bytes() as u16;
-        if width == Width::W64 || offset % bytes != 0 || offset >= 0x1000 {
+        if width == Width::W64 || !offset.is_multiple_of(bytes) || offset >= 0x1000 {
             return Err(Phb4Error::Parameter);
         }
         if bdf.bus == 0 && bdf.devfn != 0 {

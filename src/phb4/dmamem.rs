@@ -64,7 +64,8 @@ impl DmaRegion {
     fn ptr<T>(&self, offset: u64) -> *mut T {
         let end = offset.checked_add(core::mem::size_of::<T>() as u64);
         assert!(
-            end.is_some_and(|e| e <= self.size) && offset % core::mem::align_of::<T>() as u64 == 0,
+            end.is_some_and(|e| e <= self.size)
+                && offset.is_multiple_of(core::mem::align_of::<T>() as u64),
             "DmaRegion access out of bounds"
         );
         (self.addr + offset) as usize as *mut T
@@ -140,7 +141,7 @@ impl PhbMemory for GlobalHeap {
         let layout =
             Layout::from_size_align(usize::try_from(size).ok()?, usize::try_from(align).ok()?)
                 .ok()?;
-        if layout.size() == 0 || size % 8 != 0 {
+        if layout.size() == 0 || !size.is_multiple_of(8) {
             return None;
         }
         // SAFETY: the layout has a non-zero size.

@@ -163,7 +163,7 @@ impl<I: RegisterIo> Phb4<I> {
     /// maps to the reserved PE, and no TVE is valid.
     pub fn init(io: I, cfg: Phb4Config, mem: &mut impl PhbMemory) -> Result<Phb4<I>, Phb4Error> {
         if !cfg.m32_size.is_power_of_two()
-            || cfg.m32_cpu_base % cfg.m32_size != 0
+            || !cfg.m32_cpu_base.is_multiple_of(cfg.m32_size)
             || cfg
                 .m32_pci_start
                 .checked_add(cfg.m32_size)

@@ -143,11 +143,10 @@ impl TableRegistry {
         if !entry.users.is_empty() {
             return Err(SharedTableError::InUse(entry.users.len()));
         }
-        Ok(self
-            .tables
+        self.tables
             .remove(&id)
             .map(|e| e.table)
-            .ok_or(SharedTableError::Unknown)?)
+            .ok_or(SharedTableError::Unknown)
     }
 
     /// Drops every reference from PHB `phb_id` (after its IODA tables were

@@ -1,0 +1,246 @@
+//! C ABI for pnv-iommu's OPAL-style calls.
+//!
+//! A skiboot-like C firmware links `libpnv_iommu_capi.a` and calls the
+//! `pnv_opal_*` functions declared in `include/pnv_iommu.h`. Each returns an
+//! OPAL code (`int64_t`, 0 = success, negative = error) with the numbers of
+//! [`pnv_iommu::opal::OpalCode`]. PHBs are registered once at boot:
+//! `pnv_iommu_phb4_init` on the POWER target, `pnv_iommu_host_add_fake_phb`
+//! on the host (a PHB modelled by the recording fake, for tests).
+//!
+//! Both builds link std today; the host build is what is tested. A bare-metal
+//! C firmware needs a `no_std` variant that takes its allocator and panic
+//! handling from the firmware (not done yet).
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use pnv_iommu::mmio::RegisterIo;
+use pnv_iommu::opal::{OpalCode, OpalPhbs};
+
+type Io = &'static (dyn RegisterIo + Sync);
+
+static PHBS: spin::Mutex<Option<OpalPhbs<Io>>> = spin::Mutex::new(None);
+
+fn with<R>(f: impl FnOnce(&mut OpalPhbs<Io>) -> R) -> R {
+    let mut guard = PHBS.lock();
+    f(guard.get_or_insert_with(OpalPhbs::new))
+}
+
+fn add(phb_id: u64, phb: pnv_iommu::phb4::Phb4<Io>) -> i64 {
+    match with(|s| s.add(phb_id, phb)) {
+        Ok(()) => OpalCode::Success.code(),
+        Err(c) => c.code(),
+    }
+}
+
+fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
+    use pnv_iommu::phb4::Phb4Error::*;
+    match e {
+        NoMemory => OpalCode::NoMem,
+        BadConfig => OpalCode::Parameter,
+        _ => OpalCode::Hardware,
+    }
+    .code()
+}
+
+/// Brings up PHB `phb_index` of POWER9 chip 0 at skiboot's addresses and
+/// registers it as `phb_id`. Memory for its tables comes from the global
+/// allocator.
+#[cfg(target_arch = "powerpc64")]
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
+    use pnv_iommu::mmio::CacheInhibited;
+    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    static IO: CacheInhibited = {
+        // SAFETY: the C firmware calls this in hypervisor real mode, and the
+        // driver only passes PHB4, XSCOM and PHB-table addresses to it.
+        unsafe { CacheInhibited::new() }
+    };
+    let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
+        return OpalCode::Parameter.code();
+    };
+    match Phb4::init(&IO as Io, cfg, &mut GlobalHeap) {
+        Ok(phb) => add(phb_id, phb),
+        Err(e) => init_code(e),
+    }
+}
+
+#[cfg(not(target_arch = "powerpc64"))]
+mod host {
+    use super::*;
+    use pnv_iommu::mmio::fake::RecordingIo;
+    use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
+    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    static FAKES: spin::Mutex<Vec<(u64, &'static RecordingIo)>> = spin::Mutex::new(Vec::new());
+
+    fn fake(phb_id: u64) -> Option<&'static RecordingIo> {
+        FAKES
+            .lock()
+            .iter()
+            .find(|(id, _)| *id == phb_id)
+            .map(|(_, io)| *io)
+    }
+
+    /// Host only: registers a fake PHB4 (PHB0's addresses, `num_pes` PEs,
+    /// QEMU's `edu` device behind the root port) as `phb_id`.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pnv_iommu_host_add_fake_phb(phb_id: u64, num_pes: u32) -> i64 {
+        if fake(phb_id).is_some() || num_pes == 0 || num_pes > 512 {
+            return OpalCode::Parameter.code();
+        }
+        let cfg = Phb4Config::p9_chip0(0).expect("PHB0 exists");
+        // The fake lives as long as the process, like a real PHB.
+        let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
+            &cfg,
+            num_pes,
+            Vec::from([FakeFunction::edu()]),
+        )));
+        match Phb4::init(io as Io, cfg, &mut GlobalHeap) {
+            Ok(phb) => {
+                io.clear_log();
+                FAKES.lock().push((phb_id, io));
+                add(phb_id, phb)
+            }
+            Err(e) => init_code(e),
+        }
+    }
+
+    /// Host only: number of register writes the fake PHB `phb_id` recorded
+    /// since it was added (`u64::MAX` for an unknown PHB).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pnv_iommu_host_write_count(phb_id: u64) -> u64 {
+        fake(phb_id).map_or(u64::MAX, |io| io.writes().len() as u64)
+    }
+
+    /// Host only: the TVE firmware holds for window `n` of `pe` (0 if the PHB
+    /// or PE is unknown).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, n: u32) -> u64 {
+        with(|s| s.phb(phb_id).and_then(|p| p.tve(pe, n).ok()).unwrap_or(0))
+    }
+}
+
+/// `OPAL_PCI_MAP_PE_DMA_WINDOW`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_map_pe_dma_window(
+    phb_id: u64,
+    pe: u64,
+    window_id: u16,
+    levels: u16,
+    table_addr: u64,
+    table_size: u64,
+    page_size: u64,
+) -> i64 {
+    with(|s| {
+        s.map_pe_dma_window(
+            phb_id,
+            pe,
+            window_id as u64,
+            levels as u64,
+            table_addr,
+            table_size,
+            page_size,
+        )
+    })
+    .code()
+}
+
+/// `OPAL_PCI_MAP_PE_DMA_WINDOW_REAL`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_map_pe_dma_window_real(
+    phb_id: u64,
+    pe: u64,
+    window_id: u16,
+    pci_start: u64,
+    size: u64,
+) -> i64 {
+    with(|s| s.map_pe_dma_window_real(phb_id, pe, window_id as u64, pci_start, size)).code()
+}
+
+/// `OPAL_PCI_TCE_KILL`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_tce_kill(
+    phb_id: u64,
+    kill_type: u32,
+    pe: u64,
+    tce_size: u32,
+    dma_addr: u64,
+    npages: u32,
+) -> i64 {
+    with(|s| s.tce_kill(phb_id, kill_type, pe, tce_size, dma_addr, npages)).code()
+}
+
+/// `OPAL_PCI_SET_PE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_set_pe(
+    phb_id: u64,
+    pe: u64,
+    bdfn: u64,
+    bus_compare: u8,
+    dev_compare: u8,
+    func_compare: u8,
+    action: u8,
+) -> i64 {
+    with(|s| {
+        s.set_pe(
+            phb_id,
+            pe,
+            bdfn,
+            bus_compare,
+            dev_compare,
+            func_compare,
+            action,
+        )
+    })
+    .code()
+}
+
+/// `OPAL_PCI_EEH_FREEZE_STATUS`: writes the freeze state and PCI error type
+/// through the pointers (either may be null to skip it).
+///
+/// # Safety
+/// Each non-null pointer must be valid for a write of its type.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pnv_opal_eeh_freeze_status(
+    phb_id: u64,
+    pe: u64,
+    freeze_state: *mut u8,
+    pci_error_type: *mut u16,
+) -> i64 {
+    match with(|s| s.eeh_freeze_status(phb_id, pe)) {
+        Ok(st) => {
+            // SAFETY: the caller guarantees non-null pointers are writable.
+            unsafe {
+                if !freeze_state.is_null() {
+                    freeze_state.write(st.state);
+                }
+                if !pci_error_type.is_null() {
+                    pci_error_type.write(st.pci_error_type);
+                }
+            }
+            OpalCode::Success.code()
+        }
+        Err(c) => c.code(),
+    }
+}
+
+/// `OPAL_PCI_EEH_FREEZE_CLEAR`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_eeh_freeze_clear(phb_id: u64, pe: u64, option: u64) -> i64 {
+    with(|s| s.eeh_freeze_clear(phb_id, pe, option)).code()
+}
+
+/// `OPAL_PCI_EEH_FREEZE_SET`.
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_eeh_freeze_set(phb_id: u64, pe: u64, option: u64) -> i64 {
+    with(|s| s.eeh_freeze_set(phb_id, pe, option)).code()
+}
+
+/// `OPAL_PCI_RESET` (scope 6 = IODA tables).
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_opal_pci_reset(phb_id: u64, scope: u8, assert_state: u8) -> i64 {
+    with(|s| s.pci_reset(phb_id, scope, assert_state)).code()
+}

@@ -1,0 +1,62 @@
+/* Calls the OPAL C ABI against a host fake PHB and checks return codes. */
+#include <stdio.h>
+#include "pnv_iommu.h"
+
+static int failures;
+
+#define CHECK(expr, want)                                                    \
+	do {                                                                 \
+		long long got_ = (long long)(expr);                          \
+		if (got_ != (long long)(want)) {                             \
+			printf("FAIL %s = %lld, want %lld\n", #expr, got_,   \
+			       (long long)(want));                           \
+			failures++;                                          \
+		}                                                            \
+	} while (0)
+
+int main(void)
+{
+	const uint64_t phb = 7;
+	uint8_t state = 0xff;
+	uint16_t err = 0xffff;
+
+	CHECK(pnv_iommu_host_add_fake_phb(phb, 256), PNV_OPAL_SUCCESS);
+	CHECK(pnv_iommu_host_add_fake_phb(phb, 256), PNV_OPAL_PARAMETER);
+
+	/* Bad input: its code, and no register written. */
+	CHECK(pnv_opal_map_pe_dma_window(99, 1, 2, 1, 0x10000000, 0x1000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 256, 512, 1, 0x10000000, 0x1000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 4, 1, 0x10000000, 0x1000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 2, 6, 0x10000000, 0x1000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 2, 1, 0x10000000, 0x3000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 2, 1, 0x10000000, 0x1000, 0x2000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 2, 1, 0x10001000, 0x2000, 0x1000), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window_real(phb, 1, 2, 1ull << 59, 1 << 24), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_map_pe_dma_window_real(phb, 1, 2, 0, 1ull << 50), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_tce_kill(phb, 3, 0, 0, 0, 0), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_set_pe(phb, 1, 0x100, 8, 1, 1, PNV_OPAL_MAP_PE), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_eeh_freeze_clear(phb, 1, 4), PNV_OPAL_PARAMETER);
+	CHECK(pnv_opal_pci_reset(phb, 1, PNV_OPAL_ASSERT_RESET), PNV_OPAL_UNSUPPORTED);
+	CHECK(pnv_iommu_host_write_count(phb), 0);
+
+	/* Valid calls. */
+	CHECK(pnv_opal_map_pe_dma_window(phb, 1, 3, 3, 0x23450000, 0x10000, 0x10000), PNV_OPAL_SUCCESS);
+	CHECK(pnv_iommu_host_tve(phb, 1, 1), 0x0000000234504505ull);
+	CHECK(pnv_opal_map_pe_dma_window_real(phb, 1, 2, 0, 1 << 30), PNV_OPAL_SUCCESS);
+	CHECK(pnv_iommu_host_tve(phb, 1, 0), 0x401080);
+	CHECK(pnv_opal_set_pe(phb, 1, 0x100, 7, 1, 1, PNV_OPAL_MAP_PE), PNV_OPAL_SUCCESS);
+	CHECK(pnv_opal_tce_kill(phb, PNV_OPAL_TCE_KILL_PE, 1, 0, 0, 0), PNV_OPAL_SUCCESS);
+	CHECK(pnv_opal_eeh_freeze_set(phb, 1, PNV_OPAL_EEH_ACTION_DMA), PNV_OPAL_SUCCESS);
+	CHECK(pnv_opal_eeh_freeze_status(phb, 1, &state, &err), PNV_OPAL_SUCCESS);
+	CHECK(state, PNV_OPAL_EEH_STOPPED_DMA_FREEZE);
+	CHECK(pnv_opal_eeh_freeze_clear(phb, 1, PNV_OPAL_EEH_ACTION_ALL), PNV_OPAL_SUCCESS);
+	CHECK(pnv_opal_pci_reset(phb, PNV_OPAL_RESET_PCI_IODA_TABLE, PNV_OPAL_ASSERT_RESET), PNV_OPAL_SUCCESS);
+	CHECK(pnv_iommu_host_tve(phb, 1, 1), 0);
+
+	if (failures) {
+		printf("opal_smoke: %d failures\n", failures);
+		return 1;
+	}
+	printf("opal_smoke: ok\n");
+	return 0;
+}

@@ -14,8 +14,11 @@ pub struct Board {
 pub const DEFAULT: &str = "qemu-powernv9";
 
 /// Every board.
-pub const BOARDS: &[Board] =
-    &[Board { name: "qemu-powernv9", machine: "powernv9", qemu: "qemu-system-ppc64" }];
+pub const BOARDS: &[Board] = &[Board {
+    name: "qemu-powernv9",
+    machine: "powernv9",
+    qemu: "qemu-system-ppc64",
+}];
 
 /// Looks a board up by name; the error lists the known boards.
 pub fn find(name: &str) -> Result<&'static Board, String> {

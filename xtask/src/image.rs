@@ -32,7 +32,15 @@ fn target_dir() -> PathBuf {
 /// Builds `board` in release mode and writes `<board>.bin` beside the ELF.
 pub fn build(board: &Board) -> Result<Firmware, String> {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--release", "--target", TARGET, "-p", board.name])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            TARGET,
+            "-p",
+            board.name,
+        ])
         .current_dir(crate::workspace_root())
         .status()
         .map_err(|e| e.to_string())?;
@@ -59,9 +67,13 @@ pub fn flatten(elf_bytes: &[u8]) -> Result<Vec<u8>, String> {
         let paddr = ph.p_paddr(endian);
         let end = paddr + ph.p_filesz(endian);
         if end > IMAGE_LIMIT {
-            return Err(format!("segment at {paddr:#x} ends at {end:#x}, past 16 MiB"));
+            return Err(format!(
+                "segment at {paddr:#x} ends at {end:#x}, past 16 MiB"
+            ));
         }
-        let data = ph.data(endian, elf_bytes).map_err(|_| "bad segment".to_string())?;
+        let data = ph
+            .data(endian, elf_bytes)
+            .map_err(|_| "bad segment".to_string())?;
         if image.len() < end as usize {
             image.resize(end as usize, 0);
         }
@@ -100,7 +112,10 @@ fn patch_args(image: &mut [u8], args: &str) -> Result<(), String> {
 
 /// Path of a file relative to the workspace, for messages.
 pub fn shown(p: &Path) -> String {
-    p.strip_prefix(crate::workspace_root()).unwrap_or(p).display().to_string()
+    p.strip_prefix(crate::workspace_root())
+        .unwrap_or(p)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]

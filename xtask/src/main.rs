@@ -17,7 +17,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, run and test the pnv-iommu firmware")]
+#[command(
+    name = "cargo xtask",
+    about = "Build, run and test the pnv-iommu firmware"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,7 +63,10 @@ enum Command {
 
 /// The workspace root (xtask lives one level below it).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn main() -> ExitCode {
@@ -72,17 +78,26 @@ fn main() -> ExitCode {
             println!("{}", fw.image.display());
             Ok(true)
         }),
-        Command::Run { board, scenario, timeout, gdb, qemu_args } => {
-            boards::find(&board).and_then(|b| {
-                setup::ensure_all()?;
-                let fw = image::build(b)?;
-                let img = image::with_args(&fw, &scenario)?;
-                let opts = qemu::RunOptions { timeout_secs: timeout, gdb, echo: true, extra: qemu_args };
-                let outcome = qemu::run(b, &fw, &img, &[], &opts)?;
-                println!("xtask: {}", outcome.verdict);
-                Ok(outcome.verdict.passed())
-            })
-        }
+        Command::Run {
+            board,
+            scenario,
+            timeout,
+            gdb,
+            qemu_args,
+        } => boards::find(&board).and_then(|b| {
+            setup::ensure_all()?;
+            let fw = image::build(b)?;
+            let img = image::with_args(&fw, &scenario)?;
+            let opts = qemu::RunOptions {
+                timeout_secs: timeout,
+                gdb,
+                echo: true,
+                extra: qemu_args,
+            };
+            let outcome = qemu::run(b, &fw, &img, &[], &opts)?;
+            println!("xtask: {}", outcome.verdict);
+            Ok(outcome.verdict.passed())
+        }),
         Command::Test => test::run_all(),
         Command::Bench => bench::run(),
     };

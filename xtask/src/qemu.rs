@@ -50,7 +50,9 @@ impl fmt::Display for Verdict {
             Verdict::Pass => write!(f, "firmware reported PASS"),
             Verdict::Fail(why) => write!(f, "firmware reported FAIL: {why}"),
             Verdict::Timeout(s) => write!(f, "no verdict within {s} s (timeout)"),
-            Verdict::Exited(code, err) => write!(f, "QEMU exited ({code:?}) before a verdict: {err}"),
+            Verdict::Exited(code, err) => {
+                write!(f, "QEMU exited ({code:?}) before a verdict: {err}")
+            }
         }
     }
 }
@@ -67,7 +69,12 @@ pub struct Outcome {
 const RESULT: &str = "PNV-RESULT: ";
 
 /// The QEMU command line for `board` with `image`.
-pub fn command_line(board: &Board, image: &Path, devices: &[&str], opts: &RunOptions) -> Vec<String> {
+pub fn command_line(
+    board: &Board,
+    image: &Path,
+    devices: &[&str],
+    opts: &RunOptions,
+) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "-M".into(),
         board.machine.into(),
@@ -121,7 +128,9 @@ pub fn run(
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).split(b'\n') {
             let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
             if tx.send(Some(text)).is_err() {
                 return;
             }

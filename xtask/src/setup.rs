@@ -12,8 +12,13 @@ pub fn ensure_target() -> Result<(), String> {
         .args(["target", "list", "--installed"])
         .current_dir(crate::workspace_root())
         .output()
-        .map_err(|e| format!("rustup not found ({e}); install rustup, then `rustup target add {TARGET}`"))?;
-    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) {
+        .map_err(|e| {
+            format!("rustup not found ({e}); install rustup, then `rustup target add {TARGET}`")
+        })?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
         return Ok(());
     }
     eprintln!("xtask: adding rust target {TARGET}");
@@ -22,7 +27,11 @@ pub fn ensure_target() -> Result<(), String> {
         .current_dir(crate::workspace_root())
         .status()
         .map_err(|e| e.to_string())?;
-    if status.success() { Ok(()) } else { Err(format!("`rustup target add {TARGET}` failed")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`rustup target add {TARGET}` failed"))
+    }
 }
 
 /// Installs QEMU's ppc64 system emulator with apt when missing and root.
@@ -41,7 +50,10 @@ pub fn ensure_qemu(binary: &str) -> Result<(), String> {
         ));
     }
     eprintln!("xtask: installing qemu-system-ppc with apt-get");
-    for args in [&["update", "-q"][..], &["install", "-y", "-q", "qemu-system-ppc"][..]] {
+    for args in [
+        &["update", "-q"][..],
+        &["install", "-y", "-q", "qemu-system-ppc"][..],
+    ] {
         let ok = Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
@@ -49,10 +61,17 @@ pub fn ensure_qemu(binary: &str) -> Result<(), String> {
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
-            return Err(format!("`apt-get {}` failed; install qemu-system-ppc", args.join(" ")));
+            return Err(format!(
+                "`apt-get {}` failed; install qemu-system-ppc",
+                args.join(" ")
+            ));
         }
     }
-    if which(binary) { Ok(()) } else { Err(format!("{binary} still missing after install")) }
+    if which(binary) {
+        Ok(())
+    } else {
+        Err(format!("{binary} still missing after install"))
+    }
 }
 
 /// Everything `run` and `test` need.

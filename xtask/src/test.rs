@@ -24,18 +24,33 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { board: "qemu-powernv9", scenario: "boot", devices: &[], expect: Expect::Pass { min_checks: 3 } },
+    Case {
+        board: "qemu-powernv9",
+        scenario: "boot",
+        devices: &[],
+        expect: Expect::Pass { min_checks: 3 },
+    },
+    Case {
+        board: "qemu-powernv9",
+        scenario: "guest",
+        devices: &[],
+        expect: Expect::Pass { min_checks: 4 },
+    },
     Case {
         board: "qemu-powernv9",
         scenario: "trap",
         devices: &[],
-        expect: Expect::Fail { reason: "exception 0x700 program" },
+        expect: Expect::Fail {
+            reason: "exception 0x700 program",
+        },
     },
     Case {
         board: "qemu-powernv9",
         scenario: "illegal-instruction",
         devices: &[],
-        expect: Expect::Fail { reason: "exception 0xe40 hypervisor emulation assistance" },
+        expect: Expect::Fail {
+            reason: "exception 0xe40 hypervisor emulation assistance",
+        },
     },
 ];
 
@@ -99,7 +114,11 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
     tally.failed += failed;
     if !status.success() && failed == 0 {
         // A build failure or a crashed test binary: count it.
-        tally.record("host tests (cargo test exit status)", false, &status.to_string());
+        tally.record(
+            "host tests (cargo test exit status)",
+            false,
+            &status.to_string(),
+        );
     }
     Ok(())
 }
@@ -109,7 +128,12 @@ fn parse_test_result(line: &str) -> Option<(usize, usize)> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let number_before = |word: &str| -> Option<usize> {
         let at = rest.find(word)?;
-        rest[..at].trim_end().rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        rest[..at]
+            .trim_end()
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
     };
     Some((number_before(" passed")?, number_before(" failed")?))
 }
@@ -119,7 +143,12 @@ fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
         let board = boards::find(case.board)?;
         let fw = image::build(board)?;
         let img = image::with_args(&fw, case.scenario)?;
-        let opts = RunOptions { timeout_secs: 60, gdb: false, echo: false, extra: vec![] };
+        let opts = RunOptions {
+            timeout_secs: 60,
+            gdb: false,
+            echo: false,
+            extra: vec![],
+        };
         println!("xtask: qemu {} scenario {}", case.board, case.scenario);
         let outcome = qemu::run(board, &fw, &img, case.devices, &opts)?;
         let mut checks = 0;
@@ -161,7 +190,10 @@ fn runner_exit_code(tally: &mut Tally) {
             .status();
         let ok = matches!(&status, Ok(s) if s.success() == want_success && s.code().is_some());
         tally.record(
-            &format!("xtask run --scenario {scenario} exits {}", if want_success { "0" } else { "non-zero" }),
+            &format!(
+                "xtask run --scenario {scenario} exits {}",
+                if want_success { "0" } else { "non-zero" }
+            ),
             ok,
             &format!("{status:?}"),
         );
@@ -178,7 +210,10 @@ mod tests {
             parse_test_result("test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured"),
             Some((12, 0))
         );
-        assert_eq!(parse_test_result("test result: FAILED. 3 passed; 2 failed;"), Some((3, 2)));
+        assert_eq!(
+            parse_test_result("test result: FAILED. 3 passed; 2 failed;"),
+            Some((3, 2))
+        );
         assert_eq!(parse_test_result("running 3 tests"), None);
     }
 }

@@ -46,13 +46,36 @@ fn name(vector: u64) -> &'static str {
 /// Called by `exception_common` (start.rs) on the exception stack.
 #[unsafe(no_mangle)]
 extern "C" fn rust_exception(vector: u64) -> ! {
+    // A fault inside a guest ends the guest, not the firmware. Hypervisor
+    // interrupts (0xe00 and up, except 0xf00/0xf20..) report HSRR0.
+    let pc = if vector >= 0xe00 && vector < 0xf00 { mfspr!("314") } else { mfspr!("26") };
+    crate::guest::abort_from_exception(vector, pc);
     println!();
     println!("PNV: EXCEPTION vector {:#x} ({})", vector, name(vector));
     // SPR numbers: SRR0 26, SRR1 27, HSRR0 314, HSRR1 315, DAR 19, DSISR 18,
     // HDAR 307, HDSISR 306.
-    println!("PNV:   SRR0  {:#018x}  SRR1  {:#018x}", mfspr!("26"), mfspr!("27"));
-    println!("PNV:   HSRR0 {:#018x}  HSRR1 {:#018x}", mfspr!("314"), mfspr!("315"));
-    println!("PNV:   DAR   {:#018x}  DSISR {:#010x}", mfspr!("19"), mfspr!("18"));
-    println!("PNV:   HDAR  {:#018x}  HDSISR {:#010x}", mfspr!("307"), mfspr!("306"));
-    finish(false, format_args!("exception {:#x} {}", vector, name(vector)))
+    println!(
+        "PNV:   SRR0  {:#018x}  SRR1  {:#018x}",
+        mfspr!("26"),
+        mfspr!("27")
+    );
+    println!(
+        "PNV:   HSRR0 {:#018x}  HSRR1 {:#018x}",
+        mfspr!("314"),
+        mfspr!("315")
+    );
+    println!(
+        "PNV:   DAR   {:#018x}  DSISR {:#010x}",
+        mfspr!("19"),
+        mfspr!("18")
+    );
+    println!(
+        "PNV:   HDAR  {:#018x}  HDSISR {:#010x}",
+        mfspr!("307"),
+        mfspr!("306")
+    );
+    finish(
+        false,
+        format_args!("exception {:#x} {}", vector, name(vector)),
+    )
 }

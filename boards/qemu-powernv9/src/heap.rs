@@ -20,6 +20,7 @@ pub fn init() {
     // the image and its stacks end below 16 MiB and the device tree occupies
     // 16..17 MiB. `init` runs once, before the first allocation.
     unsafe {
-        HEAP.lock().init(HEAP_BASE as *mut u8, (HEAP_END - HEAP_BASE) as usize);
+        HEAP.lock()
+            .init(HEAP_BASE as *mut u8, (HEAP_END - HEAP_BASE) as usize);
     }
 }

@@ -9,7 +9,9 @@
 extern crate alloc;
 
 mod console;
+mod edu;
 mod exception;
+mod guest;
 mod heap;
 mod mem;
 mod scenarios;
@@ -37,7 +39,10 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
     println!("PNV: pnv-iommu firmware, board qemu-powernv9");
     print_topology(&topology);
     if topology.memory_bytes() < heap::RAM_NEEDED {
-        console::finish(false, format_args!("needs {} MiB of RAM", heap::RAM_NEEDED >> 20));
+        console::finish(
+            false,
+            format_args!("needs {} MiB of RAM", heap::RAM_NEEDED >> 20),
+        );
     }
     let name = match start::args() {
         "" => "boot",
@@ -64,14 +69,22 @@ fn device_tree(addr: u64) -> Option<&'static [u8]> {
         if magic != FDT_MAGIC || size > FDT_MAX || size < 8 {
             return None;
         }
-        Some(core::slice::from_raw_parts(addr as *const u8, size as usize))
+        Some(core::slice::from_raw_parts(
+            addr as *const u8,
+            size as usize,
+        ))
     }
 }
 
 fn print_topology(t: &Topology) {
     println!("PNV: model {}", t.model);
     for m in &t.memory {
-        println!("PNV: memory {:#x}..{:#x} ({} MiB)", m.base, m.base + m.size, m.size >> 20);
+        println!(
+            "PNV: memory {:#x}..{:#x} ({} MiB)",
+            m.base,
+            m.base + m.size,
+            m.size >> 20
+        );
     }
     println!("PNV: cpus {} cores, {} threads", t.cores.len(), t.threads());
     for c in &t.chips {

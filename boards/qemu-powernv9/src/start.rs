@@ -26,11 +26,26 @@ boot_args:
     .ascii "PNVARGS\0"
     .space 0xd8
 
-    /* Exception vectors: one stub every 0x20 bytes from 0x100 to 0xfe0. */
+    /* Exception vectors: one stub every 0x20 bytes from 0x100 to 0xfe0,
+       except 0xc00 (system call), which saves the guest's state first. */
     .set vec, 0x100
-    .rept (0x1000 - 0x100) / 0x20
+    .rept (0xc00 - 0x100) / 0x20
     . = vec
     mtspr 305, 3          /* HSPRG1 = r3 */
+    li 3, vec
+    b exception_common
+    .set vec, vec + 0x20
+    .endr
+
+    . = 0xc00
+    mtspr 305, 13         /* HSPRG1 = r13 */
+    mfspr 13, 304         /* r13 = current guest context (HSPRG0) */
+    b guest_syscall
+
+    .set vec, 0xc20
+    .rept (0x1000 - 0xc20) / 0x20
+    . = vec
+    mtspr 305, 3
     li 3, vec
     b exception_common
     .set vec, vec + 0x20
@@ -44,6 +59,14 @@ boot:
     bne park
 
     mr 31, 3              /* keep the device tree address */
+
+    /* HSPRG0 always names a guest context; none runs yet. */
+    lis 4, idle_guest_context@highest
+    ori 4, 4, idle_guest_context@higher
+    rldicr 4, 4, 32, 31
+    oris 4, 4, idle_guest_context@h
+    ori 4, 4, idle_guest_context@l
+    mtspr 304, 4
 
     /* MSR: keep SF|HV, add ME, FP, VEC, VSX. */
     mfmsr 5
@@ -93,6 +116,11 @@ park:
     b park
 
 exception_common:
+    /* Interrupts clear MSR[FP|VEC|VSX]; the Rust handler may use them. */
+    mfmsr 1               /* r1 is reloaded below; r3 holds the vector */
+    ori 1, 1, 0x2000
+    oris 1, 1, 0x0280
+    mtmsrd 1
     /* Exception stack; TOC again (the fault may have clobbered it). */
     lis 1, __exception_stack_top@highest
     ori 1, 1, __exception_stack_top@higher

@@ -31,7 +31,11 @@ fn heap_aligned_alloc() -> Result<(), alloc::string::String> {
     // SAFETY: `p` came from `alloc_zeroed` with `layout` and is not used after.
     unsafe { alloc::alloc::dealloc(p, layout) };
     drop(v);
-    if aligned { Ok(()) } else { Err(format!("{:p} not 64 KiB aligned", p)) }
+    if aligned {
+        Ok(())
+    } else {
+        Err(format!("{:p} not 64 KiB aligned", p))
+    }
 }
 
 fn fp_enabled() -> Result<(), alloc::string::String> {
@@ -39,5 +43,9 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
     // unavailable exception if MSR[FP] were off.
     let x = core::hint::black_box(1.5f64);
     let y = x * core::hint::black_box(4.0f64);
-    if y == 6.0 { Ok(()) } else { Err(format!("1.5 * 4.0 = {}", y)) }
+    if y == 6.0 {
+        Ok(())
+    } else {
+        Err(format!("1.5 * 4.0 = {}", y))
+    }
 }

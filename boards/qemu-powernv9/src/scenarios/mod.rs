@@ -6,6 +6,7 @@ use pnv_iommu::topology::Topology;
 
 mod boot;
 mod faults;
+mod guest;
 
 /// A scenario: its name, and the function that runs it.
 struct Scenario {
@@ -14,9 +15,22 @@ struct Scenario {
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "boot", run: boot::run },
-    Scenario { name: "trap", run: faults::trap },
-    Scenario { name: "illegal-instruction", run: faults::illegal_instruction },
+    Scenario {
+        name: "boot",
+        run: boot::run,
+    },
+    Scenario {
+        name: "guest",
+        run: guest::run,
+    },
+    Scenario {
+        name: "trap",
+        run: faults::trap,
+    },
+    Scenario {
+        name: "illegal-instruction",
+        run: faults::illegal_instruction,
+    },
 ];
 
 /// Per-check reporting.

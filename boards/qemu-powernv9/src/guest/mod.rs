@@ -1,0 +1,163 @@
+//! Guest partitions: a real guest context (MSR[HV] = 0) whose real addresses
+//! are translated by a partition-scoped radix tree to a non-identity host
+//! block, and whose `sc 1` hypercalls trap to the hypervisor.
+
+pub mod radix;
+pub mod switch;
+
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use radix::{PartitionTable, RadixError};
+pub use switch::GuestRegs;
+
+const SPR_LPCR: u16 = 318;
+const SPR_LPIDR: u16 = 319;
+const SPR_PTCR: u16 = 464;
+/// LPCR: host radix.
+const LPCR_HR: u64 = 1 << 20;
+/// LPCR: hypervisor decrementer interrupt enable (kept off).
+const LPCR_HDICE: u64 = 1;
+
+/// MSR bits of a guest: 64-bit, machine check enable, recoverable, FP,
+/// vector and VSX available; HV, PR, IR, DR and EE off (real mode).
+pub const GUEST_MSR: u64 = (1 << 63) | (1 << 12) | (1 << 1) | (1 << 13) | (1 << 25) | (1 << 23);
+/// MSR[PR]: the guest was in problem state.
+pub const MSR_PR: u64 = 1 << 14;
+
+/// What a trap handler wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapAction {
+    /// Return to the guest at `regs.pc`.
+    Resume,
+    /// Leave the guest; `run` returns this code (non-zero).
+    Exit(u64),
+}
+
+/// Handles the guest's hypercalls.
+pub trait TrapHandler {
+    /// A `sc 1` from the guest: `regs` holds every guest register (r3 is the
+    /// opcode); change them to return results.
+    fn hypercall(&mut self, regs: &mut GuestRegs) -> TrapAction;
+}
+
+/// How a guest run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestExit {
+    /// A handler asked to leave with this code.
+    Exited(u64),
+    /// The guest took an exception the hypervisor does not handle.
+    Fault {
+        /// Vector of the exception.
+        vector: u64,
+        /// Guest address of the faulting instruction.
+        pc: u64,
+    },
+}
+
+/// A guest partition: LPID, memory map and registers.
+pub struct Guest {
+    lpid: u32,
+    table: PartitionTable,
+    regs: GuestRegs,
+}
+
+/// Why a guest cannot be built.
+pub type GuestError = RadixError;
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The handler of the running guest (a `*mut &mut dyn TrapHandler`).
+static HANDLER: AtomicPtr<&'static mut dyn TrapHandler> = AtomicPtr::new(core::ptr::null_mut());
+/// Exception details recorded by `abort_from_exception`.
+static FAULT: spin::Mutex<(u64, u64)> = spin::Mutex::new((0, 0));
+/// `guest_enter` return value meaning "faulted".
+const EXIT_FAULT: u64 = u64::MAX;
+
+fn mtspr<const SPR: u16>(value: u64) {
+    // SAFETY: writes an SPR the caller names; the callers below write only
+    // LPCR (HR set, HDICE cleared: neither changes hypervisor real-mode
+    // accesses), LPIDR and PTCR, which affect only guest translation.
+    unsafe { core::arch::asm!("mtspr {spr}, {0}", in(reg) value, spr = const SPR, options(nostack)) };
+}
+
+fn mfspr<const SPR: u16>() -> u64 {
+    let v: u64;
+    // SAFETY: reading an SPR has no side effect.
+    unsafe { core::arch::asm!("mfspr {0}, {spr}", out(reg) v, spr = const SPR, options(nostack, nomem)) };
+    v
+}
+
+impl Guest {
+    /// A guest with LPID `lpid` that starts at guest real `entry`.
+    pub fn new(lpid: u32, entry: u64) -> Result<Self, GuestError> {
+        let mut table = PartitionTable::new()?;
+        table.install(lpid)?;
+        Ok(Guest { lpid, table, regs: GuestRegs::new(entry, GUEST_MSR) })
+    }
+
+    /// Gives the guest `[guest, guest + size)` backed by host memory at `host`.
+    pub fn map(&mut self, guest: u64, host: u64, size: u64) -> Result<(), GuestError> {
+        self.table.map(guest, host, size)
+    }
+
+    /// The guest's registers (set arguments before [`run`](Self::run)).
+    pub fn regs_mut(&mut self) -> &mut GuestRegs {
+        &mut self.regs
+    }
+
+    /// Runs the guest until `handler` asks to leave or the guest faults.
+    pub fn run(&mut self, handler: &mut dyn TrapHandler) -> GuestExit {
+        mtspr::<SPR_LPCR>((mfspr::<SPR_LPCR>() | LPCR_HR) & !LPCR_HDICE);
+        mtspr::<SPR_PTCR>(self.table.ptcr());
+        mtspr::<SPR_LPIDR>(self.lpid as u64);
+        // SAFETY: drop any translation cached for this LPID before entering
+        // (the tables were just built); `ptesync` orders the table stores.
+        unsafe { core::arch::asm!("ptesync", "tlbiel {0}", "ptesync", in(reg) 0u64, options(nostack)) };
+        // SAFETY (lifetime): the pointer is published only for the duration of
+        // `guest_enter`, during which `handler` is borrowed mutably here and
+        // used only by `rust_guest_trap` on this (the only) thread.
+        let mut h: &mut dyn TrapHandler = handler;
+        let erased: *mut &'static mut dyn TrapHandler = (&mut h as *mut &mut dyn TrapHandler).cast();
+        HANDLER.store(erased, Ordering::SeqCst);
+        ACTIVE.store(true, Ordering::SeqCst);
+        // SAFETY: `self.regs` is a valid context with HV = 0 in its MSR; the
+        // partition table and LPID set above translate the guest's real
+        // addresses into the host block the caller gave it; the hypervisor's
+        // state is restored by `guest_abort` before this returns.
+        let code = unsafe { switch::guest_enter(&mut self.regs) };
+        ACTIVE.store(false, Ordering::SeqCst);
+        HANDLER.store(core::ptr::null_mut(), Ordering::SeqCst);
+        if code == EXIT_FAULT {
+            let (vector, pc) = *FAULT.lock();
+            GuestExit::Fault { vector, pc }
+        } else {
+            GuestExit::Exited(code)
+        }
+    }
+}
+
+/// Called from the 0xc00 path in switch.rs with the saved guest registers.
+#[unsafe(no_mangle)]
+extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
+    let handler = HANDLER.load(Ordering::SeqCst);
+    if !ACTIVE.load(Ordering::SeqCst) || handler.is_null() {
+        crate::console::finish(false, format_args!("exception {:#x} system call with no guest", vector));
+    }
+    // SAFETY: `regs` is the context `Guest::run` passed to `guest_enter`, not
+    // otherwise borrowed while the guest runs; `handler` was published by
+    // `Guest::run`, which is blocked in `guest_enter` on this thread.
+    let (regs, handler) = unsafe { (&mut *regs, &mut *handler) };
+    match handler.hypercall(regs) {
+        TrapAction::Resume => 0,
+        TrapAction::Exit(code) => code.max(1).min(EXIT_FAULT - 1),
+    }
+}
+
+/// From the generic exception path: if a guest was running, leave it and
+/// make `Guest::run` report the fault; otherwise return.
+pub fn abort_from_exception(vector: u64, pc: u64) {
+    if ACTIVE.load(Ordering::SeqCst) {
+        *FAULT.lock() = (vector, pc);
+        // SAFETY: a guest is running, so `host_context` holds the state saved
+        // by `guest_enter`, to which this returns.
+        unsafe { switch::guest_abort(EXIT_FAULT) }
+    }
+}

@@ -163,10 +163,18 @@ mod target {
             // real mode, where this accessor is only constructed.
             unsafe {
                 match width {
-                    Width::W8 => asm!("lbzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W16 => asm!("lhzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W32 => asm!("lwzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W64 => asm!("ldcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack)),
+                    Width::W8 => {
+                        asm!("lbzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W16 => {
+                        asm!("lhzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W32 => {
+                        asm!("lwzcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W64 => {
+                        asm!("ldcix {0}, 0, {1}", out(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
                 }
             }
             match endian {
@@ -185,10 +193,18 @@ mod target {
             unsafe {
                 asm!("sync", options(nostack));
                 match width {
-                    Width::W8 => asm!("stbcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W16 => asm!("sthcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W32 => asm!("stwcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack)),
-                    Width::W64 => asm!("stdcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack)),
+                    Width::W8 => {
+                        asm!("stbcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W16 => {
+                        asm!("sthcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W32 => {
+                        asm!("stwcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
+                    Width::W64 => {
+                        asm!("stdcix {0}, 0, {1}", in(reg) raw, in(reg_nonzero) addr, options(nostack))
+                    }
                 }
             }
         }

@@ -114,7 +114,9 @@ impl Topology {
             .filter(|n| prop_str(n, "device_type") == Some("cpu"))
             .map(|n| Core {
                 chip_id: prop_u32(&n, "ibm,chip-id").unwrap_or(0),
-                pir: prop_u32(&n, "ibm,pir").or_else(|| prop_u32(&n, "reg")).unwrap_or(0),
+                pir: prop_u32(&n, "ibm,pir")
+                    .or_else(|| prop_u32(&n, "reg"))
+                    .unwrap_or(0),
                 threads: n
                     .property("ibm,ppc-interrupt-server#s")
                     .map(|p| (p.value.len() / 4) as u32)
@@ -161,7 +163,9 @@ impl Topology {
     /// Every PHB stack as `(chip, pec, stack)`, in chip, PEC, stack order.
     pub fn phb_stacks(&self) -> impl Iterator<Item = (&Chip, &Pec, &PhbStack)> {
         self.chips.iter().flat_map(|c| {
-            c.pecs.iter().flat_map(move |p| p.stacks.iter().map(move |s| (c, p, s)))
+            c.pecs
+                .iter()
+                .flat_map(move |p| p.stacks.iter().map(move |s| (c, p, s)))
         })
     }
 }
@@ -183,19 +187,27 @@ fn chip_from_xscom(xscom: FdtNode) -> Result<Chip, TopologyError> {
             .children()
             .filter(|s| is_compatible(s, "ibm,power9-phb-stack") || s.name.starts_with("stack@"))
             .filter_map(|s| {
-                Some(PhbStack { stack: prop_u32(&s, "reg")?, phb_index: prop_u32(&s, "ibm,phb-index")? })
+                Some(PhbStack {
+                    stack: prop_u32(&s, "reg")?,
+                    phb_index: prop_u32(&s, "ibm,phb-index")?,
+                })
             })
             .collect();
         stacks.sort_by_key(|s| s.stack);
         pecs.push(Pec {
-            index: prop_u32(&pbcq, "ibm,pec-index").ok_or(TopologyError::Missing("ibm,pec-index"))?,
+            index: prop_u32(&pbcq, "ibm,pec-index")
+                .ok_or(TopologyError::Missing("ibm,pec-index"))?,
             nest_base,
             pci_base,
             stacks,
         });
     }
     pecs.sort_by_key(|p| p.index);
-    Ok(Chip { chip_id, xscom_base, pecs })
+    Ok(Chip {
+        chip_id,
+        xscom_base,
+        pecs,
+    })
 }
 
 /// `reg` of a node whose parent uses at most 2 address and 2 size cells.
@@ -220,11 +232,17 @@ fn cells(node: &FdtNode, name: &str) -> Option<Vec<u32>> {
     if value.len() % 4 != 0 {
         return None;
     }
-    Some(value.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Some(
+        value
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
 }
 
 fn is_compatible(node: &FdtNode, want: &str) -> bool {
-    node.compatible().is_some_and(|c| c.all().any(|s| s == want))
+    node.compatible()
+        .is_some_and(|c| c.all().any(|s| s == want))
 }
 
 /// Depth-first search returning the path from `node` to the first match.
@@ -260,7 +278,9 @@ fn join(cells: &[u32]) -> Option<Addr> {
 fn raw_reg_first(node: &FdtNode) -> Option<(Addr, Addr)> {
     let reg = node.raw_reg()?.next()?;
     let to_cells = |b: &[u8]| -> Vec<u32> {
-        b.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect()
+        b.chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
     };
     Some((join(&to_cells(reg.address))?, join(&to_cells(reg.size))?))
 }
@@ -304,7 +324,13 @@ mod tests {
     #[test]
     fn powernv9_memory_cpus_and_uart() {
         let t = Topology::from_fdt(POWERNV9).unwrap();
-        assert_eq!(t.memory, [MemoryRange { base: 0, size: 1 << 30 }]);
+        assert_eq!(
+            t.memory,
+            [MemoryRange {
+                base: 0,
+                size: 1 << 30
+            }]
+        );
         assert_eq!(t.cores.len(), 1);
         assert_eq!(t.threads(), 1);
         assert_eq!(t.uart.unwrap().base, 0x0006_0300_d001_03f8);
@@ -318,9 +344,15 @@ mod tests {
         let chip = &t.chips[0];
         assert_eq!(chip.chip_id, 0);
         assert_eq!(chip.xscom_base, 0x0006_03fc_0000_0000);
-        let pecs: Vec<(u32, u32, usize)> =
-            chip.pecs.iter().map(|p| (p.index, p.nest_base, p.stacks.len())).collect();
-        assert_eq!(pecs, [(0, 0x4010c00, 1), (1, 0x4011000, 2), (2, 0x4011400, 3)]);
+        let pecs: Vec<(u32, u32, usize)> = chip
+            .pecs
+            .iter()
+            .map(|p| (p.index, p.nest_base, p.stacks.len()))
+            .collect();
+        assert_eq!(
+            pecs,
+            [(0, 0x4010c00, 1), (1, 0x4011000, 2), (2, 0x4011400, 3)]
+        );
         let indexes: Vec<u32> = t.phb_stacks().map(|(_, _, s)| s.phb_index).collect();
         assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
     }

@@ -77,7 +77,13 @@ impl RecordingIo {
 
     /// Current value of a register (0 if never written).
     pub fn peek(&self, addr: u64) -> u64 {
-        self.state.lock().unwrap().regs.get(&addr).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .regs
+            .get(&addr)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Installs a write hook that models side effects.
@@ -109,13 +115,25 @@ impl RegisterIo for RecordingIo {
     fn read(&self, addr: u64, width: Width, endian: Endian) -> u64 {
         let mut s = self.state.lock().unwrap();
         let value = s.regs.get(&addr).copied().unwrap_or(0) & width.mask();
-        s.log.push(Access { op: Op::Read, addr, width, endian, value });
+        s.log.push(Access {
+            op: Op::Read,
+            addr,
+            width,
+            endian,
+            value,
+        });
         value
     }
 
     fn write(&self, addr: u64, width: Width, endian: Endian, value: u64) {
         let mut s = self.state.lock().unwrap();
-        let access = Access { op: Op::Write, addr, width, endian, value: value & width.mask() };
+        let access = Access {
+            op: Op::Write,
+            addr,
+            width,
+            endian,
+            value: value & width.mask(),
+        };
         s.regs.insert(addr, access.value);
         s.log.push(access);
         let State { regs, hook, .. } = &mut *s;

@@ -32,6 +32,24 @@ const CASES: &[Case] = &[
     },
     Case {
         board: "qemu-powernv9",
+        scenario: "dma-phb0",
+        devices: &[
+            "-device",
+            "edu,bus=pcie.0,addr=0x0,dma_mask=0xffffffffffffffff",
+        ],
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Case {
+        board: "qemu-powernv9",
+        scenario: "dma-phb3",
+        devices: &[
+            "-device",
+            "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
+        ],
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Case {
+        board: "qemu-powernv9",
         scenario: "guest",
         devices: &[],
         expect: Expect::Pass { min_checks: 4 },

@@ -72,11 +72,13 @@ impl<I: RegisterIo> Edu<I> {
     }
 
     fn write32(&self, reg: u64, value: u32) {
-        self.io.write(self.base + reg, Width::W32, Endian::Big, value as u64)
+        self.io
+            .write(self.base + reg, Width::W32, Endian::Big, value as u64)
     }
 
     fn write64(&self, reg: u64, value: u64) {
-        self.io.write(self.base + reg, Width::W64, Endian::Big, value)
+        self.io
+            .write(self.base + reg, Width::W64, Endian::Big, value)
     }
 
     fn read64(&self, reg: u64) -> u64 {
@@ -110,9 +112,12 @@ impl<I: RegisterIo> Edu<I> {
     }
 }
 
+/// The device address of `[offset, offset + len)` in the buffer. QEMU 7.2's
+/// edu rejects (with a fatal hardware error) a transfer that ends exactly at
+/// the end of its buffer, so the last byte is never used.
 fn buffer_addr(offset: u64, len: u64) -> Result<u64, EduError> {
     match offset.checked_add(len) {
-        Some(end) if len > 0 && end <= EDU_BUFFER_SIZE => Ok(EDU_BUFFER + offset),
+        Some(end) if len > 0 && end < EDU_BUFFER_SIZE => Ok(EDU_BUFFER + offset),
         _ => Err(EduError::OutOfBuffer),
     }
 }

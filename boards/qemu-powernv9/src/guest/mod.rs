@@ -20,8 +20,6 @@ const LPCR_HDICE: u64 = 1;
 /// MSR bits of a guest: 64-bit, machine check enable, recoverable, FP,
 /// vector and VSX available; HV, PR, IR, DR and EE off (real mode).
 pub const GUEST_MSR: u64 = (1 << 63) | (1 << 12) | (1 << 1) | (1 << 13) | (1 << 25) | (1 << 23);
-/// MSR[PR]: the guest was in problem state.
-pub const MSR_PR: u64 = 1 << 14;
 
 /// What a trap handler wants next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,13 +73,17 @@ fn mtspr<const SPR: u16>(value: u64) {
     // SAFETY: writes an SPR the caller names; the callers below write only
     // LPCR (HR set, HDICE cleared: neither changes hypervisor real-mode
     // accesses), LPIDR and PTCR, which affect only guest translation.
-    unsafe { core::arch::asm!("mtspr {spr}, {0}", in(reg) value, spr = const SPR, options(nostack)) };
+    unsafe {
+        core::arch::asm!("mtspr {spr}, {0}", in(reg) value, spr = const SPR, options(nostack))
+    };
 }
 
 fn mfspr<const SPR: u16>() -> u64 {
     let v: u64;
     // SAFETY: reading an SPR has no side effect.
-    unsafe { core::arch::asm!("mfspr {0}, {spr}", out(reg) v, spr = const SPR, options(nostack, nomem)) };
+    unsafe {
+        core::arch::asm!("mfspr {0}, {spr}", out(reg) v, spr = const SPR, options(nostack, nomem))
+    };
     v
 }
 
@@ -90,7 +92,11 @@ impl Guest {
     pub fn new(lpid: u32, entry: u64) -> Result<Self, GuestError> {
         let mut table = PartitionTable::new()?;
         table.install(lpid)?;
-        Ok(Guest { lpid, table, regs: GuestRegs::new(entry, GUEST_MSR) })
+        Ok(Guest {
+            lpid,
+            table,
+            regs: GuestRegs::new(entry, GUEST_MSR),
+        })
     }
 
     /// Gives the guest `[guest, guest + size)` backed by host memory at `host`.
@@ -110,12 +116,15 @@ impl Guest {
         mtspr::<SPR_LPIDR>(self.lpid as u64);
         // SAFETY: drop any translation cached for this LPID before entering
         // (the tables were just built); `ptesync` orders the table stores.
-        unsafe { core::arch::asm!("ptesync", "tlbiel {0}", "ptesync", in(reg) 0u64, options(nostack)) };
+        unsafe {
+            core::arch::asm!("ptesync", "tlbiel {0}", "ptesync", in(reg) 0u64, options(nostack))
+        };
         // SAFETY (lifetime): the pointer is published only for the duration of
         // `guest_enter`, during which `handler` is borrowed mutably here and
         // used only by `rust_guest_trap` on this (the only) thread.
         let mut h: &mut dyn TrapHandler = handler;
-        let erased: *mut &'static mut dyn TrapHandler = (&mut h as *mut &mut dyn TrapHandler).cast();
+        let erased: *mut &'static mut dyn TrapHandler =
+            (&mut h as *mut &mut dyn TrapHandler).cast();
         HANDLER.store(erased, Ordering::SeqCst);
         ACTIVE.store(true, Ordering::SeqCst);
         // SAFETY: `self.regs` is a valid context with HV = 0 in its MSR; the
@@ -139,7 +148,10 @@ impl Guest {
 extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     let handler = HANDLER.load(Ordering::SeqCst);
     if !ACTIVE.load(Ordering::SeqCst) || handler.is_null() {
-        crate::console::finish(false, format_args!("exception {:#x} system call with no guest", vector));
+        crate::console::finish(
+            false,
+            format_args!("exception {:#x} system call with no guest", vector),
+        );
     }
     // SAFETY: `regs` is the context `Guest::run` passed to `guest_enter`, not
     // otherwise borrowed while the guest runs; `handler` was published by

@@ -54,7 +54,11 @@ fn zeroed(bytes: usize) -> Result<u64, RadixError> {
     // SAFETY: `layout` has a non-zero size. The block is never freed: the
     // guest's translation lives as long as the firmware.
     let p = unsafe { alloc_zeroed(layout) };
-    if p.is_null() { Err(RadixError::NoMemory) } else { Ok(p as u64) }
+    if p.is_null() {
+        Err(RadixError::NoMemory)
+    } else {
+        Ok(p as u64)
+    }
 }
 
 fn read(addr: u64) -> u64 {
@@ -112,7 +116,10 @@ impl PartitionTable {
         let i2 = (guest >> 21) & ((1 << LEVEL_BITS) - 1);
         let l1 = self.next_level(self.root + 8 * i0)?;
         let l2 = self.next_level(l1 + 8 * i1)?;
-        write(l2 + 8 * i2, R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | R_EAA_RWX);
+        write(
+            l2 + 8 * i2,
+            R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | R_EAA_RWX,
+        );
         Ok(())
     }
 

@@ -71,7 +71,8 @@ impl TrapHandler for SmokeHandler {
             H_PUT_TERM_CHAR => {
                 let len = regs.gpr[5].min(16) as usize;
                 let bytes = [regs.gpr[6].to_be_bytes(), regs.gpr[7].to_be_bytes()].concat();
-                self.output.push_str(&String::from_utf8_lossy(&bytes[..len]));
+                self.output
+                    .push_str(&String::from_utf8_lossy(&bytes[..len]));
                 regs.gpr[3] = 0;
                 TrapAction::Resume
             }
@@ -85,16 +86,21 @@ impl TrapHandler for SmokeHandler {
 }
 
 fn load_program() -> Result<(), String> {
-    // SAFETY: both symbols delimit the blob in .rodata defined above.
-    let (start, end) = unsafe {
-        (core::ptr::addr_of!(guest_smoke_start) as usize, core::ptr::addr_of!(guest_smoke_end) as usize)
-    };
+    // Both symbols delimit the blob in .rodata defined above.
+    let (start, end) = (
+        core::ptr::addr_of!(guest_smoke_start) as usize,
+        core::ptr::addr_of!(guest_smoke_end) as usize,
+    );
     let len = end - start;
     // SAFETY: GUEST_HOST_BASE..+GUEST_RAM is RAM above the heap that only the
     // guest scenarios use; the source is the blob in .rodata.
     unsafe {
         core::ptr::write_bytes(GUEST_HOST_BASE as *mut u8, 0, GUEST_RAM as usize);
-        core::ptr::copy_nonoverlapping(start as *const u8, (GUEST_HOST_BASE + GUEST_ENTRY) as *mut u8, len);
+        core::ptr::copy_nonoverlapping(
+            start as *const u8,
+            (GUEST_HOST_BASE + GUEST_ENTRY) as *mut u8,
+            len,
+        );
     }
     Ok(())
 }
@@ -108,9 +114,14 @@ fn read_host(addr: u64) -> u64 {
 fn run_once(outside: u64) -> Result<(GuestExit, SmokeHandler), String> {
     load_program()?;
     let mut guest = Guest::new(1, GUEST_ENTRY).map_err(|e| format!("{:?}", e))?;
-    guest.map(0, GUEST_HOST_BASE, GUEST_RAM).map_err(|e| format!("{:?}", e))?;
+    guest
+        .map(0, GUEST_HOST_BASE, GUEST_RAM)
+        .map_err(|e| format!("{:?}", e))?;
     guest.regs_mut().gpr[31] = outside;
-    let mut handler = SmokeHandler { output: String::new(), calls: 0 };
+    let mut handler = SmokeHandler {
+        output: String::new(),
+        calls: 0,
+    };
     let exit = guest.run(&mut handler);
     Ok((exit, handler))
 }
@@ -122,14 +133,21 @@ pub fn run(_: &Topology, checks: &mut Checks) {
         Ok((exit, handler)) => {
             checks.check(
                 "guest_exit_hypercall",
-                if exit == GuestExit::Exited(42) { Ok(()) } else { Err(format!("{:?}", exit)) },
+                if exit == GuestExit::Exited(42) {
+                    Ok(())
+                } else {
+                    Err(format!("{:?}", exit))
+                },
             );
             checks.check(
                 "guest_put_term_char_traps",
                 if handler.output == "hi" && handler.calls == 2 {
                     Ok(())
                 } else {
-                    Err(format!("output {:?} after {} calls", handler.output, handler.calls))
+                    Err(format!(
+                        "output {:?} after {} calls",
+                        handler.output, handler.calls
+                    ))
                 },
             );
             let landed = read_host(GUEST_HOST_BASE + MARKER_ADDR);
@@ -138,7 +156,11 @@ pub fn run(_: &Topology, checks: &mut Checks) {
                 if landed == MARKER && read_host(MARKER_ADDR) == before_identity {
                     Ok(())
                 } else {
-                    Err(format!("host block {:#x}, identity {:#x}", landed, read_host(MARKER_ADDR)))
+                    Err(format!(
+                        "host block {:#x}, identity {:#x}",
+                        landed,
+                        read_host(MARKER_ADDR)
+                    ))
                 },
             );
         }
@@ -147,7 +169,9 @@ pub fn run(_: &Topology, checks: &mut Checks) {
     // Guest real 0x1000_0000 is outside its 4 MiB: the partition-scoped walk
     // finds no entry and the hypervisor gets a data storage interrupt.
     match run_once(0x1000_0000) {
-        Ok((GuestExit::Fault { vector: 0xe00, .. }, _)) => checks.check("guest_outside_partition_faults", Ok(())),
+        Ok((GuestExit::Fault { vector: 0xe00, .. }, _)) => {
+            checks.check("guest_outside_partition_faults", Ok(()))
+        }
         Ok((exit, _)) => checks.check("guest_outside_partition_faults", Err(format!("{:?}", exit))),
         Err(e) => checks.check("guest_outside_partition_faults", Err(e)),
     }

@@ -5,8 +5,10 @@ use crate::println;
 use pnv_iommu::topology::Topology;
 
 mod boot;
+mod dma;
 mod faults;
 mod guest;
+mod ram;
 
 /// A scenario: its name, and the function that runs it.
 struct Scenario {
@@ -18,6 +20,14 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "boot",
         run: boot::run,
+    },
+    Scenario {
+        name: "dma-phb0",
+        run: dma::phb0,
+    },
+    Scenario {
+        name: "dma-phb3",
+        run: dma::phb3,
     },
     Scenario {
         name: "guest",

@@ -12,6 +12,7 @@
 //! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
 //! - [`page_alloc`]: zeroed, naturally aligned blocks for memory the PHB reads.
 //! - [`iopt`]: the format-agnostic I/O page-table interface, gather and invalidation.
+//! - [`papr`]: the PAPR hypervisor side: partitions, LIOBNs, TCE hypercalls, DDW RTAS calls.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![warn(missing_docs)]
 
@@ -20,7 +21,8 @@ extern crate alloc;
 pub mod iopt;
 pub mod mmio;
 pub mod opal;
-pub mod phb4;
 pub mod page_alloc;
+pub mod papr;
+pub mod phb4;
 pub mod tce;
 pub mod topology;

@@ -19,6 +19,7 @@
 //! - `table`: [`TceTable`] itself, and its [`IoPageTable`](crate::iopt::IoPageTable) impl.
 //! - [`reference`] (host only): an independent model of the PHB's walk.
 
+mod batch;
 pub mod geometry;
 mod level;
 #[cfg(any(test, feature = "std"))]

@@ -1,0 +1,120 @@
+//! The per-partition dirty log: logical pages a device may have written.
+//!
+//! When a TCE that had write permission is replaced or cleared, the device may
+//! have written its page since it was mapped, so the page is marked here (for
+//! migration or checkpointing, which read and clear the log). One bit per
+//! 4 KiB of each RAM region; a larger IOMMU page marks every 4 KiB inside it.
+//! Marking tests the bit before setting it, so re-marking a dirty page is a
+//! plain load, not a read-modify-write.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::partition::{RAM_GRANULE, RamMap};
+
+/// Bitmaps, one per RAM region, in the RAM map's order.
+pub(crate) struct DirtyLog {
+    maps: Vec<Bitmap>,
+}
+
+struct Bitmap {
+    logical: u64,
+    pages: u64,
+    words: Vec<AtomicU64>,
+}
+
+impl DirtyLog {
+    pub(crate) fn new(ram: &RamMap) -> DirtyLog {
+        let maps = ram
+            .regions()
+            .iter()
+            .map(|r| {
+                let pages = r.size / RAM_GRANULE;
+                Bitmap {
+                    logical: r.logical,
+                    pages,
+                    words: (0..pages.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+                }
+            })
+            .collect();
+        DirtyLog { maps }
+    }
+
+    /// Marks `bytes` (a multiple of 4 KiB) from offset `offset` of RAM
+    /// region `ram`. Out-of-range marks are ignored (callers pass ranges
+    /// validated against the region).
+    #[inline]
+    pub(crate) fn mark(&self, ram: usize, offset: u64, bytes: u64) {
+        let Some(map) = self.maps.get(ram) else {
+            return;
+        };
+        let first = offset / RAM_GRANULE;
+        let n = (bytes / RAM_GRANULE).max(1);
+        for page in first..first.saturating_add(n).min(map.pages) {
+            let Some(word) = map.words.get((page / 64) as usize) else {
+                return;
+            };
+            let bit = 1u64 << (page % 64);
+            if word.load(Ordering::Relaxed) & bit == 0 {
+                word.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Logical addresses of the dirty 4 KiB pages, ascending; with `clear`,
+    /// the log is emptied as it is read (each word atomically).
+    pub(crate) fn pages(&self, clear: bool) -> Vec<u64> {
+        let mut out = Vec::new();
+        for map in &self.maps {
+            for (w, word) in map.words.iter().enumerate() {
+                let bits = if clear {
+                    word.swap(0, Ordering::Relaxed)
+                } else {
+                    word.load(Ordering::Relaxed)
+                };
+                let mut rest = bits;
+                while rest != 0 {
+                    let b = rest.trailing_zeros() as u64;
+                    rest &= rest - 1;
+                    out.push(map.logical + (w as u64 * 64 + b) * RAM_GRANULE);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::papr::RamRegion;
+
+    #[test]
+    fn mark_read_clear() {
+        let ram = RamMap::new(&[
+            RamRegion {
+                logical: 0x100_0000,
+                host: 0,
+                size: 0x10_0000,
+            },
+            RamRegion {
+                logical: 0,
+                host: 0x100_0000,
+                size: 0x1000 * 70,
+            },
+        ])
+        .unwrap();
+        let log = DirtyLog::new(&ram);
+        log.mark(0, 0x1000 * 65, 0x1000);
+        log.mark(1, 0x1_0000, 0x2_0000); // a 128K page: 32 bits
+        log.mark(0, 0x1000 * 65, 0x1000);
+        log.mark(0, 0x1000 * 70, 0x1000); // past the end: ignored
+        let pages = log.pages(false);
+        assert_eq!(pages.len(), 33);
+        assert_eq!(pages[0], 0x41000);
+        assert_eq!(pages[1], 0x101_0000);
+        assert_eq!(log.pages(true), pages);
+        assert!(log.pages(false).is_empty());
+    }
+}

@@ -1,0 +1,176 @@
+//! Host-side stand-ins for the PHB and for guest memory.
+//!
+//! [`RecordingPhb`] keeps the TVEs the hypervisor programs and counts the
+//! invalidations it issues (counters, so benchmarks can use it too).
+//! [`FakeGuestMemory`] holds guest RAM in `Vec`s at made-up host addresses;
+//! the TCE tables themselves are real host memory.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use super::partition::GuestMemory;
+use super::phb::{WindowProgrammer, WindowTable};
+use crate::iopt::{Invalidate, IovaRange};
+
+/// Invalidation counters of a [`RecordingPhb`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KillCounts {
+    /// `invalidate_range` calls.
+    pub range: u64,
+    /// `invalidate_pe` calls.
+    pub pe: u64,
+    /// `invalidate_all` calls.
+    pub all: u64,
+    /// `sync` calls.
+    pub sync: u64,
+}
+
+impl KillCounts {
+    /// Kills of any kind (not counting syncs).
+    pub fn kills(&self) -> u64 {
+        self.range + self.pe + self.all
+    }
+}
+
+/// A PHB that records TVEs and counts kills.
+#[derive(Debug, Default)]
+pub struct RecordingPhb {
+    tves: Mutex<BTreeMap<(u16, u32), WindowTable>>,
+    range: AtomicU64,
+    pe: AtomicU64,
+    all: AtomicU64,
+    sync: AtomicU64,
+    /// Refuse `set_window` / `clear_window` (to test hardware errors).
+    pub fail_set: AtomicBool,
+    /// See `fail_set`.
+    pub fail_clear: AtomicBool,
+}
+
+/// The error a [`RecordingPhb`] reports when told to fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FakeHardwareError;
+
+impl RecordingPhb {
+    /// A PHB with no windows.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The table TVE `n` of `pe` points at, if set.
+    pub fn window(&self, pe: u16, n: u32) -> Option<WindowTable> {
+        self.tves.lock().unwrap().get(&(pe, n)).copied()
+    }
+
+    /// Number of TVEs set.
+    pub fn windows_set(&self) -> usize {
+        self.tves.lock().unwrap().len()
+    }
+
+    /// The counters so far.
+    pub fn kills(&self) -> KillCounts {
+        KillCounts {
+            range: self.range.load(Ordering::Relaxed),
+            pe: self.pe.load(Ordering::Relaxed),
+            all: self.all.load(Ordering::Relaxed),
+            sync: self.sync.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Invalidate for RecordingPhb {
+    type Error = FakeHardwareError;
+
+    fn invalidate_all(&self) -> Result<(), FakeHardwareError> {
+        self.all.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    fn invalidate_pe(&self, _pe: u16) -> Result<(), FakeHardwareError> {
+        self.pe.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    fn invalidate_range(&self, _pe: u16, _range: IovaRange) -> Result<(), FakeHardwareError> {
+        self.range.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    fn sync(&self) -> Result<(), FakeHardwareError> {
+        self.sync.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl WindowProgrammer for RecordingPhb {
+    fn set_window(&self, pe: u16, n: u32, table: &WindowTable) -> Result<(), FakeHardwareError> {
+        if self.fail_set.load(Ordering::Relaxed) {
+            return Err(FakeHardwareError);
+        }
+        self.tves.lock().unwrap().insert((pe, n), *table);
+        Ok(())
+    }
+
+    fn clear_window(&self, pe: u16, n: u32) -> Result<(), FakeHardwareError> {
+        if self.fail_clear.load(Ordering::Relaxed) {
+            return Err(FakeHardwareError);
+        }
+        self.tves.lock().unwrap().remove(&(pe, n));
+        Ok(())
+    }
+}
+
+/// Guest RAM held in host `Vec`s at chosen host addresses.
+#[derive(Debug, Default)]
+pub struct FakeGuestMemory {
+    regions: RwLock<BTreeMap<u64, Vec<u8>>>,
+}
+
+impl FakeGuestMemory {
+    /// Memory with no regions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `size` zero bytes at host address `host`.
+    pub fn add(&self, host: u64, size: usize) {
+        self.regions.write().unwrap().insert(host, vec![0; size]);
+    }
+
+    fn with<R>(&self, host: u64, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+        let mut regions = self.regions.write().unwrap();
+        let (&start, bytes) = regions.range_mut(..=host).next_back()?;
+        let off = usize::try_from(host - start).ok()?;
+        let slice = bytes.get_mut(off..off.checked_add(len)?)?;
+        Some(f(slice))
+    }
+
+    /// Writes `values` big-endian at host address `host`; `false` if outside.
+    pub fn write_be_u64s(&self, host: u64, values: &[u64]) -> bool {
+        self.with(host, values.len() * 8, |b| {
+            for (chunk, v) in b.chunks_exact_mut(8).zip(values) {
+                chunk.copy_from_slice(&v.to_be_bytes());
+            }
+        })
+        .is_some()
+    }
+}
+
+impl GuestMemory for FakeGuestMemory {
+    fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
+        let regions = self.regions.read().unwrap();
+        let Some((&start, bytes)) = regions.range(..=host).next_back() else {
+            return false;
+        };
+        let Ok(off) = usize::try_from(host - start) else {
+            return false;
+        };
+        let Some(src) = off
+            .checked_add(out.len() * 8)
+            .and_then(|end| bytes.get(off..end))
+        else {
+            return false;
+        };
+        for (chunk, v) in src.chunks_exact(8).zip(out.iter_mut()) {
+            *v = u64::from_be_bytes(chunk.try_into().unwrap_or([0; 8]));
+        }
+        true
+    }
+}

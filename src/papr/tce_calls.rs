@@ -1,0 +1,120 @@
+//! The TCE hypercalls, typed: `H_PUT_TCE`, `H_GET_TCE`, `H_STUFF_TCE`,
+//! `H_PUT_TCE_INDIRECT` (DESIGN §8).
+//!
+//! Each call reads top to bottom: argument checks that need no lock, the
+//! partition's PE list (read lock) to find the LIOBN, the units (read lock)
+//! so no region can be unregistered mid-batch, then the window's batch
+//! ([`Window::put`](super::liobn::Window)) under its own lock, then exactly
+//! one TCE-cache invalidation (a range or PE kill and a sync) for the batch.
+//!
+//! Status rules: unknown LIOBN, misaligned IOBA, a range outside the window
+//! or overflowing, a TCE naming memory the partition may not map, a list not
+//! 4 KiB aligned or not inside the partition's RAM: `H_PARAMETER`.
+//! `H_PUT_TCE_INDIRECT` with more than 512 entries: `H_PARAMETER`;
+//! `H_STUFF_TCE` with more than 512: `H_P4`. A count of 0 checks the LIOBN
+//! and IOBA, changes nothing, and invalidates nothing. A table level that
+//! cannot be allocated, or a PHB that does not complete the kill:
+//! `H_HARDWARE` (in the first case nothing changed).
+
+use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
+use super::liobn::{Ctx, PeState, Source, Window};
+use super::{Hypervisor, PartitionId, WindowProgrammer};
+use crate::iopt::Gather;
+use crate::page_alloc::PageAllocator;
+
+/// Finds the window of `liobn` among a partition's PEs.
+pub(crate) fn find_window<P: WindowProgrammer, A: PageAllocator>(
+    pes: &[PeState<P, A>],
+    liobn: u64,
+) -> HResult<(&PeState<P, A>, &Window<A>)> {
+    let liobn = u32::try_from(liobn).map_err(|_| HStatus::Parameter)?;
+    pes.iter()
+        .find_map(|pe| pe.window(liobn).map(|w| (pe, w)))
+        .ok_or(HStatus::Parameter)
+}
+
+impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
+    /// `H_PUT_TCE`: sets the entry at `ioba` of `liobn` to the guest TCE `tce`
+    /// (a TCE without R or W clears it).
+    pub fn h_put_tce(&self, p: PartitionId, liobn: u64, ioba: u64, tce: u64) -> HResult<()> {
+        self.put(p, liobn, ioba, Source::Value { tce, count: 1 })
+    }
+
+    /// `H_GET_TCE`: the guest TCE last stored at `ioba` of `liobn`.
+    pub fn h_get_tce(&self, p: PartitionId, liobn: u64, ioba: u64) -> HResult<u64> {
+        let part = self.part(p)?;
+        let pes = part.pes.read();
+        let (_, window) = find_window(&pes, liobn)?;
+        window.get(ioba)
+    }
+
+    /// `H_STUFF_TCE`: sets `count` entries from `ioba` to the same guest TCE.
+    pub fn h_stuff_tce(
+        &self,
+        p: PartitionId,
+        liobn: u64,
+        ioba: u64,
+        tce: u64,
+        count: u64,
+    ) -> HResult<()> {
+        if count > MAX_TCES_PER_CALL {
+            return Err(HStatus::P4);
+        }
+        self.put(p, liobn, ioba, Source::Value { tce, count })
+    }
+
+    /// `H_PUT_TCE_INDIRECT`: sets `count` entries from `ioba` to the guest
+    /// TCEs listed (big-endian) at logical address `list`, all or none.
+    pub fn h_put_tce_indirect(
+        &self,
+        p: PartitionId,
+        liobn: u64,
+        ioba: u64,
+        list: u64,
+        count: u64,
+    ) -> HResult<()> {
+        if count > MAX_TCES_PER_CALL {
+            return Err(HStatus::Parameter);
+        }
+        if list & 0xfff != 0 {
+            return Err(HStatus::Parameter);
+        }
+        let part = self.part(p)?;
+        // count <= 512, so the list is at most 4 KiB: one aligned page, in
+        // one RAM region (regions are 4 KiB aligned).
+        let host = part
+            .ram
+            .translate(list, (count * 8).max(1))
+            .ok_or(HStatus::Parameter)?;
+        let memory = &*part.memory;
+        let src = Source::List {
+            memory,
+            host,
+            count,
+        };
+        self.put(p, liobn, ioba, src)
+    }
+
+    /// The common path of the setting calls: find the window, run the batch
+    /// under its lock, then invalidate once.
+    fn put(&self, p: PartitionId, liobn: u64, ioba: u64, src: Source<'_>) -> HResult<()> {
+        let part = self.part(p)?;
+        let pes = part.pes.read();
+        let (pe, window) = find_window(&pes, liobn)?;
+        let units = part.units.read();
+        let ctx = Ctx {
+            units: &units,
+            dirty: &part.dirty,
+        };
+        let bytes = window.put(ioba, src, &ctx)?;
+        drop(units);
+        if bytes == 0 {
+            return Ok(());
+        }
+        let mut gather = Gather::new();
+        gather.add(ioba, bytes, window.geometry.page_shift());
+        gather
+            .flush(&*pe.phb, &[pe.cfg.pe])
+            .map_err(|_| HStatus::Hardware)
+    }
+}

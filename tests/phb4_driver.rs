@@ -62,11 +62,14 @@ fn bring_up_programs_bars_tables_and_m32_window() {
             .iter()
             .all(|&v| v == (REGS + PHB_IODA_DATA0, 0))
     );
-    // ...then the M32 window in MBT entry 0, last.
+    // ...then the M32 window in MBT entry 0, last: the mask (enable clear)
+    // first, then both words with enable.
     let n = w.len();
     assert_eq!(
-        w[n - 3..],
+        w[n - 5..],
         [
+            (REGS + PHB_IODA_ADDR, 0x0010_0000_0000_0001),
+            (REGS + PHB_IODA_DATA0, 0x00FF_FFFF_8000_0000),
             (REGS + PHB_IODA_ADDR, 0x8010_0000_0000_0000),
             (REGS + PHB_IODA_DATA0, 0xC006_00C0_0000_0000),
             (REGS + PHB_IODA_DATA0, 0x80FF_FFFF_8000_0000),

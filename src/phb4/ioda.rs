@@ -92,6 +92,13 @@ impl<I: RegisterIo> Phb4<I> {
     pub fn set_mmio_window(&mut self, window: usize, cpu_base: u64, size: u64) {
         let entry = [mbt0_m32(cpu_base), mbt1_mask(size)];
         self.mbt_cache[window] = entry;
+        // A PHB4 (and QEMU's model) decodes the window on each MBT write and
+        // copies word 0's enable bit into word 1. Writing the mask first,
+        // with its enable bit clear, means the window is never decoded with a
+        // stale mask; then word 0 and word 1 both with enable.
+        self.ioda_select(IodaTable::Mbt, 2 * window as u32 + 1, false);
+        self.io
+            .write_be64(self.reg(PHB_IODA_DATA0), entry[1] & !IODA3_MBT1_ENABLE);
         self.ioda_select(IodaTable::Mbt, 2 * window as u32, true);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[0]);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[1]);

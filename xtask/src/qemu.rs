@@ -159,14 +159,15 @@ pub fn run(
                 if opts.echo {
                     println!("{line}");
                 }
-                let verdict = line.find(RESULT).map(|at| {
-                    let rest = &line[at + RESULT.len()..];
-                    match rest.strip_prefix("FAIL") {
-                        Some(why) => Verdict::Fail(why.trim().to_string()),
-                        None if rest.trim() == "PASS" => Verdict::Pass,
-                        None => Verdict::Fail(format!("unreadable verdict `{rest}`")),
-                    }
-                });
+                // Only a line that starts with the verdict counts, so a guest's
+                // echoed lines (`GUEST| PNV-RESULT: ...`) do not end the run.
+                let verdict =
+                    line.strip_prefix(RESULT)
+                        .map(|rest| match rest.strip_prefix("FAIL") {
+                            Some(why) => Verdict::Fail(why.trim().to_string()),
+                            None if rest.trim() == "PASS" => Verdict::Pass,
+                            None => Verdict::Fail(format!("unreadable verdict `{rest}`")),
+                        });
                 lines.push(line);
                 if let Some(v) = verdict {
                     break v;

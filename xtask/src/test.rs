@@ -37,7 +37,7 @@ const CASES: &[Case] = &[
             "-device",
             "edu,bus=pcie.0,addr=0x0,dma_mask=0xffffffffffffffff",
         ],
-        expect: Expect::Pass { min_checks: 6 },
+        expect: Expect::Pass { min_checks: 8 },
     },
     Case {
         board: "qemu-powernv9",
@@ -46,7 +46,7 @@ const CASES: &[Case] = &[
             "-device",
             "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
         ],
-        expect: Expect::Pass { min_checks: 6 },
+        expect: Expect::Pass { min_checks: 8 },
     },
     Case {
         board: "qemu-powernv9",

@@ -12,9 +12,11 @@ use alloc::format;
 use alloc::string::String;
 use pnv_iommu::iopt::Perm;
 use pnv_iommu::mmio::CacheInhibited;
-use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
+use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::phb4::shared::SharedTableError;
+use pnv_iommu::phb4::tve::TranslatedTve;
 use pnv_iommu::phb4::{Phb4, Phb4Config};
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
@@ -34,6 +36,7 @@ struct Setup {
     opal: OpalPhbs<Io>,
     phb_id: u64,
     edu: Edu<Io>,
+    rid: u64,
 }
 
 fn io() -> Io {
@@ -81,7 +84,12 @@ fn setup(index: u32) -> Result<Setup, String> {
     opal.add(phb_id, phb)
         .map_err(|c| format!("add PHB: {:?}", c))?;
     opal_ok("set_pe", opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1))?;
-    Ok(Setup { opal, phb_id, edu })
+    Ok(Setup {
+        opal,
+        phb_id,
+        edu,
+        rid,
+    })
 }
 
 /// Sets window `n` of the PE to `table` through `map_pe_dma_window`.
@@ -335,6 +343,122 @@ fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
     Ok(())
 }
 
+/// (6) EEH: a DMA-frozen PE's DMA does not land; after the clear it does.
+fn freeze(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
+    let f = page(SZ_4K)?;
+    map(t, 0x90000, f, SZ_4K, Perm::READ | Perm::WRITE)?;
+    kill(s)?;
+    fill(f, SZ_4K, 0x61);
+    opal_ok(
+        "eeh_freeze_set",
+        s.opal.eeh_freeze_set(s.phb_id, PE, freeze_action::DMA),
+    )?;
+    let st = s
+        .opal
+        .eeh_freeze_status(s.phb_id, PE)
+        .map_err(|c| format!("status: {:?}", c))?;
+    if st.state != freeze_state::DMA_FREEZE {
+        return Err(format!("frozen PE reports state {}", st.state));
+    }
+    s.edu
+        .dma_to_ram(0, 0x90000, 0x100)
+        .map_err(|e| format!("edu->RAM: {:?}", e))?;
+    expect_unchanged("page of a DMA-frozen PE", f, SZ_4K, 0x61)?;
+    opal_ok(
+        "eeh_freeze_clear",
+        s.opal.eeh_freeze_clear(s.phb_id, PE, freeze_action::DMA),
+    )?;
+    let st = s
+        .opal
+        .eeh_freeze_status(s.phb_id, PE)
+        .map_err(|c| format!("status: {:?}", c))?;
+    if st.state != freeze_state::NOT_FROZEN {
+        return Err(format!("cleared PE reports state {}", st.state));
+    }
+    s.edu
+        .dma_to_ram(0, 0x90000, 0x100)
+        .map_err(|e| format!("edu->RAM: {:?}", e))?;
+    if mismatch(f, 0x100, 0x11, 0).is_some() {
+        return Err("DMA after the freeze was cleared did not land".into());
+    }
+    Ok(())
+}
+
+/// (7) A table shared by two PEs (a container): set into PE 7 and PE 9,
+/// the device moved from one PE to the other (hot-plug) keeps its
+/// translation, the table cannot be freed while a TVE points at it, and an
+/// unset PE's DMA does not land.
+fn container(s: &mut Setup) -> Result<(), String> {
+    const PE2: u64 = 9;
+    let tc = table(0, 1 << 30, 12, 2)?;
+    let c = page(SZ_4K)?;
+    map(&tc, 0x80000, c, SZ_4K, Perm::READ | Perm::WRITE)?;
+    let g = tc.geometry();
+    let desc = TranslatedTve::new(
+        tc.top_phys(),
+        g.levels() as u64,
+        g.level_bytes(),
+        g.page_size(),
+    )
+    .map_err(|e| format!("{:?}", e))?;
+    let id = s
+        .opal
+        .shared_table_create(desc)
+        .map_err(|e| format!("create: {:?}", e))?;
+    opal_ok(
+        "unset window 0",
+        s.opal.map_pe_dma_window(s.phb_id, PE, PE * 2, 0, 0, 0, 0),
+    )?;
+    for pe in [PE, PE2] {
+        s.opal
+            .shared_table_set(id, s.phb_id, pe, 0)
+            .map_err(|e| format!("set PE {}: {:?}", pe, e))?;
+    }
+    kill(s)?;
+    fill(c, SZ_4K, 0x71);
+    s.edu
+        .dma_to_ram(0, 0x80000, 0x100)
+        .map_err(|e| format!("edu->RAM: {:?}", e))?;
+    if mismatch(c, 0x100, 0x11, 0).is_some() {
+        return Err("DMA through the shared table (PE 7) did not land".into());
+    }
+    opal_ok(
+        "set_pe to PE 9",
+        s.opal.set_pe(s.phb_id, PE2, s.rid, 0, 1, 1, 1),
+    )?;
+    fill(c, SZ_4K, 0x72);
+    s.edu
+        .dma_to_ram(0, 0x80000, 0x100)
+        .map_err(|e| format!("edu->RAM: {:?}", e))?;
+    if mismatch(c, 0x100, 0x11, 0).is_some() {
+        return Err("DMA through the shared table (PE 9) did not land".into());
+    }
+    match s.opal.shared_table_free(id) {
+        Err(SharedTableError::InUse(2)) => {}
+        other => return Err(format!("free of a table in 2 TVEs returned {:?}", other)),
+    }
+    s.opal
+        .shared_table_unset(id, s.phb_id, PE2, 0)
+        .map_err(|e| format!("unset: {:?}", e))?;
+    fill(c, SZ_4K, 0x73);
+    s.edu
+        .dma_to_ram(0, 0x80000, 0x100)
+        .map_err(|e| format!("edu->RAM: {:?}", e))?;
+    expect_unchanged("page of a PE whose window was unset", c, SZ_4K, 0x73)?;
+    s.opal
+        .shared_table_unset(id, s.phb_id, PE, 0)
+        .map_err(|e| format!("unset: {:?}", e))?;
+    s.opal
+        .shared_table_free(id)
+        .map_err(|e| format!("free after unset: {:?}", e))?;
+    opal_ok(
+        "set_pe back to PE 7",
+        s.opal.set_pe(s.phb_id, PE, s.rid, 0, 1, 1, 1),
+    )?;
+    drop(tc);
+    Ok(())
+}
+
 /// Runs every DMA check on PHB `index`, with names suffixed `_phb<index>`.
 pub fn run_on(index: u32, checks: &mut Checks) {
     let name = |n: &str| format!("dma_{}_phb{}", n, index);
@@ -356,6 +480,8 @@ pub fn run_on(index: u32, checks: &mut Checks) {
         Ok(t) => {
             checks.check(&name("remap_live_iova"), remap_live(&mut s, &t));
             checks.check(&name("faults_leave_memory_unchanged"), faults(&mut s, &t));
+            checks.check(&name("eeh_dma_freeze"), freeze(&mut s, &t));
+            checks.check(&name("shared_table_container"), container(&mut s));
             // Unset before the tables are dropped: no TVE may point at freed memory.
             let _ = s.opal.map_pe_dma_window(s.phb_id, PE, PE * 2, 0, 0, 0, 0);
             let _ = s

@@ -2,6 +2,7 @@
 //! are translated by a partition-scoped radix tree to a non-identity host
 //! block, and whose `sc 1` hypercalls trap to the hypervisor.
 
+pub mod devtree;
 pub mod radix;
 pub mod switch;
 

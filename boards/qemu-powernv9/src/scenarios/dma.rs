@@ -6,18 +6,17 @@
 //! (read-only TCE, unmapped IOVA, window unset) must leave memory unchanged.
 
 use super::Checks;
+use super::platform;
 use super::ram::{self, fill, mismatch};
-use crate::edu::{EDU_DEVICE, EDU_VENDOR, Edu};
+use crate::edu::Edu;
 use alloc::format;
 use alloc::string::String;
 use pnv_iommu::iopt::Perm;
 use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::shared::SharedTableError;
 use pnv_iommu::phb4::tve::TranslatedTve;
-use pnv_iommu::phb4::{Phb4, Phb4Config};
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
 
@@ -39,12 +38,6 @@ struct Setup {
     rid: u64,
 }
 
-fn io() -> Io {
-    // SAFETY: the firmware runs in hypervisor real mode; this accessor is
-    // used only on PHB, XSCOM and device registers the driver programs.
-    unsafe { CacheInhibited::new() }
-}
-
 fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
     if code == OpalCode::Success {
         Ok(())
@@ -55,29 +48,9 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
 
 /// Brings PHB `index` up, finds the edu behind it and puts it in PE 7.
 fn setup(index: u32) -> Result<Setup, String> {
-    let cfg = Phb4Config::p9_chip0(index).ok_or("no such PHB")?;
-    let mut phb = Phb4::init(io(), cfg, &mut GlobalHeap)
-        .map_err(|e| format!("PHB{} init: {:?}", index, e))?;
-    let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;
-    let edu_fn = functions
-        .iter()
-        .find(|f| f.vendor == EDU_VENDOR && f.device == EDU_DEVICE)
-        .ok_or_else(|| format!("no edu behind PHB{} (found {:?})", index, functions))?;
-    let bar0 = edu_fn
-        .bars
-        .iter()
-        .find(|b| b.index == 0)
-        .ok_or("edu has no BAR0")?;
-    crate::println!(
-        "PNV: PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x}",
-        index,
-        edu_fn.bdf.bus,
-        edu_fn.bdf.devfn >> 3,
-        edu_fn.bdf.devfn & 7,
-        bar0.pci_addr,
-        bar0.cpu_addr
-    );
-    let edu = Edu::probe(io(), bar0.cpu_addr).map_err(|e| format!("edu probe: {:?}", e))?;
+    let (phb, edu_fn, bar0) = platform::bring_up_with_edu(index)?;
+    let edu =
+        Edu::probe(platform::io(), bar0.cpu_addr).map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
     let mut opal = OpalPhbs::new();
     let phb_id = index as u64;

@@ -8,6 +8,8 @@ mod boot;
 mod dma;
 mod faults;
 mod guest;
+mod papr_guest;
+mod platform;
 mod ram;
 
 /// A scenario: its name, and the function that runs it.
@@ -32,6 +34,10 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "guest",
         run: guest::run,
+    },
+    Scenario {
+        name: "papr-guest",
+        run: papr_guest::run,
     },
     Scenario {
         name: "trap",

@@ -1,0 +1,48 @@
+//! Platform set-up shared by the scenarios: a PHB brought up with the edu
+//! device found behind its root port.
+
+use crate::edu::{EDU_DEVICE, EDU_VENDOR};
+use alloc::format;
+use alloc::string::String;
+use pnv_iommu::mmio::CacheInhibited;
+use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::phb4::enumerate::{PciBar, PciFunction};
+use pnv_iommu::phb4::{Phb4, Phb4Config};
+
+/// Register access for the scenarios.
+pub fn io() -> CacheInhibited {
+    // SAFETY: the firmware runs in hypervisor real mode; this accessor is
+    // used only on PHB, XSCOM and device registers the driver programs.
+    unsafe { CacheInhibited::new() }
+}
+
+/// Brings PHB `index` of chip 0 up, enumerates it and returns the edu
+/// function with its BAR0.
+pub fn bring_up_with_edu(
+    index: u32,
+) -> Result<(Phb4<CacheInhibited>, PciFunction, PciBar), String> {
+    let cfg = Phb4Config::p9_chip0(index).ok_or("no such PHB")?;
+    let mut phb = Phb4::init(io(), cfg, &mut GlobalHeap)
+        .map_err(|e| format!("PHB{} init: {:?}", index, e))?;
+    let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;
+    let edu = functions
+        .into_iter()
+        .find(|f| f.vendor == EDU_VENDOR && f.device == EDU_DEVICE)
+        .ok_or_else(|| format!("no edu behind PHB{}", index))?;
+    let bar0 = *edu
+        .bars
+        .iter()
+        .find(|b| b.index == 0)
+        .ok_or("edu has no BAR0")?;
+    crate::println!(
+        "PNV: PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}",
+        index,
+        edu.bdf.bus,
+        edu.bdf.devfn >> 3,
+        edu.bdf.devfn & 7,
+        bar0.pci_addr,
+        bar0.cpu_addr,
+        bar0.size
+    );
+    Ok((phb, edu, bar0))
+}

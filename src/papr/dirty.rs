@@ -61,6 +61,12 @@ impl DirtyLog {
         }
     }
 
+    /// The bitmap words of RAM region `ram` (bit `i` = its `i`th 4 KiB page),
+    /// for callers that mark many pages of one region.
+    pub(crate) fn words(&self, ram: usize) -> &[AtomicU64] {
+        self.maps.get(ram).map_or(&[], |m| &m.words)
+    }
+
     /// Logical addresses of the dirty 4 KiB pages, ascending; with `clear`,
     /// the log is emptied as it is read (each word atomically).
     pub(crate) fn pages(&self, clear: bool) -> Vec<u64> {

@@ -15,8 +15,8 @@ use alloc::sync::Arc;
 
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
-use super::partition::GuestMemory;
-use super::prereg::{Cursor, Deltas, Units};
+use super::partition::{GuestMemory, RAM_GRANULE};
+use super::prereg::{Cursor, Deltas, Unit, Units};
 use super::shadow::Shadow;
 use super::{PeConfig, WindowProgrammer};
 use crate::iopt::Perm;
@@ -144,90 +144,90 @@ impl<A: PageAllocator> Window<A> {
         if count == 0 {
             return Ok(0);
         }
+        let n = count as usize;
+        if n > SCRATCH {
+            return Err(HStatus::Parameter);
+        }
         let page = self.geometry.page_size();
         let mut cursor = Cursor::new(ctx.units);
         let mut guard = self.state.lock();
         let st = &mut *guard;
-        // Validate everything and store the hardware entries; nothing has
-        // changed if this fails.
-        let (new_valid, single_unit) = match src {
+        // 1. Validate everything and store the hardware entries; nothing has
+        //    changed if this fails.
+        let refs = match src {
             Source::Value { tce, count } => {
                 let (hw, unit) =
                     validate(tce, page, &mut cursor).map_err(|()| HStatus::Parameter)?;
                 st.table
                     .fill_run(ioba, hw, count)
                     .map_err(|_| HStatus::Hardware)?;
-                let n = if unit.is_some() { count } else { 0 };
-                (n, unit)
+                match unit {
+                    Some(u) => NewRefs::One(u, count),
+                    None => NewRefs::None,
+                }
             }
-            Source::List {
-                memory,
-                host,
-                count,
-            } => {
-                let n = count as usize; // <= 512, checked by the caller
-                if n > SCRATCH || !memory.read_be_u64s(host, &mut st.guest[..n]) {
+            Source::List { memory, host, .. } => {
+                if !memory.read_be_u64s(host, &mut st.guest[..n]) {
                     return Err(HStatus::Hardware);
                 }
-                let mut valid = 0u64;
-                let mut unit0: Option<usize> = None;
-                let mut mixed = false;
-                let mut bad = false;
-                for (g, h) in st.guest[..n].iter().zip(st.hw[..n].iter_mut()) {
-                    match validate(*g, page, &mut cursor) {
-                        Ok((tce, unit)) => {
-                            *h = tce;
-                            if let Some(u) = unit {
-                                valid += 1;
-                                mixed |= unit0.is_some_and(|u0| u0 != u);
-                                unit0 = Some(u);
-                            }
-                        }
-                        Err(()) => bad = true,
-                    }
-                }
-                if bad {
-                    return Err(HStatus::Parameter);
-                }
+                let refs = match ctx.units.single() {
+                    Some(unit) => validate_one_unit(&st.guest[..n], &mut st.hw[..n], unit, page)?,
+                    None => validate_any(&st.guest[..n], &mut st.hw[..n], &mut cursor, page)?,
+                };
                 st.table
                     .store_run(ioba, &st.hw[..n])
                     .map_err(|_| HStatus::Hardware)?;
-                (valid, if mixed { None } else { unit0 })
+                refs
             }
         };
-        // The hardware holds the new entries: swap the shadow and settle the
-        // entries that were replaced.
+        // 2. Swap the shadow and settle each replaced entry as it comes out
+        //    (references released, dirty pages marked).
+        let (values, constant): (&[u64], u64) = match src {
+            Source::Value { tce, .. } => (&[], tce),
+            Source::List { .. } => (&st.guest[..n], 0),
+        };
+        let allocate =
+            !matches!(refs, NewRefs::None) || constant != 0 || values.iter().any(|&v| v != 0);
         let mut deltas = Deltas::new(ctx.units);
-        let mut old_settler = OldSettler::new(ctx, page);
-        let values: &[u64] = match src {
-            Source::Value { .. } => &[],
-            Source::List { .. } => &st.guest[..count as usize],
-        };
-        let constant = match src {
-            Source::Value { tce, .. } => tce,
-            Source::List { .. } => 0,
-        };
-        let allocate = new_valid > 0 || constant != 0 || values.iter().any(|&v| v != 0);
+        let mut fast = ctx
+            .units
+            .single()
+            .map(|u| OneUnitSettler::new(u, ctx.dirty, page));
+        let mut slow = OldSettler::new(ctx, page);
         st.shadow
             .for_each_run(first, count, allocate, |index, entries| {
-                let offset = (index - first) as usize;
-                if values.is_empty() {
-                    for e in entries.iter_mut() {
-                        let old = core::mem::replace(e, constant);
-                        old_settler.settle(old, &mut deltas);
+                let at = (index - first) as usize;
+                match (&mut fast, values.is_empty()) {
+                    (Some(f), true) => {
+                        for e in entries.iter_mut() {
+                            f.settle(core::mem::replace(e, constant));
+                        }
                     }
-                } else {
-                    for (e, &new) in entries.iter_mut().zip(&values[offset..]) {
-                        let old = core::mem::replace(e, new);
-                        old_settler.settle(old, &mut deltas);
+                    (Some(f), false) => {
+                        for (e, &v) in entries.iter_mut().zip(&values[at..]) {
+                            f.settle(core::mem::replace(e, v));
+                        }
+                    }
+                    (None, true) => {
+                        for e in entries.iter_mut() {
+                            slow.settle(core::mem::replace(e, constant), &mut deltas);
+                        }
+                    }
+                    (None, false) => {
+                        for (e, &v) in entries.iter_mut().zip(&values[at..]) {
+                            slow.settle(core::mem::replace(e, v), &mut deltas);
+                        }
                     }
                 }
             });
-        // New references: one add for a batch in one unit, else per entry.
-        match single_unit {
-            _ if new_valid == 0 => {}
-            Some(u) => deltas.add(u, new_valid as i64),
-            None => {
+        // 3. Apply the reference changes, once per unit run.
+        if let Some(f) = fast {
+            deltas.add(0, -(f.released as i64));
+        }
+        match refs {
+            NewRefs::None => {}
+            NewRefs::One(u, k) => deltas.add(u, k as i64),
+            NewRefs::Mixed => {
                 for &v in values {
                     if let Ok((_, Some(u))) = validate(v, page, &mut cursor) {
                         deltas.add(u, 1);
@@ -248,6 +248,134 @@ impl<A: PageAllocator> Window<A> {
         let mut settler = OldSettler::new(ctx, self.geometry.page_size());
         for (_, old) in st.shadow.nonzero() {
             settler.settle(old, &mut deltas);
+        }
+    }
+}
+
+/// The new references a validated batch holds.
+enum NewRefs {
+    /// No valid entry.
+    None,
+    /// `n` valid entries, all in unit `u`.
+    One(usize, u64),
+    /// Valid entries in several units (counted again after the write).
+    Mixed,
+}
+
+/// Validates a list against a partition with a single unit: a range check
+/// per entry, no lookups, and no branch on the outcome until the end.
+#[inline(never)]
+fn validate_one_unit(guest: &[u64], hw: &mut [Tce], unit: &Unit, page: u64) -> HResult<NewRefs> {
+    let flags = Perm::all().bits();
+    // Largest offset of a page that fits in the unit (none if it is smaller).
+    let Some(span) = unit.size.checked_sub(page) else {
+        return match guest.iter().all(|g| g & flags == 0) {
+            true => {
+                hw.fill(Tce::NONE);
+                Ok(NewRefs::None)
+            }
+            false => Err(HStatus::Parameter),
+        };
+    };
+    let mut bad = false;
+    let mut valid = 0u64;
+    for (g, h) in guest.iter().zip(hw.iter_mut()) {
+        let perm = g & flags;
+        let off = (g & !flags).wrapping_sub(unit.logical);
+        let misaligned = g & (page - 1) & !flags != 0;
+        let outside = off > span;
+        let is_valid = perm != 0;
+        bad |= is_valid & (misaligned | outside);
+        valid += is_valid as u64;
+        // `host + off` cannot overflow for a good entry; for a bad one the
+        // batch is refused before anything is stored, so wrap freely.
+        let raw = (unit.host.wrapping_add(off) | perm) & (0u64.wrapping_sub(is_valid as u64));
+        *h = Tce::from_raw(raw);
+    }
+    if bad {
+        return Err(HStatus::Parameter);
+    }
+    Ok(if valid == 0 {
+        NewRefs::None
+    } else {
+        NewRefs::One(0, valid)
+    })
+}
+
+/// Validates a list against any number of units.
+fn validate_any(
+    guest: &[u64],
+    hw: &mut [Tce],
+    cursor: &mut Cursor<'_>,
+    page: u64,
+) -> HResult<NewRefs> {
+    let mut unit0: Option<usize> = None;
+    let mut mixed = false;
+    let mut valid = 0u64;
+    for (g, h) in guest.iter().zip(hw.iter_mut()) {
+        let (tce, unit) = validate(*g, page, cursor).map_err(|()| HStatus::Parameter)?;
+        *h = tce;
+        if let Some(u) = unit {
+            valid += 1;
+            mixed |= unit0.is_some_and(|u0| u0 != u);
+            unit0 = Some(u);
+        }
+    }
+    Ok(match (unit0, mixed) {
+        (None, _) => NewRefs::None,
+        (Some(_), true) => NewRefs::Mixed,
+        (Some(u), false) => NewRefs::One(u, valid),
+    })
+}
+
+/// Settles replaced entries of a partition with a single unit: every valid
+/// old entry was validated into it, and it cannot have been unregistered
+/// while they were valid, so there is nothing to look up. The unit's dirty
+/// bitmap is found once per batch.
+struct OneUnitSettler<'a> {
+    logical: u64,
+    ram: usize,
+    ram_offset: u64,
+    page: u64,
+    words: &'a [core::sync::atomic::AtomicU64],
+    dirty: &'a DirtyLog,
+    released: u64,
+    last_marked: u64,
+}
+
+impl<'a> OneUnitSettler<'a> {
+    fn new(unit: &Unit, dirty: &'a DirtyLog, page: u64) -> Self {
+        OneUnitSettler {
+            logical: unit.logical,
+            ram: unit.ram,
+            ram_offset: unit.ram_offset,
+            page,
+            words: dirty.words(unit.ram),
+            dirty,
+            released: 0,
+            last_marked: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn settle(&mut self, old: u64) {
+        let perm = old & Perm::all().bits();
+        self.released += (perm != 0) as u64;
+        if perm & Perm::WRITE.bits() != 0 && old != self.last_marked {
+            self.last_marked = old;
+            let la = old & !Perm::all().bits();
+            let offset = self.ram_offset.wrapping_add(la.wrapping_sub(self.logical));
+            if self.page == RAM_GRANULE {
+                let bit = offset / RAM_GRANULE;
+                if let Some(word) = self.words.get((bit / 64) as usize) {
+                    let mask = 1u64 << (bit % 64);
+                    if word.load(core::sync::atomic::Ordering::Relaxed) & mask == 0 {
+                        word.fetch_or(mask, core::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            } else {
+                self.dirty.mark(self.ram, offset, self.page);
+            }
         }
     }
 }

@@ -109,6 +109,15 @@ impl Units {
         self.pinned
     }
 
+    /// The only unit, if there is exactly one (the common case, with a fast path).
+    #[inline]
+    pub(crate) fn single(&self) -> Option<&Unit> {
+        match self.list.as_slice() {
+            [u] => Some(u),
+            _ => None,
+        }
+    }
+
     pub(crate) fn report(&self) -> Vec<MappedRegion> {
         self.list
             .iter()

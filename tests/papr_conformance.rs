@@ -146,7 +146,7 @@ fn ioba_plus_count_overflow_near_u64_max_is_h_parameter() {
     let w = hv.ddw_create(g.p, g.config_addr, BUID, 12, 30).unwrap();
     g.write_list(0, &[0x1000 | R; 512]);
     for l in [g.liobn as u64, w.liobn as u64] {
-        for ioba in [u64::MAX & !0xfff, u64::MAX - 0x1000 * 100 + 1 & !0xfff] {
+        for ioba in [!0xfff, (u64::MAX - 0x1000 * 100 + 1) & !0xfff] {
             assert_eq!(
                 hv.h_stuff_tce(g.p, l, ioba, 0x1000 | R, 512),
                 Err(HStatus::Parameter)
@@ -216,7 +216,7 @@ fn tce_naming_memory_outside_the_partition_is_h_parameter() {
         20 * MIB,          // just past region 1
         0x1_0000_0000,     // the host address of region 0
         1 << 56,           // beyond any address
-        u64::MAX & !0xfff, // top of the address space
+        !0xfff,            // top of the address space
     ];
     for la in outside {
         for perm in [R, W, RW] {
@@ -309,7 +309,7 @@ fn indirect_list_not_4k_aligned_is_h_parameter() {
 fn indirect_list_outside_the_partition_is_h_parameter() {
     let (hv, _phb, g) = one_guest(cfg());
     let l = g.liobn as u64;
-    for list in [4 * MIB, 8 * MIB, 0x1_0000_0000, u64::MAX & !0xfff] {
+    for list in [4 * MIB, 8 * MIB, 0x1_0000_0000, !0xfff] {
         assert_eq!(
             hv.h_put_tce_indirect(g.p, l, 0, list, 1),
             Err(HStatus::Parameter)
@@ -332,7 +332,7 @@ fn indirect_invalid_entry_in_the_middle_writes_nothing() {
     let kills = phb.kills();
     let before = snapshot(&hv, &g, g.liobn);
     let dirty_before = hv.dirty_pages(g.p);
-    for bad in [4 * MIB | R, 0x1800 | R, 0x1_0000_0000 | W, 0x2004 | R] {
+    for bad in [(4 * MIB) | R, 0x1800 | R, 0x1_0000_0000 | W, 0x2004 | R] {
         let mut list: Vec<u64> = (0..512).map(|i| (0x10_0000 + i * 0x1000) | RW).collect();
         list[257] = bad;
         g.write_list(0x8000, &list);
@@ -778,7 +778,7 @@ fn ddw_reset_restores_the_boot_time_default_window() {
         ),
         (g.liobn, 0, DEFAULT_WINDOW, 12)
     );
-    assert!(DEFAULT_WINDOW <= 1 << 32);
+    const { assert!(DEFAULT_WINDOW <= 1 << 32) };
     assert_eq!(hv.h_get_tce(g.p, g.liobn as u64, 0), Ok(0));
     assert!(phb.window(g.pe, 1).is_none());
     assert_eq!(

@@ -94,7 +94,7 @@ fn tce() -> impl Strategy<Value = u64> {
         (0u64..300).prop_map(|p| (16 * MIB) + (p << 12)),
         (0u64..600).prop_map(|p| MIB - 0x8000 + (p << 12)),
         Just(HOST),
-        Just(u64::MAX & !0xfff),
+        Just(!0xfff),
         any::<u64>(),
     ];
     (page, 0u64..4, prop::bool::weighted(0.1)).prop_map(|(p, perm, junk)| {

@@ -376,21 +376,21 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
     }
 }
 
-fn find_pe<'a, P: WindowProgrammer, A: PageAllocator>(
-    pes: &'a [PeState<P, A>],
+fn find_pe<P: WindowProgrammer, A: PageAllocator>(
+    pes: &[PeState<P, A>],
     config_addr: u32,
     buid: u64,
-) -> Result<&'a PeState<P, A>, RtasStatus> {
+) -> Result<&PeState<P, A>, RtasStatus> {
     pes.iter()
         .find(|pe| pe.cfg.config_addr == config_addr && pe.cfg.buid == buid)
         .ok_or(RtasStatus::ParameterError)
 }
 
-fn find_pe_mut<'a, P: WindowProgrammer, A: PageAllocator>(
-    pes: &'a mut [PeState<P, A>],
+fn find_pe_mut<P: WindowProgrammer, A: PageAllocator>(
+    pes: &mut [PeState<P, A>],
     config_addr: u32,
     buid: u64,
-) -> Result<&'a mut PeState<P, A>, RtasStatus> {
+) -> Result<&mut PeState<P, A>, RtasStatus> {
     pes.iter_mut()
         .find(|pe| pe.cfg.config_addr == config_addr && pe.cfg.buid == buid)
         .ok_or(RtasStatus::ParameterError)

@@ -293,9 +293,7 @@ fn translate(mut addr: Addr, ancestors: &[FdtNode]) -> Option<u64> {
     for i in (1..ancestors.len()).rev() {
         let bus = &ancestors[i];
         let parent = &ancestors[i - 1];
-        let Some(ranges) = cells(bus, "ranges") else {
-            return None;
-        };
+        let ranges = cells(bus, "ranges")?;
         if ranges.is_empty() {
             continue; // identity mapping
         }

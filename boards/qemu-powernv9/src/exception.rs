@@ -48,7 +48,7 @@ fn name(vector: u64) -> &'static str {
 extern "C" fn rust_exception(vector: u64) -> ! {
     // A fault inside a guest ends the guest, not the firmware. Hypervisor
     // interrupts (0xe00 and up, except 0xf00/0xf20..) report HSRR0.
-    let pc = if vector >= 0xe00 && vector < 0xf00 {
+    let pc = if (0xe00..0xf00).contains(&vector) {
         mfspr!("314")
     } else {
         mfspr!("26")

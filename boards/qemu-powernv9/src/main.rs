@@ -55,7 +55,7 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
 
 /// The device tree blob QEMU placed at `addr`, if its header is sane.
 fn device_tree(addr: u64) -> Option<&'static [u8]> {
-    if addr == 0 || addr % 8 != 0 {
+    if addr == 0 || !addr.is_multiple_of(8) {
         return None;
     }
     // SAFETY: QEMU passes the address of its device tree in r3; it lies in
@@ -66,7 +66,7 @@ fn device_tree(addr: u64) -> Option<&'static [u8]> {
         let header = core::slice::from_raw_parts(addr as *const u8, 8);
         let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
         let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-        if magic != FDT_MAGIC || size > FDT_MAX || size < 8 {
+        if magic != FDT_MAGIC || !(8..=FDT_MAX).contains(&size) {
             return None;
         }
         Some(core::slice::from_raw_parts(

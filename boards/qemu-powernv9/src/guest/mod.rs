@@ -160,7 +160,7 @@ extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     let (regs, handler) = unsafe { (&mut *regs, &mut *handler) };
     match handler.hypercall(regs) {
         TrapAction::Resume => 0,
-        TrapAction::Exit(code) => code.max(1).min(EXIT_FAULT - 1),
+        TrapAction::Exit(code) => code.clamp(1, EXIT_FAULT - 1),
     }
 }
 

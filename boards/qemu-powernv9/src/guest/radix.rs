@@ -99,7 +99,7 @@ impl PartitionTable {
 
     /// Maps guest real `[guest, guest + size)` to host `[host, host + size)`.
     pub fn map(&mut self, guest: u64, host: u64, size: u64) -> Result<(), RadixError> {
-        if (guest | host | size) % LEAF_SIZE != 0 {
+        if !(guest | host | size).is_multiple_of(LEAF_SIZE) {
             return Err(RadixError::Misaligned);
         }
         let mut off = 0;

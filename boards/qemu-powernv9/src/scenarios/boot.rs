@@ -27,7 +27,7 @@ fn heap_aligned_alloc() -> Result<(), alloc::string::String> {
     if p.is_null() {
         return Err("64 KiB-aligned allocation failed".into());
     }
-    let aligned = p as usize % (1 << 16) == 0;
+    let aligned = (p as usize).is_multiple_of(1 << 16);
     // SAFETY: `p` came from `alloc_zeroed` with `layout` and is not used after.
     unsafe { alloc::alloc::dealloc(p, layout) };
     drop(v);

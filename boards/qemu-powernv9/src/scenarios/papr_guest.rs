@@ -101,7 +101,7 @@ impl GuestMemory for HostMemory {
         else {
             return false;
         };
-        if host < GUEST_HOST_BASE || end > GUEST_HOST_BASE + GUEST_RAM || host % 8 != 0 {
+        if host < GUEST_HOST_BASE || end > GUEST_HOST_BASE + GUEST_RAM || !host.is_multiple_of(8) {
             return false;
         }
         for (i, v) in out.iter_mut().enumerate() {
@@ -261,7 +261,7 @@ impl PaprHandler<'_> {
             _ => return rets[0] = RTAS_PARAMETER,
         };
         let movable = (0x10..0x28).contains(&reg) || (0x30..0x34).contains(&reg);
-        if buid != BUID || bdf != self.device || reg as u32 % size != 0 || (write && movable) {
+        if buid != BUID || bdf != self.device || !(reg as u32).is_multiple_of(size) || (write && movable) {
             rets[0] = RTAS_PARAMETER;
             return;
         }

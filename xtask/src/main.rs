@@ -7,6 +7,7 @@
 
 mod bench;
 mod boards;
+mod conformance;
 mod image;
 mod qemu;
 mod setup;
@@ -59,6 +60,13 @@ enum Command {
     Test,
     /// Run the benchmarks and write docs/PERFORMANCE.md.
     Bench,
+    /// Run the papr-guest hypercall conformance suite on PAPR hypervisors
+    /// and write docs/CONFORMANCE.md.
+    Conformance {
+        /// Hypervisor(s) to judge.
+        #[arg(long, value_enum, default_value = "all")]
+        target: conformance::Target,
+    },
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -100,6 +108,7 @@ fn main() -> ExitCode {
         }),
         Command::Test => test::run_all(),
         Command::Bench => bench::run(),
+        Command::Conformance { target } => conformance::command(target),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,4 +1,13 @@
-//! The firmware heap and the fixed memory map of the firmware.
+//! The firmware heap, and the fixed memory map of the firmware:
+//!
+//! | range (physical)          | use                                          |
+//! |---------------------------|----------------------------------------------|
+//! | 0 .. 16 MiB               | image, vectors, stacks (linker/powernv.ld)   |
+//! | 16 .. 17 MiB              | QEMU's device tree                           |
+//! | 32 .. 256 MiB             | heap: TCE tables, RTT/PEST/PELT-V, ...       |
+//! | 256 MiB (one page)        | sentinel page of the PAPR isolation check    |
+//! | 512 .. 768 MiB            | DMA target pages of the scenarios (ram.rs)   |
+//! | 768 MiB .. 1 GiB          | guest partition RAM (loaded by QEMU)         |
 
 use linked_list_allocator::LockedHeap;
 

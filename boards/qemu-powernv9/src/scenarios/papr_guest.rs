@@ -317,9 +317,10 @@ pub fn run(_: &Topology, checks: &mut Checks) {
 }
 
 fn run_guest(checks: &mut Checks) -> Result<(), String> {
-    // A page of hypervisor memory the guest will try to reach: the page
-    // identity-mapped at the guest-logical address its isolation case names.
-    let sentinel = ram::page(0x1000).ok_or("pool exhausted")?;
+    // A page of hypervisor memory the guest tries to reach: its isolation
+    // case names the first logical page past its RAM, which a hypervisor that
+    // forgot to translate would pass to the device as this host page.
+    let sentinel = GUEST_RAM;
     ram::fill(sentinel, 0x1000, 0x99);
 
     let (phb, edu, bar0) = platform::bring_up_with_edu(0)?;

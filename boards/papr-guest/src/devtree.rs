@@ -299,7 +299,7 @@ impl Words<'_> {
 
 /// The device tree blob at `addr`, if its header is sane.
 fn blob(addr: u64) -> Option<&'static [u8]> {
-    if addr == 0 || addr % 8 != 0 {
+    if addr == 0 || !addr.is_multiple_of(8) {
         return None;
     }
     // SAFETY: the hypervisor passes the device tree's guest real address in

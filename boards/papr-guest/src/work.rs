@@ -63,7 +63,7 @@ fn work_start() -> u64 {
 /// a bug in the suite, not a hypervisor answer, and panics.
 fn ptr(r: Region, off: u64, width: u64) -> *mut u8 {
     assert!(
-        off % width == 0 && off.checked_add(width).is_some_and(|e| e <= r.size()),
+        off.is_multiple_of(width) && off.checked_add(width).is_some_and(|e| e <= r.size()),
         "work area access out of range"
     );
     r.addr(off) as *mut u8

@@ -64,7 +64,7 @@ pub(super) fn run(s: &mut Suite) {
     // Query: success, a window available, some page size supported.
     let q = match rtas::ddw_query(t.query, pe, t.query_out_ext == 1) {
         Ok(q) => q,
-        Err(e) => return block_rest(s, "ddw_query", &rtas_failure(e)),
+        Err(e) => return block_rest(s, "ddw_query", rtas_failure(e)),
     };
     let choice = PAGE_CHOICES.iter().find(|(bit, _)| q.page_mask & bit != 0);
     let note = detail!(
@@ -92,7 +92,7 @@ pub(super) fn run(s: &mut Suite) {
     let page = 1u64 << page_shift;
     let w = match rtas::ddw_create(t.create, pe, page_shift, window_shift) {
         Ok(w) => w,
-        Err(e) => return block_rest(s, "ddw_create", &rtas_failure(e)),
+        Err(e) => return block_rest(s, "ddw_create", rtas_failure(e)),
     };
     let ok = w.liobn != l && w.start % page == 0;
     let note = detail!(

@@ -46,7 +46,7 @@ pub(super) fn run(s: &mut Suite) {
         return;
     }
     let slot = |k: u64| ws + 0x10_0000 + k * 0x1_0000;
-    let top = u64::MAX & !(p - 1);
+    let top = !(p - 1); // the last page below 2^64
     let outside = s.outside_ram();
     let end = ws.checked_add(s.p.phb.window_size);
     let bad = s.bad_liobn();

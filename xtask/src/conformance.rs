@@ -293,6 +293,7 @@ pub const SUITE_CASES: &[&str] = &[
     "indirect_past_window_atomic",
     "hcall_unknown_opcode",
     "dma_default_window_edu",
+    "dma_outside_partition_edu",
     "ddw_query",
     "ddw_create",
     "ddw_created_window_put_tce",
@@ -318,6 +319,12 @@ pub const QEMU_7_2: &[Known] = &[
         observed: 0,
         spec_choice: false,
         note: "masks the IOBA down to the page and writes that entry",
+    },
+    Known {
+        case: "dma_outside_partition_edu",
+        observed: 0,
+        spec_choice: false,
+        note: "accepts a TCE naming an address beyond guest RAM (the DMA then targets it)",
     },
     Known {
         case: "put_tce_outside_partition",

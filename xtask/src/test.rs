@@ -97,6 +97,7 @@ pub fn run_all() -> Result<bool, String> {
     host_tests(&mut tally)?;
     qemu_cases(&mut tally)?;
     conformance_pseries(&mut tally)?;
+    conformance_ours(&mut tally)?;
     runner_exit_code(&mut tally);
     println!();
     println!("{} passed, {} failed", tally.passed, tally.failed);
@@ -214,6 +215,34 @@ fn conformance_pseries(tally: &mut Tally) -> Result<(), String> {
     }
     for (name, ok, detail) in judged {
         tally.record(&name, ok, &detail);
+    }
+    Ok(())
+}
+
+/// The suite as the guest of our hypervisor: every case must pass (LoPAPR),
+/// and the hypervisor's own verdict (guest completed, its memory untouched
+/// by the guest's isolation attempt) must be PASS.
+fn conformance_ours(tally: &mut Tally) -> Result<(), String> {
+    use crate::conformance::CaseVerdict;
+    println!("xtask: qemu powernv9 papr-guest conformance suite (ours)");
+    let run = crate::conformance::run_ours(false)?;
+    let mut all_ok = true;
+    for c in &run.cases {
+        let ok = c.verdict == CaseVerdict::Pass;
+        all_ok &= ok;
+        tally.record(&format!("ours {}", c.name), ok, &format!("{c:?}"));
+    }
+    let ok = run.completed && !run.cases.is_empty() && run.verdict.passed();
+    all_ok &= ok;
+    tally.record(
+        "ours suite completed, hypervisor verdict PASS",
+        ok,
+        &run.verdict_text,
+    );
+    if !all_ok {
+        for line in &run.tail {
+            println!("    | {line}");
+        }
     }
     Ok(())
 }

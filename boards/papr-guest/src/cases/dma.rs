@@ -28,6 +28,39 @@ pub(super) fn default_window(s: &mut Suite) {
     );
 }
 
+/// A TCE naming memory outside the partition (the first page past its RAM)
+/// is refused, and a device write to that IOBA then lands nowhere: the
+/// guest's own pages keep their contents, and the hypervisor checks that its
+/// memory at the address a forgotten translation would reach is untouched.
+pub(super) fn outside_partition(s: &mut Suite) {
+    let name = "dma_outside_partition_edu";
+    if s.p.edu.is_none() {
+        s.report.skip(
+            name,
+            H_PARAMETER,
+            detail!("no edu device in the device tree"),
+        );
+        return;
+    }
+    let liobn = s.p.phb.liobn;
+    let iova = s.p.phb.window_start + 0x30_0000;
+    let st = put(liobn, iova, s.outside_ram() | TCE_RW);
+    work::fill(Region::DmaDst, 0, 2 * LEN, |_| FILL);
+    let extra: Extra = match s.edu() {
+        None => Err(detail!("no edu")),
+        Some(Err(e)) => Err(detail!("edu set-up: {e:?}")),
+        Some(Ok(edu)) => match edu.dma_to_ram(0, iova, LEN) {
+            Err(e) => Err(detail!("edu transfer: {e:?}")),
+            Ok(()) => match work::mismatch(Region::DmaDst, 0, 2 * LEN, |_| FILL) {
+                Some(i) => Err(detail!("byte {i} of the guest's page changed")),
+                None => Ok(()),
+            },
+        },
+    };
+    s.report.check(name, H_PARAMETER, st, extra);
+    put(liobn, iova, 0);
+}
+
 /// DMA through `liobn` at `iova` with pages of `page` bytes: the source
 /// page gets an R-only TCE, the destination page a W-only TCE.
 pub(super) fn through_window(

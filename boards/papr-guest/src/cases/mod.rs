@@ -56,6 +56,7 @@ pub fn run(p: &Platform) -> Report {
     };
     tce::run(&mut s);
     dma::default_window(&mut s);
+    dma::outside_partition(&mut s);
     ddw::run(&mut s);
     s.report
 }

@@ -6,18 +6,15 @@
 //! it keeps its own record of the old entries, so it can walk to each leaf
 //! level once and fill it with plain atomic stores (no read-modify-write).
 //!
-//! Both methods here are all-or-nothing like the rest of the table: every
-//! argument is checked, and every leaf level the batch needs exists, before
-//! the first entry changes.
-//!
-//! Levels are reached by reading the table's own indirect entries, as the PHB
-//! does (DESIGN §6). That relies on the invariants `tce/mod.rs` states and
-//! `level.rs` keeps: the top level is at [`TceTable::top_phys`], every level is
-//! `1 << level_shift` bytes from the table's [`PageAllocator`], an indirect
-//! entry is `next level | R | W` (big-endian), and levels are only ever added
-//! (with a compare-exchange) and freed when the table is dropped.
+//! Every method here is all-or-nothing like the rest of the table: every
+//! argument is checked, and every level the batch needs is allocated and
+//! installed (empty) by [`TceTable::prepare_levels`], before the first leaf
+//! entry changes. No entry of a refused batch ever becomes valid, not even
+//! for a moment. Levels are reached only through the table's own level code.
 
-use core::sync::atomic::{AtomicU64, Ordering, fence};
+#![deny(unsafe_code)]
+
+use core::sync::atomic::{Ordering, fence};
 
 use super::{Tce, TceError, TceTable};
 use crate::iopt::Perm;
@@ -36,15 +33,13 @@ impl<A: PageAllocator> TceTable<A> {
         if tces.is_empty() {
             return Ok(());
         }
-        let (first, last) = self.run_range(iova, tces.len() as u64)?;
+        self.run_range(iova, tces.len() as u64)?;
         // One pass folding every entry's bad bits: any misalignment or
         // address bit at or above PHYS_LIMIT shows up in the fold.
-        let flags = Perm::all().bits();
-        let offset_bits = (self.geometry().page_size() - 1) & !flags;
+        let offset_bits = (self.geometry().page_size() - 1) & !Perm::all().bits();
         let mut bad = 0u64;
         for t in tces {
-            bad |= t.raw() & offset_bits;
-            bad |= t.raw() & !(super::PHYS_LIMIT - 1);
+            bad |= t.raw() & (offset_bits | !(super::PHYS_LIMIT - 1));
         }
         if bad & offset_bits != 0 {
             return Err(TceError::MisalignedPhys);
@@ -52,11 +47,33 @@ impl<A: PageAllocator> TceTable<A> {
         if bad != 0 {
             return Err(TceError::PhysTooLarge);
         }
-        self.ensure_leaves(first, last, |pfn| tces[(pfn - first) as usize])?;
+        self.store_checked_run(iova, tces)
+    }
+
+    /// [`store_run`](Self::store_run) for entries the caller has already
+    /// checked: each is [`Tce::NONE`]-like (no permission) or names a page
+    /// aligned to the table's page size below [`PHYS_LIMIT`](super::PHYS_LIMIT).
+    /// The entries are not checked again (debug builds assert it); the range
+    /// and level allocation still are, before anything changes.
+    pub(crate) fn store_checked_run(&self, iova: u64, tces: &[Tce]) -> Result<(), TceError> {
+        if tces.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(tces.iter().all(|t| self.check_entry(*t).is_ok()));
+        let (first, last) = self.run_range(iova, tces.len() as u64)?;
+        // Only leaves holding a valid new entry need to exist; a missing leaf
+        // already reads as NONE everywhere.
+        let lo = tces.iter().position(|t| t.is_valid());
+        let hi = tces.iter().rposition(|t| t.is_valid());
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            self.prepare_levels(first + lo as u64, first + hi as u64)?;
+        }
         self.for_each_leaf_run(first, last, |pfn, entries| {
-            let src = &tces[(pfn - first) as usize..][..entries.len()];
-            for (entry, tce) in entries.iter().zip(src) {
-                entry.store(tce.raw().to_be(), Ordering::Relaxed);
+            if let Some(entries) = entries {
+                let src = &tces[(pfn - first) as usize..][..entries.len()];
+                for (entry, tce) in entries.iter().zip(src) {
+                    entry.store(tce.raw().to_be(), Ordering::Relaxed);
+                }
             }
         });
         fence(Ordering::Release);
@@ -66,23 +83,19 @@ impl<A: PageAllocator> TceTable<A> {
     /// Stores the same entry `tce` for `count` pages from `iova`.
     ///
     /// Same contract as [`store_run`](Self::store_run); `count == 0` does
-    /// nothing.
+    /// nothing, and an invalid `tce` never allocates a level.
     pub fn fill_run(&self, iova: u64, tce: Tce, count: u64) -> Result<(), TceError> {
         if count == 0 {
             return Ok(());
         }
         let (first, last) = self.run_range(iova, count)?;
-        let flags = Perm::all().bits();
-        if tce.raw() & (self.geometry().page_size() - 1) & !flags != 0 {
-            return Err(TceError::MisalignedPhys);
+        self.check_entry(tce)?;
+        if tce.is_valid() {
+            self.prepare_levels(first, last)?;
         }
-        if tce.raw() & !flags >= super::PHYS_LIMIT {
-            return Err(TceError::PhysTooLarge);
-        }
-        self.ensure_leaves(first, last, |_| tce)?;
         let raw = tce.raw().to_be();
         self.for_each_leaf_run(first, last, |_, entries| {
-            for entry in entries {
+            for entry in entries.unwrap_or(&[]) {
                 entry.store(raw, Ordering::Relaxed);
             }
         });
@@ -97,95 +110,6 @@ impl<A: PageAllocator> TceTable<A> {
             .checked_mul(self.geometry().page_size())
             .ok_or(TceError::Overflow)?;
         self.geometry().check_range(iova, size)
-    }
-
-    /// Makes sure the leaf level of every page in `first..=last` whose new
-    /// entry (`new(pfn)`) is valid exists. A missing leaf is installed by an
-    /// `exchange` of the first valid entry under it (the value the batch is
-    /// about to store there anyway), which is cleared again at once: if a
-    /// later allocation fails, only empty levels are left behind, so a failed
-    /// call changes no entry. Clearing never allocates, so it cannot fail.
-    fn ensure_leaves(
-        &self,
-        first: u64,
-        last: u64,
-        new: impl Fn(u64) -> Tce,
-    ) -> Result<(), TceError> {
-        let shift = self.geometry().page_shift();
-        let leaf_pages = 1u64 << self.geometry().entry_bits();
-        let mut pfn = first;
-        loop {
-            let leaf_last = (pfn | (leaf_pages - 1)).min(last);
-            if self.leaf_words(pfn).is_none()
-                && let Some(v) = (pfn..=leaf_last).find(|&p| new(p).is_valid())
-            {
-                let installed = self.exchange(v << shift, new(v));
-                let _ = self.exchange(v << shift, Tce::NONE);
-                installed?;
-            }
-            if leaf_last == last {
-                return Ok(());
-            }
-            pfn = leaf_last + 1;
-        }
-    }
-
-    /// Calls `f(pfn, entries)` for each run of pages in `first..=last` that
-    /// shares one existing leaf level, with that leaf's entries for the run.
-    /// Runs whose leaf is missing are skipped (the caller made sure none of
-    /// their entries is valid, and a missing leaf already reads as NONE).
-    fn for_each_leaf_run(&self, first: u64, last: u64, mut f: impl FnMut(u64, &[AtomicU64])) {
-        let leaf_pages = 1u64 << self.geometry().entry_bits();
-        let levels = self.geometry().levels();
-        let mut pfn = first;
-        loop {
-            let leaf_last = (pfn | (leaf_pages - 1)).min(last);
-            if let Some(words) = self.leaf_words(pfn) {
-                let start = self.geometry().index(pfn, levels - 1);
-                let end = start + (leaf_last - pfn) as usize;
-                f(pfn, &words[start..=end]);
-            }
-            if leaf_last == last {
-                return;
-            }
-            pfn = leaf_last + 1;
-        }
-    }
-
-    /// The entries of the leaf level holding page `pfn`, if it exists.
-    fn leaf_words(&self, pfn: u64) -> Option<&[AtomicU64]> {
-        let g = self.geometry();
-        let mut phys = self.top_phys();
-        for depth in 0..g.levels() - 1 {
-            let words = self.level_at(phys);
-            let raw = u64::from_be(words[g.index(pfn, depth)].load(Ordering::Acquire));
-            if raw & Perm::all().bits() == 0 {
-                return None;
-            }
-            phys = raw & !0xfff;
-        }
-        Some(self.level_at(phys))
-    }
-
-    /// The entries of the level at `phys`, which must be the top level or an
-    /// address read from one of this table's valid indirect entries.
-    fn level_at(&self, phys: u64) -> &[AtomicU64] {
-        let len = 1usize << self.geometry().entry_bits();
-        // SAFETY: `phys` is the table's top level or was read from a valid
-        // indirect entry of this table (`leaf_words` is the only caller), so:
-        // - it is a block of `1 << level_shift` bytes the table allocated
-        //   from its `PageAllocator`, whose contract makes it CPU-addressable
-        //   at `phys`, aligned to its size (so to 8) and owned by the table;
-        // - indirect entries are written only by the table's level code,
-        //   once, from 0 to `level | R | W`, and levels are freed only when
-        //   the table is dropped, which cannot happen while `&self` lives,
-        //   so the block outlives the returned borrow;
-        // - every CPU access to level memory is through `AtomicU64`, so this
-        //   view conflicts with no non-atomic access.
-        #[allow(unsafe_code)]
-        unsafe {
-            core::slice::from_raw_parts(phys as usize as *const AtomicU64, len)
-        }
     }
 }
 

@@ -10,13 +10,17 @@
 //!
 //! Only the top level exists after creation; the map that first needs an
 //! indirect level allocates it, and concurrent maps race to install it with a
-//! compare-exchange (the loser frees its block). Lookups and clears never
-//! allocate. Levels live until the table is dropped.
+//! compare-exchange (the loser frees its block). A change first allocates
+//! every level it needs and installs them empty (`TceTable::prepare_levels`),
+//! then writes leaf entries, so a change that cannot get its memory changes
+//! nothing. Lookups and clears never allocate. Levels live until the table is
+//! dropped.
 //!
 //! - [`geometry`]: window and level sizes, validated as the hardware needs them.
 //! - [`tve`]: the IODA3 TVT entry that points the PHB at a table.
 //! - `level` (private): the only code that turns a level's address into memory.
 //! - `table`: [`TceTable`] itself, and its [`IoPageTable`](crate::iopt::IoPageTable) impl.
+//! - `batch`: runs of entries stored under the caller's lock (the hypercalls).
 //! - [`reference`] (host only): an independent model of the PHB's walk.
 
 mod batch;
@@ -122,6 +126,8 @@ impl Tce {
     }
 }
 
+#[cfg(test)]
+mod prepare_tests;
 #[cfg(test)]
 mod table_tests;
 

@@ -9,7 +9,7 @@
 #![deny(unsafe_code)]
 
 use core::fmt;
-use core::sync::atomic::{Ordering, fence};
+use core::sync::atomic::{AtomicU64, Ordering, fence};
 
 use super::level::{Node, Spares, Tree};
 use super::{Geometry, Tce, TceError, tve};
@@ -22,7 +22,7 @@ use crate::page_alloc::PageAllocator;
 /// frees every level, so it must be unset from every TVE first.
 pub struct TceTable<A: PageAllocator> {
     geometry: Geometry,
-    tree: Tree<A>,
+    pub(super) tree: Tree<A>,
 }
 
 impl<A: PageAllocator> fmt::Debug for TceTable<A> {
@@ -84,9 +84,9 @@ impl<A: PageAllocator> TceTable<A> {
             Some(entries) => entries,
             None if !new.is_valid() => return Ok(Tce::NONE),
             None => {
-                let need = self.missing(Some(self.tree.top()), 0, pfn, pfn);
-                let mut spares = self.tree.spares(need)?;
-                self.leaf_installing(pfn, &mut spares)?
+                self.prepare_levels(pfn, pfn)?;
+                // Levels are never removed, so the leaf is there now.
+                self.leaf_for(pfn).ok_or(TceError::NoMemory)?
             }
         };
         let old = entries[self.leaf_index(pfn)].swap(new.raw().to_be(), Ordering::AcqRel);
@@ -135,8 +135,56 @@ impl<A: PageAllocator> TceTable<A> {
         image
     }
 
+    /// Allocates every level that pages `first..=last` (page numbers, as
+    /// [`Geometry::check_range`] returns them) need, without writing any leaf
+    /// entry: afterwards every leaf level of the range exists.
+    ///
+    /// All or nothing: the levels are allocated before the first one is
+    /// installed, so on failure ([`TceError::NoMemory`]) the table is exactly
+    /// as it was. A level is installed with a compare-exchange of its
+    /// (indirect) entry; a CPU that loses the race keeps its block and frees it.
+    /// A new level is empty, so the device sees nothing new through it.
+    pub(crate) fn prepare_levels(&self, first: u64, last: u64) -> Result<(), TceError> {
+        let mut present = true;
+        self.for_each_leaf_run(first, last, |_, entries| present &= entries.is_some());
+        if present {
+            return Ok(());
+        }
+        let need = self.missing(Some(self.tree.top()), 0, first, last);
+        let mut spares = self.tree.spares(need)?;
+        self.install(self.tree.top(), 0, first, last, &mut spares)
+    }
+
+    /// Calls `f(pfn, entries)` for each run of pages in `first..=last` that
+    /// shares one leaf level, in order: `pfn` is the run's first page and
+    /// `entries` the leaf's entries for the run (`None`: the leaf level does
+    /// not exist, so every page of the run reads as [`Tce::NONE`]). Entries
+    /// hold big-endian values. Never allocates.
+    #[inline]
+    pub(crate) fn for_each_leaf_run(
+        &self,
+        first: u64,
+        last: u64,
+        mut f: impl FnMut(u64, Option<&[AtomicU64]>),
+    ) {
+        let leaf_pages = 1u64 << self.geometry.entry_bits();
+        let mut pfn = first;
+        loop {
+            let run_last = (pfn | (leaf_pages - 1)).min(last);
+            let entries = self.leaf_for(pfn).map(|entries| {
+                let start = self.leaf_index(pfn);
+                &entries[start..=start + (run_last - pfn) as usize]
+            });
+            f(pfn, entries);
+            if run_last == last {
+                return;
+            }
+            pfn = run_last + 1;
+        }
+    }
+
     /// Rejects entries whose address is not page aligned or too large.
-    fn check_entry(&self, tce: Tce) -> Result<(), TceError> {
+    pub(super) fn check_entry(&self, tce: Tce) -> Result<(), TceError> {
         let flags = Perm::all().bits();
         if tce.raw() & (self.geometry.page_size() - 1) & !flags != 0 {
             return Err(TceError::MisalignedPhys);
@@ -153,32 +201,13 @@ impl<A: PageAllocator> TceTable<A> {
     }
 
     /// The leaf level holding page `pfn`, if it exists.
-    fn leaf_for(&self, pfn: u64) -> Option<&[core::sync::atomic::AtomicU64]> {
+    fn leaf_for(&self, pfn: u64) -> Option<&[AtomicU64]> {
         let mut node = self.tree.top();
         let mut depth = 0;
         loop {
             match node {
                 Node::Leaf(leaf) => return Some(leaf.entries),
                 Node::Indirect(ind) => node = ind.child(self.geometry.index(pfn, depth))?,
-            }
-            depth += 1;
-        }
-    }
-
-    /// The leaf level holding page `pfn`, installing missing levels from `spares`.
-    fn leaf_installing<'t>(
-        &'t self,
-        pfn: u64,
-        spares: &mut Spares<'t, A>,
-    ) -> Result<&'t [core::sync::atomic::AtomicU64], TceError> {
-        let mut node = self.tree.top();
-        let mut depth = 0;
-        loop {
-            match node {
-                Node::Leaf(leaf) => return Ok(leaf.entries),
-                Node::Indirect(ind) => {
-                    node = ind.child_or_install(self.geometry.index(pfn, depth), spares)?
-                }
             }
             depth += 1;
         }
@@ -207,6 +236,26 @@ impl<A: PageAllocator> TceTable<A> {
                 sum
             }
         }
+    }
+
+    /// Installs, from `spares`, every missing level under `node` (at `depth`)
+    /// on the way to pages `first..=last`. Writes only indirect entries.
+    fn install<'t>(
+        &'t self,
+        node: Node<'t>,
+        depth: u32,
+        first: u64,
+        last: u64,
+        spares: &mut Spares<'t, A>,
+    ) -> Result<(), TceError> {
+        if let Node::Indirect(ind) = node {
+            let mut spans = ChildSpans::new(&self.geometry, depth, first, last);
+            while let Some((idx, lo, hi)) = spans.next() {
+                let child = ind.child_or_install(idx, spares)?;
+                self.install(child, depth + 1, lo, hi, spares)?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes consecutive TCEs, starting at `*next`, into pages `first..=last`.

@@ -90,6 +90,29 @@ impl Phb4Config {
     }
 }
 
+impl Phb4Config {
+    /// The configuration of a PHB stack the device tree describes: the
+    /// XSCOM base and PEC nest block come from the tree, the addresses from
+    /// skiboot's physical map for the stack's `ibm,phb-index`. Only chip 0's
+    /// map is known here (`None` otherwise, or for an index the map lacks).
+    pub fn for_stack(
+        chip: &crate::topology::Chip,
+        pec: &crate::topology::Pec,
+        stack: &crate::topology::PhbStack,
+    ) -> Option<Phb4Config> {
+        if chip.chip_id != 0 {
+            return None;
+        }
+        let by_index = Phb4Config::p9_chip0(stack.phb_index)?;
+        Some(Phb4Config {
+            xscom_base: chip.xscom_base,
+            pec_nest_base: pec.nest_base,
+            stack: stack.stack,
+            ..by_index
+        })
+    }
+}
+
 /// Driver errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phb4Error {
@@ -277,6 +300,21 @@ impl<I: RegisterIo> Phb4<I> {
             Ok(pe as u32)
         } else {
             Err(Phb4Error::PeRange)
+        }
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::Phb4Config;
+    use crate::topology::Topology;
+
+    #[test]
+    fn every_stack_of_the_qemu_device_tree_gets_the_index_map() {
+        let t = Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
+        for (chip, pec, stack) in t.phb_stacks() {
+            let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
+            assert_eq!(from_tree, Phb4Config::p9_chip0(stack.phb_index).unwrap());
         }
     }
 }

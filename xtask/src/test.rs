@@ -28,7 +28,7 @@ const CASES: &[Case] = &[
         board: "qemu-powernv9",
         scenario: "boot",
         devices: &[],
-        expect: Expect::Pass { min_checks: 3 },
+        expect: Expect::Pass { min_checks: 4 },
     },
     Case {
         board: "qemu-powernv9",

@@ -9,6 +9,7 @@ use pnv_iommu::topology::Topology;
 pub fn run(t: &Topology, checks: &mut Checks) {
     checks.check("boot_heap_aligned_alloc", heap_aligned_alloc());
     checks.check("boot_fp_enabled", fp_enabled());
+    checks.check("boot_every_phb_up", every_phb_up(t));
     checks.check(
         "boot_topology",
         if t.phb_stacks().count() > 0 && t.uart.is_some() && t.threads() > 0 {
@@ -47,5 +48,45 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
         Ok(())
     } else {
         Err(format!("1.5 * 4.0 = {}", y))
+    }
+}
+
+/// Brings up every PHB stack the device tree lists and checks the PE count
+/// each reports: 512 on the big PHBs (index 0 and 3), 256 on the others.
+fn every_phb_up(t: &Topology) -> Result<(), alloc::string::String> {
+    use pnv_iommu::phb4::dmamem::GlobalHeap;
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
+    let mut up = 0;
+    for (chip, pec, stack) in t.phb_stacks() {
+        let cfg = Phb4Config::for_stack(chip, pec, stack)
+            .ok_or_else(|| format!("no address map for PHB{}", stack.phb_index))?;
+        let phb = Phb4::init(super::platform::io(), cfg, &mut GlobalHeap)
+            .map_err(|e| format!("PHB{}: {:?}", stack.phb_index, e))?;
+        let want = if matches!(stack.phb_index, 0 | 3) {
+            512
+        } else {
+            256
+        };
+        crate::println!(
+            "PNV: PHB{} up: {} PEs, {} TVEs, registers at {:#x}",
+            stack.phb_index,
+            phb.num_pes(),
+            phb.tvt_size(),
+            cfg.regs_base
+        );
+        if phb.num_pes() != want || phb.tvt_size() != 2 * want {
+            return Err(format!(
+                "PHB{}: {} PEs, {} TVEs",
+                stack.phb_index,
+                phb.num_pes(),
+                phb.tvt_size()
+            ));
+        }
+        up += 1;
+    }
+    if up == 0 {
+        Err("no PHB stack in the device tree".into())
+    } else {
+        Ok(())
     }
 }

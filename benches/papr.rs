@@ -10,7 +10,9 @@
 //! - `papr_invalidations_per_call`: TCE kills issued per call over all of the
 //!   above (must be 1).
 //!
-//! Each figure is the best of several runs of many calls.
+//! Each figure is the best of several runs of many calls. Arguments other
+//! than flags filter the figures by name (`=name` for an exact match), for
+//! profiling one of them; the invalidation count covers whatever ran.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -39,6 +41,19 @@ fn best_ns(runs: usize, mut f: impl FnMut()) -> f64 {
             start.elapsed().as_nanos() as f64
         })
         .fold(f64::INFINITY, f64::min)
+}
+
+/// Whether figure `name` was asked for (no filter: all of them).
+fn wanted(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters.iter().any(|f| match f.strip_prefix('=') {
+            Some(exact) => name == exact,
+            None => name.contains(f.as_str()),
+        })
 }
 
 fn main() {
@@ -77,15 +92,17 @@ fn main() {
 
     // H_PUT_TCE.
     const PUTS: u64 = 200_000;
-    let put = best_ns(5, || {
-        for i in 0..PUTS {
-            let ioba = (i & 511) << 12;
-            let page = ((i & 1) + 2) << 12;
-            hv.h_put_tce(p, liobn, ioba, page | RW).unwrap();
-        }
-    });
-    calls += 5 * PUTS;
-    report("papr_h_put_tce", put / PUTS as f64, "ns/call");
+    if wanted("papr_h_put_tce") {
+        let put = best_ns(5, || {
+            for i in 0..PUTS {
+                let ioba = (i & 511) << 12;
+                let page = ((i & 1) + 2) << 12;
+                hv.h_put_tce(p, liobn, ioba, page | RW).unwrap();
+            }
+        });
+        calls += 5 * PUTS;
+        report("papr_h_put_tce", put / PUTS as f64, "ns/call");
+    }
 
     // H_PUT_TCE_INDIRECT(512).
     const BATCHES: u64 = 4_000;
@@ -93,33 +110,37 @@ fn main() {
     hv.h_put_tce_indirect(p, liobn, base, lists[0], 512)
         .unwrap();
     calls += 1;
-    let indirect = best_ns(7, || {
-        for i in 0..BATCHES {
-            hv.h_put_tce_indirect(p, liobn, base, lists[(i & 1) as usize], 512)
-                .unwrap();
-        }
-    });
-    calls += 7 * BATCHES;
-    report(
-        "papr_h_put_tce_indirect_512",
-        indirect / (BATCHES * 512) as f64,
-        "ns/tce",
-    );
+    if wanted("papr_h_put_tce_indirect_512") {
+        let indirect = best_ns(7, || {
+            for i in 0..BATCHES {
+                hv.h_put_tce_indirect(p, liobn, base, lists[(i & 1) as usize], 512)
+                    .unwrap();
+            }
+        });
+        calls += 7 * BATCHES;
+        report(
+            "papr_h_put_tce_indirect_512",
+            indirect / (BATCHES * 512) as f64,
+            "ns/tce",
+        );
+    }
 
     // H_STUFF_TCE(512).
     let sbase = 0x200_0000;
-    let stuff = best_ns(7, || {
-        for i in 0..BATCHES {
-            let page = (0x10_0000 + (i & 1) * 0x1000) | RW;
-            hv.h_stuff_tce(p, liobn, sbase, page, 512).unwrap();
-        }
-    });
-    calls += 7 * BATCHES;
-    report(
-        "papr_h_stuff_tce_512",
-        stuff / (BATCHES * 512) as f64,
-        "ns/tce",
-    );
+    if wanted("papr_h_stuff_tce_512") {
+        let stuff = best_ns(7, || {
+            for i in 0..BATCHES {
+                let page = (0x10_0000 + (i & 1) * 0x1000) | RW;
+                hv.h_stuff_tce(p, liobn, sbase, page, 512).unwrap();
+            }
+        });
+        calls += 7 * BATCHES;
+        report(
+            "papr_h_stuff_tce_512",
+            stuff / (BATCHES * 512) as f64,
+            "ns/tce",
+        );
+    }
 
     black_box(hv.take_dirty_pages(p).len());
     let kills = phb.kills().kills() - kills_before;

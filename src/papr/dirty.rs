@@ -40,24 +40,29 @@ impl DirtyLog {
         DirtyLog { maps }
     }
 
-    /// Marks `bytes` (a multiple of 4 KiB) from offset `offset` of RAM
-    /// region `ram`. Out-of-range marks are ignored (callers pass ranges
-    /// validated against the region).
+    /// Marks `bytes` (a multiple of 4 KiB; at least one page is marked) from
+    /// offset `offset` of RAM region `ram`, a word at a time. Out-of-range
+    /// marks are ignored (callers pass ranges validated against the region).
     #[inline]
     pub(crate) fn mark(&self, ram: usize, offset: u64, bytes: u64) {
         let Some(map) = self.maps.get(ram) else {
             return;
         };
         let first = offset / RAM_GRANULE;
-        let n = (bytes / RAM_GRANULE).max(1);
-        for page in first..first.saturating_add(n).min(map.pages) {
-            let Some(word) = map.words.get((page / 64) as usize) else {
-                return;
-            };
-            let bit = 1u64 << (page % 64);
-            if word.load(Ordering::Relaxed) & bit == 0 {
-                word.fetch_or(bit, Ordering::Relaxed);
+        let end = first
+            .saturating_add((bytes / RAM_GRANULE).max(1))
+            .min(map.pages);
+        let mut bit = first;
+        while bit < end {
+            let w = bit / 64;
+            let lo = bit % 64;
+            let hi = (end - w * 64).min(64);
+            // Bits lo..hi of word w (1 <= hi - lo <= 64).
+            let mask = (u64::MAX >> (64 - (hi - lo))) << lo;
+            if let Some(word) = map.words.get(w as usize) {
+                mark_word(word, mask);
             }
+            bit = w * 64 + hi;
         }
     }
 
@@ -91,6 +96,14 @@ impl DirtyLog {
     }
 }
 
+/// Sets the bits of `mask` in `word`; a plain load when they are all set.
+#[inline]
+pub(crate) fn mark_word(word: &AtomicU64, mask: u64) {
+    if word.load(Ordering::Relaxed) & mask != mask {
+        word.fetch_or(mask, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +134,15 @@ mod tests {
         assert_eq!(pages[0], 0x41000);
         assert_eq!(pages[1], 0x101_0000);
         assert_eq!(log.pages(true), pages);
+        // A run across words: bits 60..=130 of region 1.
+        log.mark(1, 60 * 0x1000, 71 * 0x1000);
+        let pages = log.pages(true);
+        assert_eq!(pages.len(), 71);
+        assert_eq!(pages[0], 0x100_0000 + 60 * 0x1000);
+        assert_eq!(pages[70], 0x100_0000 + 130 * 0x1000);
+        // Clamped at the end of the region (256 pages).
+        log.mark(1, 250 * 0x1000, 20 * 0x1000);
+        assert_eq!(log.pages(true).len(), 6);
         assert!(log.pages(false).is_empty());
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! A [`Window`] owns its [`TceTable`] and the guest-visible [`Shadow`] behind
 //! one lock. A hypercall takes that lock once for its whole batch: it copies
-//! the list, validates every entry, writes the hardware entries with plain
-//! stores (no read-modify-write; no other writer can hold the lock), swaps the
-//! shadow entries and settles the old ones (map counts, dirty log), then
-//! drops the lock. The caller issues one invalidation for the batch.
+//! the list, validates every entry into its hardware entry (`validate`), has
+//! the table allocate every level the batch needs and then writes the
+//! hardware entries with plain stores (no read-modify-write; no other writer
+//! can hold the lock), settles the old guest values (`settle`: map counts
+//! once per batch, dirty log a word at a time) and copies the new ones over
+//! them, then drops the lock. The caller issues one invalidation for the
+//! batch.
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
@@ -15,11 +18,12 @@ use alloc::sync::Arc;
 
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
-use super::partition::{GuestMemory, RAM_GRANULE};
-use super::prereg::{Cursor, Deltas, Unit, Units};
+use super::partition::GuestMemory;
+use super::prereg::{Cursor, Deltas, Units};
+use super::settle::{OldSettler, settle_one_unit};
 use super::shadow::Shadow;
+use super::validate::{NewRefs, validate, validate_any, validate_one_unit};
 use super::{PeConfig, WindowProgrammer};
-use crate::iopt::Perm;
 use crate::page_alloc::PageAllocator;
 use crate::tce::{Geometry, Tce, TceTable};
 
@@ -82,24 +86,6 @@ impl<P: WindowProgrammer, A: PageAllocator> PeState<P, A> {
     }
 }
 
-/// Validates one guest TCE for a window of `page`-byte pages: the hardware
-/// entry and the unit it maps into (`None` for a clear).
-#[inline(always)]
-fn validate(tce: u64, page: u64, cursor: &mut Cursor<'_>) -> Result<(Tce, Option<usize>), ()> {
-    let perm = tce & Perm::all().bits();
-    if perm == 0 {
-        return Ok((Tce::NONE, None));
-    }
-    // Bits between the permissions and the page boundary must be 0: the
-    // address is page aligned and no reserved bit is set.
-    if tce & (page - 1) & !perm != 0 {
-        return Err(());
-    }
-    let la = tce & !perm;
-    let (unit, host) = cursor.find(la, page).ok_or(())?;
-    Ok((Tce::from_raw(host | perm), Some(unit)))
-}
-
 impl<A: PageAllocator> Window<A> {
     /// A window of `geometry` with an empty table from `alloc`.
     pub(crate) fn new(liobn: u32, n: u32, geometry: Geometry, alloc: A) -> HResult<Window<A>> {
@@ -144,7 +130,7 @@ impl<A: PageAllocator> Window<A> {
         if count == 0 {
             return Ok(0);
         }
-        let n = count as usize;
+        let n = usize::try_from(count).map_err(|_| HStatus::Parameter)?;
         if n > SCRATCH {
             return Err(HStatus::Parameter);
         }
@@ -152,85 +138,78 @@ impl<A: PageAllocator> Window<A> {
         let mut cursor = Cursor::new(ctx.units);
         let mut guard = self.state.lock();
         let st = &mut *guard;
-        // 1. Validate everything and store the hardware entries; nothing has
-        //    changed if this fails.
-        let refs = match src {
+        // 1. Validate every entry, then store the hardware entries (the table
+        //    allocates every level the batch needs before it writes one);
+        //    nothing has changed if this fails.
+        let (refs, constant) = match src {
             Source::Value { tce, count } => {
-                let (hw, unit) =
-                    validate(tce, page, &mut cursor).map_err(|()| HStatus::Parameter)?;
+                let (hw, unit) = validate(tce, page, &mut cursor)?;
                 st.table
                     .fill_run(ioba, hw, count)
                     .map_err(|_| HStatus::Hardware)?;
-                match unit {
-                    Some(u) => NewRefs::One(u, count),
-                    None => NewRefs::None,
-                }
+                (NewRefs::repeated(unit, count), Some(tce))
             }
             Source::List { memory, host, .. } => {
-                if !memory.read_be_u64s(host, &mut st.guest[..n]) {
+                let (guest, hw) = (&mut st.guest[..n], &mut st.hw[..n]);
+                if !memory.read_be_u64s(host, guest) {
                     return Err(HStatus::Hardware);
                 }
                 let refs = match ctx.units.single() {
-                    Some(unit) => validate_one_unit(&st.guest[..n], &mut st.hw[..n], unit, page)?,
-                    None => validate_any(&st.guest[..n], &mut st.hw[..n], &mut cursor, page)?,
+                    Some(unit) => validate_one_unit(guest, hw, unit, page, &mut cursor)?,
+                    None => validate_any(guest, hw, &mut cursor, page)?,
                 };
                 st.table
-                    .store_run(ioba, &st.hw[..n])
+                    .store_checked_run(ioba, hw)
                     .map_err(|_| HStatus::Hardware)?;
-                refs
+                (refs, None)
             }
         };
-        // 2. Swap the shadow and settle each replaced entry as it comes out
-        //    (references released, dirty pages marked).
-        let (values, constant): (&[u64], u64) = match src {
-            Source::Value { tce, .. } => (&[], tce),
-            Source::List { .. } => (&st.guest[..n], 0),
+        // 2. Settle the replaced guest values (references released, dirty
+        //    pages marked) and copy the new ones over them, a shadow run at
+        //    a time; then apply the reference changes, once per unit.
+        let values = &st.guest[..n];
+        let allocate = match constant {
+            Some(tce) => tce != 0,
+            None => values.iter().any(|&v| v != 0),
         };
-        let allocate =
-            !matches!(refs, NewRefs::None) || constant != 0 || values.iter().any(|&v| v != 0);
-        let mut deltas = Deltas::new(ctx.units);
-        let mut fast = ctx
-            .units
-            .single()
-            .map(|u| OneUnitSettler::new(u, ctx.dirty, page));
-        let mut slow = OldSettler::new(ctx, page);
-        st.shadow
-            .for_each_run(first, count, allocate, |index, entries| {
+        let write_new = |index: u64, entries: &mut [u64]| match constant {
+            Some(tce) => entries.fill(tce),
+            None => {
                 let at = (index - first) as usize;
-                match (&mut fast, values.is_empty()) {
-                    (Some(f), true) => {
-                        for e in entries.iter_mut() {
-                            f.settle(core::mem::replace(e, constant));
-                        }
+                entries.copy_from_slice(&values[at..at + entries.len()]);
+            }
+        };
+        let mut deltas = Deltas::new(ctx.units);
+        if let Some(unit) = ctx.units.single() {
+            let mut released = 0u64;
+            st.shadow
+                .for_each_run(first, count, allocate, |index, entries| {
+                    released += settle_one_unit(entries, unit, ctx.dirty, page);
+                    write_new(index, entries);
+                });
+            let added = match refs {
+                NewRefs::One(_, k) => k,
+                NewRefs::None | NewRefs::Mixed => 0,
+            };
+            // At most 512 each way: no overflow.
+            deltas.add(0, added as i64 - released as i64);
+        } else {
+            let mut settler = OldSettler::new(ctx, page);
+            st.shadow
+                .for_each_run(first, count, allocate, |index, entries| {
+                    for &old in entries.iter() {
+                        settler.settle(old, &mut deltas);
                     }
-                    (Some(f), false) => {
-                        for (e, &v) in entries.iter_mut().zip(&values[at..]) {
-                            f.settle(core::mem::replace(e, v));
+                    write_new(index, entries);
+                });
+            match refs {
+                NewRefs::None => {}
+                NewRefs::One(u, k) => deltas.add(u, k as i64),
+                NewRefs::Mixed => {
+                    for &v in values {
+                        if let Ok((_, Some(u))) = validate(v, page, &mut cursor) {
+                            deltas.add(u, 1);
                         }
-                    }
-                    (None, true) => {
-                        for e in entries.iter_mut() {
-                            slow.settle(core::mem::replace(e, constant), &mut deltas);
-                        }
-                    }
-                    (None, false) => {
-                        for (e, &v) in entries.iter_mut().zip(&values[at..]) {
-                            slow.settle(core::mem::replace(e, v), &mut deltas);
-                        }
-                    }
-                }
-            });
-        // 3. Apply the reference changes, once per unit run.
-        if let Some(f) = fast {
-            deltas.add(0, -(f.released as i64));
-        }
-        match refs {
-            NewRefs::None => {}
-            NewRefs::One(u, k) => deltas.add(u, k as i64),
-            NewRefs::Mixed => {
-                for &v in values {
-                    if let Ok((_, Some(u))) = validate(v, page, &mut cursor) {
-                        deltas.add(u, 1);
                     }
                 }
             }
@@ -249,184 +228,5 @@ impl<A: PageAllocator> Window<A> {
         for (_, old) in st.shadow.nonzero() {
             settler.settle(old, &mut deltas);
         }
-    }
-}
-
-/// The new references a validated batch holds.
-enum NewRefs {
-    /// No valid entry.
-    None,
-    /// `n` valid entries, all in unit `u`.
-    One(usize, u64),
-    /// Valid entries in several units (counted again after the write).
-    Mixed,
-}
-
-/// Validates a list against a partition with a single unit: a range check
-/// per entry, no lookups, and no branch on the outcome until the end.
-#[inline(never)]
-fn validate_one_unit(guest: &[u64], hw: &mut [Tce], unit: &Unit, page: u64) -> HResult<NewRefs> {
-    let flags = Perm::all().bits();
-    // Largest offset of a page that fits in the unit (none if it is smaller).
-    let Some(span) = unit.size.checked_sub(page) else {
-        return match guest.iter().all(|g| g & flags == 0) {
-            true => {
-                hw.fill(Tce::NONE);
-                Ok(NewRefs::None)
-            }
-            false => Err(HStatus::Parameter),
-        };
-    };
-    let mut bad = false;
-    let mut valid = 0u64;
-    for (g, h) in guest.iter().zip(hw.iter_mut()) {
-        let perm = g & flags;
-        let off = (g & !flags).wrapping_sub(unit.logical);
-        let misaligned = g & (page - 1) & !flags != 0;
-        let outside = off > span;
-        let is_valid = perm != 0;
-        bad |= is_valid & (misaligned | outside);
-        valid += is_valid as u64;
-        // `host + off` cannot overflow for a good entry; for a bad one the
-        // batch is refused before anything is stored, so wrap freely.
-        let raw = (unit.host.wrapping_add(off) | perm) & (0u64.wrapping_sub(is_valid as u64));
-        *h = Tce::from_raw(raw);
-    }
-    if bad {
-        return Err(HStatus::Parameter);
-    }
-    Ok(if valid == 0 {
-        NewRefs::None
-    } else {
-        NewRefs::One(0, valid)
-    })
-}
-
-/// Validates a list against any number of units.
-fn validate_any(
-    guest: &[u64],
-    hw: &mut [Tce],
-    cursor: &mut Cursor<'_>,
-    page: u64,
-) -> HResult<NewRefs> {
-    let mut unit0: Option<usize> = None;
-    let mut mixed = false;
-    let mut valid = 0u64;
-    for (g, h) in guest.iter().zip(hw.iter_mut()) {
-        let (tce, unit) = validate(*g, page, cursor).map_err(|()| HStatus::Parameter)?;
-        *h = tce;
-        if let Some(u) = unit {
-            valid += 1;
-            mixed |= unit0.is_some_and(|u0| u0 != u);
-            unit0 = Some(u);
-        }
-    }
-    Ok(match (unit0, mixed) {
-        (None, _) => NewRefs::None,
-        (Some(_), true) => NewRefs::Mixed,
-        (Some(u), false) => NewRefs::One(u, valid),
-    })
-}
-
-/// Settles replaced entries of a partition with a single unit: every valid
-/// old entry was validated into it, and it cannot have been unregistered
-/// while they were valid, so there is nothing to look up. The unit's dirty
-/// bitmap is found once per batch.
-struct OneUnitSettler<'a> {
-    logical: u64,
-    ram: usize,
-    ram_offset: u64,
-    page: u64,
-    words: &'a [core::sync::atomic::AtomicU64],
-    dirty: &'a DirtyLog,
-    released: u64,
-    last_marked: u64,
-}
-
-impl<'a> OneUnitSettler<'a> {
-    fn new(unit: &Unit, dirty: &'a DirtyLog, page: u64) -> Self {
-        OneUnitSettler {
-            logical: unit.logical,
-            ram: unit.ram,
-            ram_offset: unit.ram_offset,
-            page,
-            words: dirty.words(unit.ram),
-            dirty,
-            released: 0,
-            last_marked: 0,
-        }
-    }
-
-    #[inline(always)]
-    fn settle(&mut self, old: u64) {
-        let perm = old & Perm::all().bits();
-        self.released += (perm != 0) as u64;
-        if perm & Perm::WRITE.bits() != 0 && old != self.last_marked {
-            self.last_marked = old;
-            let la = old & !Perm::all().bits();
-            let offset = self.ram_offset.wrapping_add(la.wrapping_sub(self.logical));
-            if self.page == RAM_GRANULE {
-                let bit = offset / RAM_GRANULE;
-                if let Some(word) = self.words.get((bit / 64) as usize) {
-                    let mask = 1u64 << (bit % 64);
-                    if word.load(core::sync::atomic::Ordering::Relaxed) & mask == 0 {
-                        word.fetch_or(mask, core::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-            } else {
-                self.dirty.mark(self.ram, offset, self.page);
-            }
-        }
-    }
-}
-
-/// Settles replaced guest TCEs: each valid one releases its unit's reference,
-/// and one with write permission marks its page dirty. A run of equal old
-/// values (a stuffed range) looks its unit up once.
-struct OldSettler<'a> {
-    cursor: Cursor<'a>,
-    dirty: &'a DirtyLog,
-    page: u64,
-    last_old: u64,
-    last_unit: Option<usize>,
-}
-
-impl<'a> OldSettler<'a> {
-    fn new(ctx: &Ctx<'a>, page: u64) -> Self {
-        OldSettler {
-            cursor: Cursor::new(ctx.units),
-            dirty: ctx.dirty,
-            page,
-            last_old: 0,
-            last_unit: None,
-        }
-    }
-
-    #[inline(always)]
-    fn settle(&mut self, old: u64, deltas: &mut Deltas<'_>) {
-        let perm = old & Perm::all().bits();
-        if perm == 0 {
-            return;
-        }
-        if old == self.last_old
-            && let Some(u) = self.last_unit
-        {
-            deltas.add(u, -1);
-            return;
-        }
-        let la = old & !perm;
-        // A valid shadow entry was validated into a unit, and a unit with
-        // mapped entries cannot be unregistered, so the lookup succeeds.
-        let Some((u, _)) = self.cursor.find(la, self.page) else {
-            return;
-        };
-        deltas.add(u, -1);
-        if perm & Perm::WRITE.bits() != 0 {
-            let unit = self.cursor.unit(u);
-            self.dirty
-                .mark(unit.ram, unit.ram_offset + (la - unit.logical), self.page);
-        }
-        self.last_old = old;
-        self.last_unit = Some(u);
     }
 }

@@ -18,6 +18,8 @@
 //! - [`hcall`]: status codes, opcodes, the register-level entry.
 //! - `tce_calls`: the typed TCE hypercalls.
 //! - `liobn`: windows and the batch that writes them under one lock.
+//! - `validate`: which host page each guest TCE may map.
+//! - `settle`: map counts and the dirty log for replaced entries.
 //! - `shadow`: the guest-visible TCE values.
 //! - `partition`: RAM regions and guest memory access.
 //! - `prereg`: pre-registration, pinning limit and map counts.
@@ -37,8 +39,10 @@ mod liobn;
 mod partition;
 mod phb;
 mod prereg;
+mod settle;
 mod shadow;
 mod tce_calls;
+mod validate;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;

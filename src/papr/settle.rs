@@ -1,0 +1,221 @@
+//! Settling replaced guest TCEs: map counts and the dirty log.
+//!
+//! When a batch replaces guest TCEs, every valid old one releases its unit's
+//! reference, and every old one with write permission marks its page dirty
+//! (the device may have written it). Both read the window's shadow (the old
+//! guest values) just before the new values are copied over it.
+//!
+//! With a single unit (the common case) there is nothing to look up: every
+//! valid old entry was validated into that unit, and a unit with mapped
+//! entries cannot be unregistered. [`settle_one_unit`] counts the valid
+//! entries in a vectorisable pass, and marks dirty pages a bitmap word at a
+//! time; a run of consecutive pages or one page repeated (what a guest maps
+//! for a buffer, or `H_STUFF_TCE` leaves) is recognised in the same kind of
+//! pass and marked as one range. Other partitions use [`OldSettler`].
+
+use super::dirty::{DirtyLog, mark_word};
+use super::liobn::Ctx;
+use super::partition::RAM_GRANULE;
+use super::prereg::{Cursor, Deltas, Unit};
+use crate::iopt::Perm;
+
+const FLAGS: u64 = Perm::all().bits();
+const WRITE: u64 = Perm::WRITE.bits();
+
+/// Settles the old guest values `old` of a partition whose only unit is
+/// `unit`: marks the pages of the entries with W dirty, and returns how many
+/// entries were valid (references to release).
+#[inline]
+pub(crate) fn settle_one_unit(old: &[u64], unit: &Unit, dirty: &DirtyLog, page: u64) -> u64 {
+    let [head, rest @ ..] = old else {
+        return 0;
+    };
+    // Offset in the RAM region of logical address `la`: `la + base`.
+    let base = unit.ram_offset.wrapping_sub(unit.logical);
+    // Is `old` an arithmetic progression (one read-only pass)? A step that
+    // is a multiple of 4 KiB keeps the flag bits, so every entry then has
+    // the permissions of the first.
+    let step = rest.first().map_or(0, |next| next.wrapping_sub(*head));
+    let mut irregular = 0u64;
+    for (a, b) in old.iter().zip(rest) {
+        irregular |= b.wrapping_sub(*a) ^ step;
+    }
+    if irregular == 0 && (step == 0 || step == page) {
+        if head & WRITE != 0 {
+            // One page repeated, or a run of consecutive pages.
+            let pages = if step == 0 { 1 } else { old.len() as u64 };
+            let la = head & !FLAGS;
+            dirty.mark(unit.ram, la.wrapping_add(base), pages.saturating_mul(page));
+        }
+        return if head & FLAGS != 0 {
+            old.len() as u64
+        } else {
+            0
+        };
+    }
+    let mut valid = 0u64;
+    let mut any = 0u64;
+    for &o in old {
+        valid += (o | (o >> 1)) & 1;
+        any |= o;
+    }
+    if any & WRITE != 0 {
+        mark_each(old, unit.ram, base, dirty, page);
+    }
+    valid
+}
+
+/// Marks dirty the page of every entry of `old` that has W, one entry at a
+/// time (the logical address `la` is at offset `la + base` of RAM region `ram`).
+#[inline(never)]
+fn mark_each(old: &[u64], ram: usize, base: u64, dirty: &DirtyLog, page: u64) {
+    if page != RAM_GRANULE {
+        for &o in old.iter().filter(|&&o| o & WRITE != 0) {
+            dirty.mark(ram, (o & !FLAGS).wrapping_add(base), page);
+        }
+        return;
+    }
+    // One bit per entry, gathered into one update per bitmap word.
+    let words = dirty.words(ram);
+    let mut current = usize::MAX;
+    let mut mask = 0u64;
+    for &o in old {
+        if o & WRITE == 0 {
+            continue;
+        }
+        let bit = (o & !FLAGS).wrapping_add(base) / RAM_GRANULE;
+        let word = usize::try_from(bit / 64).unwrap_or(usize::MAX);
+        if word != current {
+            if let Some(w) = words.get(current) {
+                mark_word(w, mask);
+            }
+            current = word;
+            mask = 0;
+        }
+        mask |= 1 << (bit % 64);
+    }
+    if let Some(w) = words.get(current) {
+        mark_word(w, mask);
+    }
+}
+
+/// Settles replaced guest TCEs of any partition: each valid one releases
+/// its unit's reference, and one with write permission marks its page dirty.
+/// A run of equal old values (a stuffed range) looks its unit up once.
+pub(crate) struct OldSettler<'a> {
+    cursor: Cursor<'a>,
+    dirty: &'a DirtyLog,
+    page: u64,
+    last_old: u64,
+    last_unit: Option<usize>,
+}
+
+impl<'a> OldSettler<'a> {
+    pub(crate) fn new(ctx: &Ctx<'a>, page: u64) -> Self {
+        OldSettler {
+            cursor: Cursor::new(ctx.units),
+            dirty: ctx.dirty,
+            page,
+            last_old: 0,
+            last_unit: None,
+        }
+    }
+
+    /// Settles one old guest value.
+    #[inline]
+    pub(crate) fn settle(&mut self, old: u64, deltas: &mut Deltas<'_>) {
+        let perm = old & FLAGS;
+        if perm == 0 {
+            return;
+        }
+        if old == self.last_old
+            && let Some(u) = self.last_unit
+        {
+            deltas.add(u, -1);
+            return;
+        }
+        let la = old & !perm;
+        // A valid shadow entry was validated into a unit, and a unit with
+        // mapped entries cannot be unregistered, so the lookup succeeds.
+        let Some((u, _)) = self.cursor.find(la, self.page) else {
+            return;
+        };
+        deltas.add(u, -1);
+        if perm & WRITE != 0 {
+            let unit = self.cursor.unit(u);
+            self.dirty
+                .mark(unit.ram, unit.ram_offset + (la - unit.logical), self.page);
+        }
+        self.last_old = old;
+        self.last_unit = Some(u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::papr::partition::{PartitionConfig, RamMap, RamRegion};
+    use crate::papr::prereg::Units;
+
+    #[test]
+    fn one_unit_settling_agrees_with_the_lookup() {
+        let ram = RamMap::new(&[RamRegion {
+            logical: 1 << 20,
+            host: 0x40_0000_0000,
+            size: 1 << 22,
+        }])
+        .unwrap();
+        let units = Units::new(&ram, PartitionConfig::default());
+        let unit = units.single().unwrap();
+        let ctx_dirty = DirtyLog::new(&ram);
+        let slow_dirty = DirtyLog::new(&ram);
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for page in [1u64 << 12, 1 << 16] {
+            let pages = (1u64 << 22) / page;
+            for round in 0..300 {
+                let len = (rand() % 600) as usize + 1;
+                let start = (1 << 20) + (rand() % pages) * page;
+                let perm = rand() % 4;
+                // Progressions of step 0 and one page, and random lists.
+                let old: Vec<u64> = (0..len as u64)
+                    .map(|i| match round % 3 {
+                        0 => start | perm,
+                        1 => ((1 << 20) + ((start - (1 << 20)) / page + i) % pages * page) | perm,
+                        _ => match rand() % 4 {
+                            0 => 0,
+                            _ => ((1 << 20) + (rand() % pages) * page) | (rand() % 3 + 1),
+                        },
+                    })
+                    .collect();
+                let fast = settle_one_unit(&old, unit, &ctx_dirty, page);
+                let slow_ctx = Ctx {
+                    units: &units,
+                    dirty: &slow_dirty,
+                };
+                let mut settler = OldSettler::new(&slow_ctx, page);
+                let mut deltas = Deltas::new(&units);
+                for &o in &old {
+                    settler.settle(o, &mut deltas);
+                }
+                drop(deltas);
+                let released = unit.mapped.swap(0, core::sync::atomic::Ordering::Relaxed);
+                assert_eq!(
+                    fast.wrapping_neg(),
+                    released,
+                    "page {page:#x} round {round}"
+                );
+                assert_eq!(
+                    ctx_dirty.pages(true),
+                    slow_dirty.pages(true),
+                    "round {round}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Validation of guest TCEs: which host page, if any, each one may map.
+//!
+//! A guest TCE with R or W must name a page-aligned logical address whose
+//! whole IOMMU page lies inside one unit of the partition (a RAM region, or a
+//! pre-registered region with pre-registration on); the hardware entry is the
+//! unit's host address for it with the same permissions. A TCE with neither
+//! permission clears the entry. Validation only reads: a batch is validated in
+//! full before the first entry is written.
+//!
+//! The common case, a partition with a single unit, has a branch-free loop
+//! ([`validate_one_unit`]) that the compiler vectorises; any other partition
+//! looks each entry's unit up ([`validate_any`]).
+
+use super::hcall::{HResult, HStatus};
+use super::prereg::{Cursor, Unit};
+use crate::iopt::Perm;
+use crate::tce::Tce;
+
+const FLAGS: u64 = Perm::all().bits();
+
+/// The new references a validated batch holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NewRefs {
+    /// No valid entry.
+    None,
+    /// `n` valid entries, all in unit `u`.
+    One(usize, u64),
+    /// Valid entries in several units (counted again when settling).
+    Mixed,
+}
+
+impl NewRefs {
+    /// `n` entries equal to one validated TCE in `unit` (`None`: a clear).
+    pub(crate) fn repeated(unit: Option<usize>, n: u64) -> NewRefs {
+        match unit {
+            Some(u) => NewRefs::One(u, n),
+            None => NewRefs::None,
+        }
+    }
+}
+
+/// Validates one guest TCE for a window of `page`-byte pages: the hardware
+/// entry and the unit it maps into (`None` for a clear).
+///
+/// `H_PARAMETER` if the TCE names memory the partition may not map;
+/// `H_HARDWARE` if the host copy of the page is not aligned to the IOMMU page
+/// (a RAM region whose logical and host addresses differ by a multiple of
+/// 4 KiB but not of `page`), which the table cannot express.
+#[inline(always)]
+pub(crate) fn validate(
+    tce: u64,
+    page: u64,
+    cursor: &mut Cursor<'_>,
+) -> HResult<(Tce, Option<usize>)> {
+    let perm = tce & Perm::all().bits();
+    if perm == 0 {
+        return Ok((Tce::NONE, None));
+    }
+    // Bits between the permissions and the page boundary must be 0: the
+    // address is page aligned and no reserved bit is set.
+    if tce & (page - 1) & !perm != 0 {
+        return Err(HStatus::Parameter);
+    }
+    let la = tce & !perm;
+    let (unit, host) = cursor.find(la, page).ok_or(HStatus::Parameter)?;
+    if host & (page - 1) != 0 {
+        return Err(HStatus::Hardware);
+    }
+    Ok((Tce::from_raw(host | perm), Some(unit)))
+}
+
+/// Validates a list against a partition whose only unit is `unit` (index 0),
+/// writing the hardware entries to `hw`: a range check per entry, no
+/// lookups, and no branch on the outcome until the end.
+#[inline(never)]
+pub(crate) fn validate_one_unit(
+    guest: &[u64],
+    hw: &mut [Tce],
+    unit: &Unit,
+    page: u64,
+    cursor: &mut Cursor<'_>,
+) -> HResult<NewRefs> {
+    let flags = Perm::all().bits();
+    let align = (page - 1) & !flags;
+    // Largest offset of a page that fits in the unit. Units lie below the
+    // TCE address limit (2^56), so it is far below 2^63, which the range
+    // checks below need. A unit smaller than a page, or not aligned to the
+    // page in both address spaces, takes the general path (which refuses
+    // what it must, entry by entry).
+    let span = match unit.size.checked_sub(page) {
+        Some(span) if span >> 62 == 0 && (unit.host | unit.logical) & align == 0 => span,
+        _ => return validate_any(guest, hw, cursor, page),
+    };
+    // With `x = g - logical` (the flag bits come along: `logical` is page
+    // aligned), an entry is in range when `x <= span + 3`, and its hardware
+    // entry is `x + host`, a multiple of the page plus the flags.
+    let range = OneUnit {
+        logical: unit.logical,
+        host: unit.host,
+        last: span + 3,
+        align,
+    };
+    if all_valid_and_good(guest, hw, &range) {
+        return Ok(NewRefs::repeated(
+            (!guest.is_empty()).then_some(0),
+            guest.len() as u64,
+        ));
+    }
+    let (bad, valid) = masked(guest, hw, &range);
+    if bad {
+        return Err(HStatus::Parameter);
+    }
+    Ok(NewRefs::repeated((valid != 0).then_some(0), valid))
+}
+
+/// The single unit's range, as the validation loops use it.
+struct OneUnit {
+    logical: u64,
+    host: u64,
+    /// Largest `g - logical` of a good entry (the page's offset plus flags).
+    last: u64,
+    /// Bits that must be clear in a good entry besides the flags.
+    align: u64,
+}
+
+/// The pass for the common case, a list whose entries all have R or W and
+/// are all good: one accumulator, no per-entry mask. Writes `hw` either way;
+/// `false` means some entry is a clear or bad, and [`masked`] must run.
+#[inline(always)]
+fn all_valid_and_good(guest: &[u64], hw: &mut [Tce], r: &OneUnit) -> bool {
+    let mut acc = 0u64;
+    for (&g, h) in guest.iter().zip(hw.iter_mut()) {
+        let x = g.wrapping_sub(r.logical);
+        // - `x | (last - x)` has bit 63 exactly when `x > last` (either `x`
+        //   has it, or both are below 2^63 and `last - x` borrows), and has a
+        //   bit of `align` when `g` does (`logical` is page aligned, and a
+        //   page-aligned `x` leaves `last - x` with only flag bits below the
+        //   page);
+        // - `(g & flags) - 1` has every bit when `g` has no permission.
+        acc |= x | r.last.wrapping_sub(x) | (g & FLAGS).wrapping_sub(1);
+        *h = Tce::from_raw(x.wrapping_add(r.host));
+    }
+    acc & ((1 << 63) | r.align) == 0
+}
+
+/// The pass for any list: per-entry masks for clears. Returns whether some
+/// valid entry is bad, and how many are valid.
+#[inline(never)]
+fn masked(guest: &[u64], hw: &mut [Tce], r: &OneUnit) -> (bool, u64) {
+    let mut bad = 0u64;
+    let mut valid = 0u64;
+    for (&g, h) in guest.iter().zip(hw.iter_mut()) {
+        let is_valid = (g | (g >> 1)) & 1; // R or W
+        let keep = is_valid.wrapping_neg();
+        let x = g.wrapping_sub(r.logical);
+        let outside = (x | r.last.wrapping_sub(x)) >> 63;
+        bad |= keep & ((g & r.align) | outside);
+        valid += is_valid;
+        // Cannot overflow for a good entry; a bad one refuses the batch
+        // before anything is stored, so wrap freely.
+        *h = Tce::from_raw(x.wrapping_add(r.host) & keep);
+    }
+    (bad != 0, valid)
+}
+
+/// Validates a list against any number of units, writing the hardware
+/// entries to `hw`.
+pub(crate) fn validate_any(
+    guest: &[u64],
+    hw: &mut [Tce],
+    cursor: &mut Cursor<'_>,
+    page: u64,
+) -> HResult<NewRefs> {
+    let mut unit0: Option<usize> = None;
+    let mut mixed = false;
+    let mut valid = 0u64;
+    for (g, h) in guest.iter().zip(hw.iter_mut()) {
+        let (tce, unit) = validate(*g, page, cursor)?;
+        *h = tce;
+        if let Some(u) = unit {
+            valid += 1;
+            mixed |= unit0.is_some_and(|u0| u0 != u);
+            unit0 = Some(u);
+        }
+    }
+    Ok(match (unit0, mixed) {
+        (None, _) => NewRefs::None,
+        (Some(_), true) => NewRefs::Mixed,
+        (Some(u), false) => NewRefs::One(u, valid),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::papr::partition::{PartitionConfig, RamMap, RamRegion};
+    use crate::papr::prereg::Units;
+
+    /// Guest values around the edges of a unit at logical 1 MiB, 1 MiB long.
+    fn edge_values(page: u64) -> Vec<u64> {
+        let (lo, size) = (1u64 << 20, 1u64 << 20);
+        let mut v = Vec::new();
+        for base in [
+            0,
+            lo - page,
+            lo,
+            lo + page,
+            lo + size - page,
+            lo + size,
+            !0xfff,
+        ] {
+            for low in [0, 1, 2, 3, 4, 0x800 | 3, page | 1] {
+                v.push(base.wrapping_add(low));
+            }
+        }
+        v.push(u64::MAX);
+        v.push(1 << 63 | 3);
+        v
+    }
+
+    #[test]
+    fn one_unit_passes_agree_with_the_lookup() {
+        let ram = RamMap::new(&[RamRegion {
+            logical: 1 << 20,
+            host: 0x40_0000_0000,
+            size: 1 << 20,
+        }])
+        .unwrap();
+        let units = Units::new(&ram, PartitionConfig::default());
+        let unit = units.single().unwrap();
+        for page in [1u64 << 12, 1 << 16] {
+            let values = edge_values(page);
+            // Every single value, and lists mixing good, clear and bad ones.
+            let mut lists: Vec<Vec<u64>> = values.iter().map(|&v| vec![v]).collect();
+            let good = ((1u64 << 20) + page) | 3;
+            for &v in &values {
+                lists.push(vec![good, v, 0, good + page]);
+            }
+            lists.push(
+                (0..512)
+                    .map(|i| ((1 << 20) + (i % 16) * page) | 1)
+                    .collect(),
+            );
+            for list in lists {
+                let (mut a, mut b) = (vec![Tce::NONE; list.len()], vec![Tce::NONE; list.len()]);
+                let fast = validate_one_unit(&list, &mut a, unit, page, &mut Cursor::new(&units));
+                let slow = validate_any(&list, &mut b, &mut Cursor::new(&units), page);
+                assert_eq!(fast, slow, "page {page:#x} list {list:x?}");
+                if fast.is_ok() {
+                    assert_eq!(a, b, "page {page:#x} list {list:x?}");
+                }
+            }
+        }
+    }
+}

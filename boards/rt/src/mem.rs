@@ -1,4 +1,4 @@
-//! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` for the bare-metal image.
+//! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` for the bare-metal images.
 //!
 //! The musl target expects them from libc, which a firmware does not link.
 //! They are written in assembly so the compiler cannot turn their loops back

@@ -9,22 +9,16 @@
 extern crate alloc;
 
 mod console;
-mod edu;
 mod exception;
 mod guest;
 mod heap;
-mod mem;
 mod scenarios;
 mod start;
 
 use core::panic::PanicInfo;
 use pnv_iommu::topology::Topology;
 
-/// Largest device tree accepted (QEMU's is a few KiB; the slot is 1 MiB).
-const FDT_MAX: u32 = 0x10_0000;
-const FDT_MAGIC: u32 = 0xd00d_feed;
-
-/// Rust entry, called by `boot` in start.rs with the device tree address.
+/// Rust entry, called by `enter_rust` (pnv-rt) with the device tree address.
 #[unsafe(no_mangle)]
 extern "C" fn rust_main(fdt_addr: u64) -> ! {
     heap::init();
@@ -44,7 +38,7 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
             format_args!("needs {} MiB of RAM", heap::RAM_NEEDED >> 20),
         );
     }
-    let name = match start::args() {
+    let name = match pnv_rt::boot_args::args() {
         "" => "boot",
         s => s,
     };
@@ -55,25 +49,11 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
 
 /// The device tree blob QEMU placed at `addr`, if its header is sane.
 fn device_tree(addr: u64) -> Option<&'static [u8]> {
-    if addr == 0 || !addr.is_multiple_of(8) {
-        return None;
-    }
     // SAFETY: QEMU passes the address of its device tree in r3; it lies in
     // RAM that nothing else uses (16..17 MiB, below the heap), is at least
-    // 8 bytes, and is never written. The length is taken from the header and
-    // bounded by FDT_MAX.
-    unsafe {
-        let header = core::slice::from_raw_parts(addr as *const u8, 8);
-        let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
-        let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-        if magic != FDT_MAGIC || !(8..=FDT_MAX).contains(&size) {
-            return None;
-        }
-        Some(core::slice::from_raw_parts(
-            addr as *const u8,
-            size as usize,
-        ))
-    }
+    // 8 bytes, and is never written. `blob_at` reads the header first and
+    // bounds the length by FDT_MAX.
+    unsafe { pnv_rt::fdt::blob_at(addr) }
 }
 
 fn print_topology(t: &Topology) {
@@ -108,16 +88,3 @@ fn panic(info: &PanicInfo) -> ! {
     println!("PNV: PANIC {}", info);
     console::finish(false, format_args!("panic"))
 }
-
-/// The prebuilt `alloc` for this target was compiled with unwinding and
-/// references this symbol; with `panic = "abort"` nothing ever unwinds, so
-/// reaching it is a bug, reported as a failure.
-#[unsafe(no_mangle)]
-extern "C" fn _Unwind_Resume() -> ! {
-    console::finish(false, format_args!("_Unwind_Resume called"))
-}
-
-/// Referenced by the prebuilt `alloc` for the same reason as
-/// [`_Unwind_Resume`]; never called with `panic = "abort"`.
-#[unsafe(no_mangle)]
-extern "C" fn rust_eh_personality() {}

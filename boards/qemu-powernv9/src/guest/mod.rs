@@ -7,12 +7,13 @@ pub mod radix;
 pub mod switch;
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use pnv_rt::spr::{self, Spr};
 use radix::{PartitionTable, RadixError};
 pub use switch::GuestRegs;
 
-const SPR_LPCR: u16 = 318;
-const SPR_LPIDR: u16 = 319;
-const SPR_PTCR: u16 = 464;
+const SPR_LPCR: u16 = Spr::Lpcr.number();
+const SPR_LPIDR: u16 = Spr::Lpidr.number();
+const SPR_PTCR: u16 = Spr::Ptcr.number();
 /// LPCR: host radix.
 const LPCR_HR: u64 = 1 << 20;
 /// LPCR: hypervisor decrementer interrupt enable (kept off).
@@ -79,15 +80,6 @@ fn mtspr<const SPR: u16>(value: u64) {
     };
 }
 
-fn mfspr<const SPR: u16>() -> u64 {
-    let v: u64;
-    // SAFETY: reading an SPR has no side effect.
-    unsafe {
-        core::arch::asm!("mfspr {0}, {spr}", out(reg) v, spr = const SPR, options(nostack, nomem))
-    };
-    v
-}
-
 impl Guest {
     /// A guest with LPID `lpid` that starts at guest real `entry`.
     pub fn new(lpid: u32, entry: u64) -> Result<Self, GuestError> {
@@ -112,7 +104,7 @@ impl Guest {
 
     /// Runs the guest until `handler` asks to leave or the guest faults.
     pub fn run(&mut self, handler: &mut dyn TrapHandler) -> GuestExit {
-        mtspr::<SPR_LPCR>((mfspr::<SPR_LPCR>() | LPCR_HR) & !LPCR_HDICE);
+        mtspr::<SPR_LPCR>((spr::read(Spr::Lpcr) | LPCR_HR) & !LPCR_HDICE);
         mtspr::<SPR_PTCR>(self.table.ptcr());
         mtspr::<SPR_LPIDR>(self.lpid as u64);
         // SAFETY: drop any translation cached for this LPID before entering

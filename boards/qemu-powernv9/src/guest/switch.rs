@@ -14,6 +14,8 @@
 //! Layout of `host_context`: r1 0, r2 8, r13..r31 16..168, lr 168, cr 176,
 //! fpscr 184, vsr 192.
 
+use pnv_rt::{exception_stack_and_toc, load_address};
+
 /// A guest's registers while it is not running.
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Debug)]
@@ -88,11 +90,9 @@ host_context:
 /* r3 = guest context. */
 .globl guest_enter
 guest_enter:
-    lis 4, host_context@highest
-    ori 4, 4, host_context@higher
-    rldicr 4, 4, 32, 31
-    oris 4, 4, host_context@h
-    ori 4, 4, host_context@l
+"#,
+    load_address!("4", "host_context"),
+    r#"
     std 1, 0(4)
     std 2, 8(4)
     .irp n, 13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
@@ -172,19 +172,10 @@ guest_syscall:
     .endr
     mffs 0
     stfd 0, 304(13)
-    /* Hypervisor TOC and the exception stack. */
-    lis 2, .TOC.@highest
-    ori 2, 2, .TOC.@higher
-    rldicr 2, 2, 32, 31
-    oris 2, 2, .TOC.@h
-    ori 2, 2, .TOC.@l
-    lis 1, __exception_stack_top@highest
-    ori 1, 1, __exception_stack_top@higher
-    rldicr 1, 1, 32, 31
-    oris 1, 1, __exception_stack_top@h
-    ori 1, 1, __exception_stack_top@l
-    li 0, 0
-    stdu 0, -256(1)
+    /* Hypervisor exception stack and TOC. */
+"#,
+    exception_stack_and_toc!(),
+    r#"
     mr 3, 13
     li 4, 0xc00
     bl rust_guest_trap
@@ -197,11 +188,9 @@ guest_syscall:
 /* r3 = value for guest_enter to return: restore the hypervisor's state. */
 .globl guest_abort
 guest_abort:
-    lis 4, host_context@highest
-    ori 4, 4, host_context@higher
-    rldicr 4, 4, 32, 31
-    oris 4, 4, host_context@h
-    ori 4, 4, host_context@l
+"#,
+    load_address!("4", "host_context"),
+    r#"
     mfmsr 0
     ori 0, 0, 0x2000
     oris 0, 0, 0x0280
@@ -222,11 +211,9 @@ guest_abort:
     .irp n, 13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld \n, (16 + (\n - 13) * 8)(4)
     .endr
-    lis 5, idle_guest_context@highest
-    ori 5, 5, idle_guest_context@higher
-    rldicr 5, 5, 32, 31
-    oris 5, 5, idle_guest_context@h
-    ori 5, 5, idle_guest_context@l
+"#,
+    load_address!("5", "idle_guest_context"),
+    r#"
     mtspr 304, 5
     blr
 "#

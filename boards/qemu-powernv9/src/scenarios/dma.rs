@@ -8,7 +8,6 @@
 use super::Checks;
 use super::platform;
 use super::ram::{self, fill, mismatch};
-use crate::edu::Edu;
 use alloc::format;
 use alloc::string::String;
 use pnv_iommu::iopt::Perm;
@@ -19,6 +18,7 @@ use pnv_iommu::phb4::shared::SharedTableError;
 use pnv_iommu::phb4::tve::TranslatedTve;
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
+use pnv_rt::edu::Edu;
 
 /// The PE the scenario gives the device.
 const PE: u64 = 7;
@@ -28,6 +28,8 @@ const SZ_4K: u64 = 0x1000;
 const SZ_64K: u64 = 0x1_0000;
 /// Bytes per transfer (edu's buffer is 4 KiB, and its last byte unusable).
 const XFER: u64 = 0x800;
+/// QEMU powernv's timebase frequency: bounds the wait for each transfer.
+const TIMEBASE_HZ: u64 = 512_000_000;
 
 type Io = CacheInhibited;
 
@@ -49,8 +51,8 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
 /// Brings PHB `index` up, finds the edu behind it and puts it in PE 7.
 fn setup(index: u32) -> Result<Setup, String> {
     let (phb, edu_fn, bar0) = platform::bring_up_with_edu(index)?;
-    let edu =
-        Edu::probe(platform::io(), bar0.cpu_addr).map_err(|e| format!("edu probe: {:?}", e))?;
+    let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
+        .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
     let mut opal = OpalPhbs::new();
     let phb_id = index as u64;

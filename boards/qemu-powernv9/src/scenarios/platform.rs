@@ -1,13 +1,13 @@
 //! Platform set-up shared by the scenarios: a PHB brought up with the edu
 //! device found behind its root port.
 
-use crate::edu::{EDU_DEVICE, EDU_VENDOR};
 use alloc::format;
 use alloc::string::String;
 use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::enumerate::{PciBar, PciFunction};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
+use pnv_rt::edu::{EDU_DEVICE, EDU_VENDOR};
 
 /// Register access for the scenarios.
 pub fn io() -> CacheInhibited {

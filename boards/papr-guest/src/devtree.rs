@@ -101,8 +101,6 @@ pub struct Platform {
     pub edu: Option<EduNode>,
 }
 
-/// Largest device tree accepted.
-const FDT_MAX: u32 = 0x10_0000;
 /// Timebase assumed when the tree gives none (POWER: 512 MHz).
 const DEFAULT_TIMEBASE_HZ: u64 = 512_000_000;
 
@@ -299,23 +297,9 @@ impl Words<'_> {
 
 /// The device tree blob at `addr`, if its header is sane.
 fn blob(addr: u64) -> Option<&'static [u8]> {
-    if addr == 0 || !addr.is_multiple_of(8) {
-        return None;
-    }
     // SAFETY: the hypervisor passes the device tree's guest real address in
     // r3; the guest runs in real mode, so it is readable at that address. It
-    // is at least 8 bytes (the header is read first), never written, and the
-    // length comes from the header, bounded by FDT_MAX.
-    unsafe {
-        let header = core::slice::from_raw_parts(addr as *const u8, 8);
-        let magic = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
-        let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-        if magic != 0xd00d_feed || !(8..=FDT_MAX).contains(&size) {
-            return None;
-        }
-        Some(core::slice::from_raw_parts(
-            addr as *const u8,
-            size as usize,
-        ))
-    }
+    // is at least 8 bytes (`blob_at` reads the header first), never written,
+    // and the length comes from the header, bounded by FDT_MAX.
+    unsafe { pnv_rt::fdt::blob_at(addr) }
 }

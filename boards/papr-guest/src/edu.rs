@@ -2,39 +2,23 @@
 //! H_LOGICAL_CI_LOAD/STORE; its BAR0 is taken from the device tree or
 //! assigned here through RTAS config writes inside the PHB's 32-bit window.
 //!
-//! Registers (BAR0, big-endian on ppc64): identification 0x00, liveness
-//! 0x04, DMA source 0x80, destination 0x88, count 0x90, command 0x98 (bit 0
-//! start, bit 1 device→RAM). The device buffer is at device address 0x40000,
-//! 4 KiB; QEMU 7.2 aborts on a transfer that ends exactly at its end, so
-//! `offset + len` stays below 4096.
+//! The register map, probe and DMA (with its bounded wait and QEMU 7.2's
+//! rule that a transfer must not end at the end of the device buffer) are
+//! `pnv_rt::edu`, the driver the firmware uses too; here it runs on
+//! [`CiIo`], and a refused hypercall is reported as [`EduError::Ci`].
 
 #![deny(unsafe_code)]
 
 use crate::devtree::{EduNode, Platform};
-use crate::hcall::{CiError, CiIo, timebase};
+use crate::hcall::CiIo;
 use crate::rtas::{self, PhbAddr, RtasError};
+use pnv_rt::edu as device;
 
-/// Device address of the DMA buffer.
-const EDU_BUFFER: u64 = 0x40000;
-/// Size of the DMA buffer.
-const EDU_BUFFER_SIZE: u64 = 0x1000;
-const REG_IDENT: u64 = 0x00;
-const REG_LIVENESS: u64 = 0x04;
-const REG_DMA_SRC: u64 = 0x80;
-const REG_DMA_DST: u64 = 0x88;
-const REG_DMA_COUNT: u64 = 0x90;
-const REG_DMA_CMD: u64 = 0x98;
-const DMA_CMD_START: u64 = 0x1;
-const DMA_CMD_TO_RAM: u64 = 0x2;
-/// Identification register: major 1, minor 0.
-const IDENT_VALUE: u32 = 0x0100_00ed;
 /// PCI configuration registers and bits used.
 const PCI_COMMAND: u32 = 0x04;
 const PCI_COMMAND_MEM: u32 = 0x2;
 const PCI_COMMAND_MASTER: u32 = 0x4;
 const PCI_BAR0: u32 = 0x10;
-/// Seconds to wait for one transfer (edu takes ~100 ms of virtual time).
-const DMA_TIMEOUT_SECS: u64 = 2;
 
 /// Why the `edu` could not be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,16 +47,20 @@ impl From<RtasError> for EduError {
     }
 }
 
-impl From<CiError> for EduError {
-    fn from(e: CiError) -> Self {
-        EduError::Ci(e.0)
+impl From<device::EduError> for EduError {
+    fn from(e: device::EduError) -> Self {
+        match e {
+            device::EduError::NotEdu(ident) => EduError::NotEdu(ident),
+            device::EduError::Dead => EduError::Dead,
+            device::EduError::Timeout => EduError::Timeout,
+            device::EduError::OutOfBuffer => EduError::OutOfBuffer,
+        }
     }
 }
 
 /// An `edu` whose BAR0 is at guest real `base`, with MEM and MASTER on.
 pub struct Edu {
-    base: u64,
-    timeout_ticks: u64,
+    dev: device::Edu<CiIo>,
 }
 
 impl Edu {
@@ -96,53 +84,29 @@ impl Edu {
             2,
             cmd | PCI_COMMAND_MEM | PCI_COMMAND_MASTER,
         )?)?;
-        let edu = Edu {
-            base,
-            timeout_ticks: p.timebase_hz.saturating_mul(DMA_TIMEOUT_SECS),
-        };
-        let ident = edu.load(4, REG_IDENT)? as u32;
-        if ident != IDENT_VALUE {
-            return Err(EduError::NotEdu(ident));
-        }
-        edu.store(4, REG_LIVENESS, 0x1234_5678)?;
-        if edu.load(4, REG_LIVENESS)? as u32 != !0x1234_5678u32 {
-            return Err(EduError::Dead);
-        }
-        Ok(edu)
-    }
-
-    fn load(&self, size: u64, reg: u64) -> Result<u64, EduError> {
-        Ok(CiIo.load(size, self.base + reg)?)
-    }
-
-    fn store(&self, size: u64, reg: u64, value: u64) -> Result<(), EduError> {
-        Ok(CiIo.store(size, self.base + reg, value)?)
+        let dev = checked(device::Edu::probe(CiIo, base, p.timebase_hz))?;
+        Ok(Edu { dev })
     }
 
     /// Copies `len` bytes from bus address `iova` into the device buffer at
     /// `offset` (RAM → device) and waits for completion.
     pub fn dma_from_ram(&self, iova: u64, offset: u64, len: u64) -> Result<(), EduError> {
-        self.transfer(iova, buffer_addr(offset, len)?, len, 0)
+        checked(self.dev.dma_from_ram(iova, offset, len))
     }
 
     /// Copies `len` bytes from the device buffer at `offset` to bus address
     /// `iova` (device → RAM) and waits for completion.
     pub fn dma_to_ram(&self, offset: u64, iova: u64, len: u64) -> Result<(), EduError> {
-        self.transfer(buffer_addr(offset, len)?, iova, len, DMA_CMD_TO_RAM)
+        checked(self.dev.dma_to_ram(offset, iova, len))
     }
+}
 
-    fn transfer(&self, src: u64, dst: u64, len: u64, direction: u64) -> Result<(), EduError> {
-        self.store(8, REG_DMA_SRC, src)?;
-        self.store(8, REG_DMA_DST, dst)?;
-        self.store(8, REG_DMA_COUNT, len)?;
-        self.store(8, REG_DMA_CMD, DMA_CMD_START | direction)?;
-        let start = timebase();
-        while self.load(8, REG_DMA_CMD)? & DMA_CMD_START != 0 {
-            if timebase().wrapping_sub(start) > self.timeout_ticks {
-                return Err(EduError::Timeout);
-            }
-        }
-        Ok(())
+/// The driver's result, unless a hypercall was refused during the operation:
+/// that refusal comes first (the driver saw only zeros after it).
+fn checked<T>(r: Result<T, device::EduError>) -> Result<T, EduError> {
+    match CiIo::take_refusal() {
+        Some(e) => Err(EduError::Ci(e.0)),
+        None => r.map_err(EduError::from),
     }
 }
 
@@ -185,13 +149,4 @@ fn assign_bar0(p: &Platform, dev: PhbAddr) -> Result<u64, EduError> {
         pci as u32,
     )?)?;
     Ok(w.cpu + (pci - w.pci))
-}
-
-/// The device address of `[offset, offset + len)` in the buffer; the last
-/// byte is never used (see the module comment).
-fn buffer_addr(offset: u64, len: u64) -> Result<u64, EduError> {
-    match offset.checked_add(len) {
-        Some(end) if len > 0 && end < EDU_BUFFER_SIZE => Ok(EDU_BUFFER + offset),
-        _ => Err(EduError::OutOfBuffer),
-    }
 }

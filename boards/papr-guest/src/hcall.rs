@@ -4,6 +4,9 @@
 //! This module and `work` hold the guest's `unsafe`; the cases above them
 //! are safe Rust.
 
+use core::sync::atomic::{AtomicI64, Ordering};
+use pnv_iommu::mmio::{Endian, RegisterIo, Width, swap};
+
 /// H_GET_TCE: r4 = LIOBN, r5 = IOBA; returns the TCE in r4.
 pub const H_GET_TCE: u64 = 0x1c;
 /// H_PUT_TCE: r4 = LIOBN, r5 = IOBA, r6 = TCE.
@@ -111,37 +114,76 @@ pub fn put_term(bytes: &[u8]) {
     }
 }
 
-/// Device register access from real mode: H_LOGICAL_CI_LOAD/STORE.
-#[derive(Clone, Copy, Debug)]
-pub struct CiIo;
-
-/// A device access the hypervisor refused.
+/// A device access the hypervisor refused: the H_LOGICAL_CI_* status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CiError(pub i64);
 
+/// The first refused H_LOGICAL_CI_* status not yet taken (0: none; a refusal
+/// is never 0). The guest runs on one thread.
+static CI_REFUSED: AtomicI64 = AtomicI64::new(0);
+
+/// Device register access from real mode through H_LOGICAL_CI_LOAD/STORE,
+/// as a [`RegisterIo`] so the shared drivers (`pnv_rt::edu`) run on it.
+///
+/// [`RegisterIo`] cannot fail and these hypercalls can: the first refused
+/// access is kept, and from then on no access reaches the hypervisor (a
+/// load reads 0, so no poll waits on it) until the caller takes the refusal
+/// with [`CiIo::take_refusal`], which it does after every driver operation.
+#[derive(Clone, Copy, Debug)]
+pub struct CiIo;
+
 impl CiIo {
-    /// Loads `size` (1, 2, 4, 8) bytes from device address `addr`.
-    pub fn load(self, size: u64, addr: u64) -> Result<u64, CiError> {
-        let a = hcall(H_LOGICAL_CI_LOAD, &[size, addr]);
-        match a.status {
-            0 => Ok(a.out[0]),
-            s => Err(CiError(s)),
+    /// The first access refused since the last call, if any; clears it.
+    pub fn take_refusal() -> Option<CiError> {
+        match CI_REFUSED.swap(0, Ordering::SeqCst) {
+            0 => None,
+            s => Some(CiError(s)),
         }
     }
 
-    /// Stores `size` (1, 2, 4, 8) bytes of `value` at device address `addr`.
-    pub fn store(self, size: u64, addr: u64, value: u64) -> Result<(), CiError> {
-        match hcall(H_LOGICAL_CI_STORE, &[size, addr, value]).status {
-            0 => Ok(()),
-            s => Err(CiError(s)),
+    /// Whether an earlier access was refused and not yet taken.
+    fn refused() -> bool {
+        CI_REFUSED.load(Ordering::SeqCst) != 0
+    }
+
+    /// Keeps `status` if it is a refusal and the first one; whether the
+    /// access succeeded.
+    fn record(status: i64) -> bool {
+        if status != 0 {
+            let _ = CI_REFUSED.compare_exchange(0, status, Ordering::SeqCst, Ordering::SeqCst);
         }
+        status == 0
     }
 }
 
-/// The timebase register.
-pub fn timebase() -> u64 {
-    let tb: u64;
-    // SAFETY: reading the timebase has no side effects.
-    unsafe { core::arch::asm!("mftb {0}", out(reg) tb, options(nomem, nostack)) };
-    tb
+impl RegisterIo for CiIo {
+    fn read(&self, addr: u64, width: Width, endian: Endian) -> u64 {
+        if Self::refused() {
+            return 0;
+        }
+        let a = hcall(H_LOGICAL_CI_LOAD, &[width.bytes(), addr]);
+        if !Self::record(a.status) {
+            return 0;
+        }
+        // The hypercall returns the value a big-endian load would see.
+        match endian {
+            Endian::Big => a.out[0] & width.mask(),
+            Endian::Little => swap(a.out[0], width),
+        }
+    }
+
+    fn write(&self, addr: u64, width: Width, endian: Endian, value: u64) {
+        if Self::refused() {
+            return;
+        }
+        let raw = match endian {
+            Endian::Big => value & width.mask(),
+            Endian::Little => swap(value, width),
+        };
+        Self::record(hcall(H_LOGICAL_CI_STORE, &[width.bytes(), addr, raw]).status);
+    }
+
+    fn barrier(&self) {
+        // Each hypercall completes its access before it returns.
+    }
 }

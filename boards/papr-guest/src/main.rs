@@ -15,7 +15,6 @@ mod devtree;
 mod edu;
 mod exception;
 mod hcall;
-mod mem;
 mod report;
 mod rtas;
 mod start;
@@ -23,7 +22,11 @@ mod work;
 
 use core::panic::PanicInfo;
 
-/// Rust entry, called by `boot` in start.rs with the device tree address.
+/// The guest has no heap; it links `alloc` only through `pnv-iommu`.
+#[global_allocator]
+static HEAP: pnv_rt::no_heap::NoHeap = pnv_rt::no_heap::NoHeap;
+
+/// Rust entry, called by `enter_rust` (pnv-rt) with the device tree address.
 #[unsafe(no_mangle)]
 extern "C" fn rust_main(fdt_addr: u64) -> ! {
     println!("GUEST: papr-guest conformance suite");
@@ -65,14 +68,3 @@ fn panic(info: &PanicInfo) -> ! {
     println!("GUEST: PANIC {}", info);
     console::finish(false, format_args!("panic"))
 }
-
-/// The prebuilt `core` for this target may reference this symbol; with
-/// `panic = "abort"` nothing ever unwinds, so reaching it is a bug.
-#[unsafe(no_mangle)]
-extern "C" fn _Unwind_Resume() -> ! {
-    console::finish(false, format_args!("_Unwind_Resume called"))
-}
-
-/// Referenced for the same reason as [`_Unwind_Resume`]; never called.
-#[unsafe(no_mangle)]
-extern "C" fn rust_eh_personality() {}

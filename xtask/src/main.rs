@@ -10,6 +10,7 @@ mod boards;
 mod conformance;
 mod image;
 mod qemu;
+mod scenarios;
 mod setup;
 mod test;
 
@@ -43,7 +44,8 @@ enum Command {
         /// Board to run.
         #[arg(long, default_value = boards::DEFAULT)]
         board: String,
-        /// Scenario the firmware runs (default: boot).
+        /// Scenario the firmware runs (default: boot). The QEMU devices (and
+        /// guest image) a known scenario needs are added automatically.
         #[arg(long, default_value = "boot")]
         scenario: String,
         /// Seconds to wait for the verdict.
@@ -96,13 +98,18 @@ fn main() -> ExitCode {
             setup::ensure_all()?;
             let fw = image::build(b)?;
             let img = image::with_args(&fw, &scenario)?;
+            let devices = match scenarios::find(b.name, &scenario) {
+                Some(s) => scenarios::qemu_devices(s)?,
+                None => Vec::new(),
+            };
+            let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
             let opts = qemu::RunOptions {
                 timeout_secs: timeout,
                 gdb,
                 echo: true,
                 extra: qemu_args,
             };
-            let outcome = qemu::run(b, &fw, &img, &[], &opts)?;
+            let outcome = qemu::run(b, &fw, &img, &devices, &opts)?;
             println!("xtask: {}", outcome.verdict);
             Ok(outcome.verdict.passed())
         }),

@@ -4,73 +4,9 @@
 use crate::boards;
 use crate::image;
 use crate::qemu::{self, RunOptions, Verdict};
+use crate::scenarios::{Expect, SCENARIOS};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-
-/// What a QEMU scenario must end with.
-enum Expect {
-    /// `PNV-RESULT: PASS`, with at least this many `TEST ... ok` lines.
-    Pass { min_checks: usize },
-    /// `PNV-RESULT: FAIL` whose reason contains this text.
-    Fail { reason: &'static str },
-}
-
-/// One firmware run with its expected result.
-struct Case {
-    board: &'static str,
-    scenario: &'static str,
-    devices: &'static [&'static str],
-    expect: Expect,
-}
-
-const CASES: &[Case] = &[
-    Case {
-        board: "qemu-powernv9",
-        scenario: "boot",
-        devices: &[],
-        expect: Expect::Pass { min_checks: 4 },
-    },
-    Case {
-        board: "qemu-powernv9",
-        scenario: "dma-phb0",
-        devices: &[
-            "-device",
-            "edu,bus=pcie.0,addr=0x0,dma_mask=0xffffffffffffffff",
-        ],
-        expect: Expect::Pass { min_checks: 8 },
-    },
-    Case {
-        board: "qemu-powernv9",
-        scenario: "dma-phb3",
-        devices: &[
-            "-device",
-            "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
-        ],
-        expect: Expect::Pass { min_checks: 8 },
-    },
-    Case {
-        board: "qemu-powernv9",
-        scenario: "guest",
-        devices: &[],
-        expect: Expect::Pass { min_checks: 4 },
-    },
-    Case {
-        board: "qemu-powernv9",
-        scenario: "trap",
-        devices: &[],
-        expect: Expect::Fail {
-            reason: "exception 0x700 program",
-        },
-    },
-    Case {
-        board: "qemu-powernv9",
-        scenario: "illegal-instruction",
-        devices: &[],
-        expect: Expect::Fail {
-            reason: "exception 0xe40 hypervisor emulation assistance",
-        },
-    },
-];
 
 #[derive(Default)]
 struct Tally {
@@ -161,28 +97,33 @@ fn parse_test_result(line: &str) -> Option<(usize, usize)> {
 }
 
 fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
-    for case in CASES {
+    for case in SCENARIOS {
+        if matches!(case.expect, Expect::Elsewhere) {
+            continue;
+        }
         let board = boards::find(case.board)?;
         let fw = image::build(board)?;
-        let img = image::with_args(&fw, case.scenario)?;
+        let img = image::with_args(&fw, case.name)?;
+        let devices = crate::scenarios::qemu_devices(case)?;
+        let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
         let opts = RunOptions {
             timeout_secs: 60,
             gdb: false,
             echo: false,
             extra: vec![],
         };
-        println!("xtask: qemu {} scenario {}", case.board, case.scenario);
-        let outcome = qemu::run(board, &fw, &img, case.devices, &opts)?;
+        println!("xtask: qemu {} scenario {}", case.board, case.name);
+        let outcome = qemu::run(board, &fw, &img, &devices, &opts)?;
         let mut checks = 0;
         for line in &outcome.lines {
             if let Some(rest) = line.strip_prefix("TEST ") {
                 let (name, result) = rest.split_once(" ... ").unwrap_or((rest, "?"));
                 let ok = result == "ok";
                 checks += usize::from(ok);
-                tally.record(&format!("qemu {} {}", case.scenario, name), ok, result);
+                tally.record(&format!("qemu {} {}", case.name, name), ok, result);
             }
         }
-        let name = format!("qemu {} {} verdict", case.board, case.scenario);
+        let name = format!("qemu {} {} verdict", case.board, case.name);
         match (&case.expect, &outcome.verdict) {
             (Expect::Pass { min_checks }, Verdict::Pass) if checks >= *min_checks => {
                 tally.record(&name, true, "")

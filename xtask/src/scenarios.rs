@@ -1,0 +1,127 @@
+//! The firmware scenarios: what each needs from QEMU (devices, a guest image)
+//! and what it must end with. `cargo xtask run --scenario NAME` adds a
+//! scenario's devices by itself; `cargo xtask test` runs them all.
+
+use crate::{boards, image};
+
+/// Host physical address where QEMU's loader puts a guest image (the
+/// firmware maps it at guest real 0 of its partition).
+pub const GUEST_LOAD_ADDR: u64 = 0x3000_0000;
+
+/// What a run must end with.
+pub enum Expect {
+    /// `PNV-RESULT: PASS`, with at least this many `TEST ... ok` lines.
+    Pass {
+        /// Fewest passing checks.
+        min_checks: usize,
+    },
+    /// `PNV-RESULT: FAIL` whose reason contains this text.
+    Fail {
+        /// Text the failure reason must contain.
+        reason: &'static str,
+    },
+    /// Judged elsewhere (the conformance suite judges `papr-guest`).
+    Elsewhere,
+}
+
+/// One scenario of a firmware board.
+pub struct Scenario {
+    /// Board that runs it.
+    pub board: &'static str,
+    /// Scenario name (the firmware's boot argument).
+    pub name: &'static str,
+    /// QEMU device arguments it needs.
+    pub devices: &'static [&'static str],
+    /// A guest board whose image QEMU loads at [`GUEST_LOAD_ADDR`].
+    pub guest: Option<&'static str>,
+    /// How `cargo xtask test` judges it.
+    pub expect: Expect,
+}
+
+const EDU_PHB0: &[&str] = &[
+    "-device",
+    "edu,bus=pcie.0,addr=0x0,dma_mask=0xffffffffffffffff",
+];
+const EDU_PHB3: &[&str] = &[
+    "-device",
+    "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
+];
+
+/// Every scenario.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        board: "qemu-powernv9",
+        name: "boot",
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "dma-phb0",
+        devices: EDU_PHB0,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "dma-phb3",
+        devices: EDU_PHB3,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "guest",
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "papr-guest",
+        devices: EDU_PHB0,
+        guest: Some("papr-guest"),
+        expect: Expect::Elsewhere,
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "trap",
+        devices: &[],
+        guest: None,
+        expect: Expect::Fail {
+            reason: "exception 0x700 program",
+        },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "illegal-instruction",
+        devices: &[],
+        guest: None,
+        expect: Expect::Fail {
+            reason: "exception 0xe40 hypervisor emulation assistance",
+        },
+    },
+];
+
+/// The scenario `name` of `board`, if xtask knows it.
+pub fn find(board: &str, name: &str) -> Option<&'static Scenario> {
+    SCENARIOS
+        .iter()
+        .find(|s| s.board == board && s.name == name)
+}
+
+/// The QEMU arguments `s` needs, building its guest image first if it has one.
+pub fn qemu_devices(s: &Scenario) -> Result<Vec<String>, String> {
+    let mut args: Vec<String> = s.devices.iter().map(|d| d.to_string()).collect();
+    if let Some(guest) = s.guest {
+        let fw = image::build(boards::find(guest)?)?;
+        args.push("-device".into());
+        args.push(format!(
+            "loader,file={},addr={:#x},force-raw=on",
+            fw.image.display(),
+            GUEST_LOAD_ADDR
+        ));
+    }
+    Ok(args)
+}

@@ -2,11 +2,11 @@
 //!
 //! QEMU pseries (`-bios`) and the pnv-iommu hypervisor load the raw image at
 //! guest real 0 and start it at 0x100 in big-endian supervisor real mode with
-//! r3 = device tree. Start-up turns on FP/VEC/VSX (the compiler may use vector
-//! registers; `mtmsrd` of those bits is allowed in supervisor state), SF
-//! (QEMU pseries starts `-bios` in 32-bit mode) and ME, and branches to
-//! `pnv_rt`'s `enter_rust`, which sets the TOC and stack, clears BSS and
-//! calls `rust_main(fdt)`.
+//! r3 = device tree. Start-up turns on SF (QEMU pseries starts `-bios` in
+//! 32-bit mode) and branches to `pnv_rt`'s `enter_rust`, which turns on ME
+//! and FP/VEC/VSX (the compiler may use vector registers; `mtmsrd` of those
+//! bits is allowed in supervisor state), sets the TOC and stack, clears BSS
+//! and calls `rust_main(fdt)`.
 //!
 //! The guest's own interrupts arrive at guest real 0x200..0xfe0. Each vector
 //! saves r3 in SPRG1, puts its offset in r3 and branches to `pnv_rt`'s
@@ -37,13 +37,12 @@ _start:
 .section .text.boot, "ax"
 boot:
     /* MSR: add SF (pseries may start firmware in 32-bit mode, where
-       record forms set CR0 from the low word only), ME, FP, VEC, VSX. */
+       record forms set CR0 from the low word only); enter_rust adds ME,
+       FP, VEC and VSX. */
     mfmsr 5
     li 6, 1
     rldicr 6, 6, 63, 0    /* SF = 1 << 63 */
     or 5, 5, 6
-    ori 5, 5, 0x3000      /* ME | FP */
-    oris 5, 5, 0x0280     /* VEC | VSX */
     mtmsrd 5
     isync
     b enter_rust          /* r3 = device tree */

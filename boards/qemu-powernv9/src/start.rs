@@ -2,10 +2,10 @@
 //!
 //! QEMU starts every thread at 0x10 in big-endian hypervisor real mode with
 //! MSR[ME] off and r3 = device tree. The boot thread points HSPRG0 at the
-//! idle guest context, turns on FP/VEC/VSX (the compiler may use vector
-//! registers) and ME (so a machine check is reported, not a checkstop), and
-//! branches to `pnv_rt`'s `enter_rust`, which clears BSS, sets the stack and
-//! TOC, and calls `rust_main(fdt)`. Other threads park.
+//! idle guest context and branches to `pnv_rt`'s `enter_rust`, which turns
+//! on FP/VEC/VSX (the compiler may use vector registers) and ME (so a
+//! machine check is reported, not a checkstop), clears BSS, sets the stack
+//! and TOC, and calls `rust_main(fdt)`. Other threads park.
 //!
 //! Each vector saves r3 in HSPRG1, puts its own offset in r3 and branches to
 //! `pnv_rt`'s `exception_common`, which switches to the exception stack and
@@ -50,14 +50,7 @@ boot:
     load_address!("4", "idle_guest_context"),
     r#"
     mtspr 304, 4
-
-    /* MSR: keep SF|HV, add ME, FP, VEC, VSX. */
-    mfmsr 5
-    ori 5, 5, 0x3000      /* ME | FP */
-    oris 5, 5, 0x0280     /* VEC | VSX */
-    mtmsrd 5
-    isync
-    b enter_rust          /* r3 = device tree */
+    b enter_rust          /* r3 = device tree; MSR keeps SF|HV */
 
 park:
     or 1, 1, 1            /* low thread priority */

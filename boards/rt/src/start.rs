@@ -11,8 +11,10 @@
 //!
 //! and branches to the two routines defined here:
 //!
-//! - `enter_rust` (r3 = device tree; MSR already 64-bit with FP/VEC/VSX
-//!   on): sets the TOC (r2) and the boot stack (r1, `__boot_stack_top`),
+//! - `enter_rust` (r3 = device tree; MSR already 64-bit): turns on MSR ME
+//!   (a machine check is reported, not a checkstop) and FP/VEC/VSX (the
+//!   compiler may use vector registers), sets the TOC (r2) and the boot
+//!   stack (r1, `__boot_stack_top`),
 //!   clears BSS (`__bss_start..__bss_end`, 8-byte aligned by the linker
 //!   script), terminates the back chain and calls `rust_main(fdt)`, which
 //!   never returns.
@@ -117,6 +119,13 @@ core::arch::global_asm!(
 .globl enter_rust
 enter_rust:
     mr 31, 3              /* keep the device tree address */
+    /* MSR: add ME, FP, VEC, VSX (both hypervisor and supervisor state may
+       set them with mtmsrd). */
+    mfmsr 5
+    ori 5, 5, 0x3000      /* ME | FP */
+    oris 5, 5, 0x0280     /* VEC | VSX */
+    mtmsrd 5
+    isync
     /* TOC pointer (r2, the linker's .TOC.) and boot stack (r1). */
 "#,
     load_address!("2", ".TOC."),

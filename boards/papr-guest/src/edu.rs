@@ -31,14 +31,9 @@ pub enum EduError {
     NoRoomForBar,
     /// H_LOGICAL_CI_LOAD/STORE returned this status.
     Ci(i64),
-    /// The identification register read this instead of `edu`'s.
-    NotEdu(u32),
-    /// The liveness register did not invert what was written.
-    Dead,
-    /// A transfer did not complete in time.
-    Timeout,
-    /// The transfer does not fit the device buffer.
-    OutOfBuffer,
+    /// The device itself: not an `edu`, dead, a transfer timed out or did
+    /// not fit its buffer.
+    Device(device::EduError),
 }
 
 impl From<RtasError> for EduError {
@@ -49,12 +44,7 @@ impl From<RtasError> for EduError {
 
 impl From<device::EduError> for EduError {
     fn from(e: device::EduError) -> Self {
-        match e {
-            device::EduError::NotEdu(ident) => EduError::NotEdu(ident),
-            device::EduError::Dead => EduError::Dead,
-            device::EduError::Timeout => EduError::Timeout,
-            device::EduError::OutOfBuffer => EduError::OutOfBuffer,
-        }
+        EduError::Device(e)
     }
 }
 

@@ -8,7 +8,7 @@
 //! one `sync`. Mapping 1 GiB is therefore one `map` call and one flush, never
 //! one invalidation per entry.
 //!
-//! [`RecordingInvalidator`] (host only) records the operations for tests.
+//! `RecordingInvalidator` (host only) records the operations for tests.
 
 #![deny(unsafe_code)]
 

@@ -1,10 +1,10 @@
 //! Register access: one small abstraction for every MMIO and XSCOM access.
 //!
 //! Drivers take a [`RegisterIo`] and never touch addresses themselves. On the
-//! firmware target [`CacheInhibited`] uses the cache-inhibited load/store
+//! firmware target `CacheInhibited` uses the cache-inhibited load/store
 //! instructions (`ldcix`, `lwzcix`, ...), which a real POWER machine requires for
 //! MMIO (a cacheable access to MMIO checkstops the machine). On the host,
-//! [`fake::RecordingIo`] keeps an in-memory register file and records every
+//! `fake::RecordingIo` keeps an in-memory register file and records every
 //! access, so the same driver code runs in unit tests.
 
 /// Width of one register access.

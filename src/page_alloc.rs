@@ -8,7 +8,7 @@
 //! code reach the memory it programs into the hardware.
 //!
 //! [`GlobalPages`] takes blocks from the global heap (`alloc`), which serves the
-//! firmware pool on target and the std heap on the host. [`CountingPages`]
+//! firmware pool on target and the std heap on the host. `CountingPages`
 //! (host only) wraps it with the book-keeping tests need: live blocks, double
 //! free detection and injected allocation failure.
 

@@ -36,7 +36,7 @@ fn oracle_tve(levels: u64, addr: u64, level_bytes: u64, page: u64) -> Option<u64
         return None;
     }
     let tts = level_bytes.trailing_zeros() - 11;
-    if tts > 31 || addr % level_bytes != 0 || addr >> 60 != 0 {
+    if tts > 31 || !addr.is_multiple_of(level_bytes) || addr >> 60 != 0 {
         return None;
     }
     Some(((addr >> 12) << 16) | ((levels - 1) << 13) | ((tts as u64) << 8) | (page_shift - 11))

@@ -3,7 +3,7 @@
 //! A guest issues `sc 1` with the opcode in r3 and arguments in r4..; the
 //! hypervisor answers with a status in r3 and outputs in r4.. (DESIGN §8).
 //! [`Hypervisor::hcall`] takes those registers as an array (`regs[0]` is r3)
-//! and calls the typed API in [`tce_calls`](super::tce_calls).
+//! and calls the typed API in `tce_calls`.
 
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -89,7 +89,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// The register-level entry for `sc 1` from `partition`.
     ///
     /// `regs[0]` is r3 (opcode in, status out), `regs[1..]` are r4.. (arguments
-    /// in, outputs out). `msr_pr` is the caller's MSR[PR]: a call from problem
+    /// in, outputs out). `msr_pr` is the caller's `MSR[PR]`: a call from problem
     /// state gets `H_PRIVILEGE`; an unknown opcode gets `H_FUNCTION`. Output
     /// registers are written only on success.
     pub fn hcall(&self, partition: PartitionId, regs: &mut [u64; HCALL_REGS], msr_pr: bool) {

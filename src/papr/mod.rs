@@ -26,7 +26,7 @@
 //! - `dirty`: the dirty log.
 //! - `ddw`: PE attach and the DDW RTAS calls.
 //! - `phb`: the trait the PHB driver implements.
-//! - [`fake`] (host only): a recording PHB and a guest memory for tests.
+//! - `fake` (host only): a recording PHB and a guest memory for tests.
 
 #![deny(unsafe_code)]
 

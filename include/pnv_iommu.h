@@ -4,10 +4,25 @@
  * Link with libpnv_iommu_capi.a (crate pnv-iommu-capi). Every call returns an
  * OPAL code: 0 on success, a negative OPAL_* value on error. Arguments are
  * checked before any register is written; bad input changes nothing.
+ *
+ * On the POWER target (powerpc64, ELFv2 big-endian; built with
+ * `cargo build -p pnv-iommu-capi --target powerpc64-unknown-linux-musl
+ * --release`) the library has no C library or Rust std underneath: the
+ * firmware that links it provides
+ *   - the three hooks declared below (pnv_iommu_alloc, pnv_iommu_free,
+ *     pnv_iommu_abort), and
+ *   - memcpy, memmove, memset, memcmp and bcmp.
+ * The library itself defines _Unwind_Resume and rust_eh_personality
+ * (referenced by Rust's prebuilt core library, never called); the firmware
+ * must not define them. Calls are serialised by a spin lock and run in the
+ * caller's (hypervisor real mode) context; they must not be made from an
+ * exception taken inside another call. The host build links Rust's std
+ * and needs none of this.
  */
 #ifndef PNV_IOMMU_H
 #define PNV_IOMMU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -71,9 +86,65 @@ int64_t pnv_opal_eeh_freeze_clear(uint64_t phb_id, uint64_t pe, uint64_t option)
 int64_t pnv_opal_eeh_freeze_set(uint64_t phb_id, uint64_t pe, uint64_t option);
 int64_t pnv_opal_pci_reset(uint64_t phb_id, uint8_t scope, uint8_t assert_state);
 
+/* One PCI function behind a PHB's root port (pnv_iommu_pci_enumerate). */
+struct pnv_iommu_pci_function {
+	uint16_t bdfn;          /* bus << 8 | device << 3 | function */
+	uint16_t vendor;        /* PCI vendor ID */
+	uint16_t device;        /* PCI device ID */
+	uint16_t bar0_valid;    /* 1: BAR0 is an assigned memory BAR; 0: the
+				 * bar0_* fields are 0 */
+	uint64_t bar0_pci_addr; /* BAR0's PCI bus address */
+	uint64_t bar0_cpu_addr; /* BAR0's CPU physical address (M32 window) */
+	uint64_t bar0_size;     /* BAR0's size in bytes */
+};
+
+/*
+ * Enumerates the bus behind PHB phb_id's root port (after its bring-up):
+ * sets the root port's bus numbers (0 -> 1) and memory window, assigns every
+ * function's memory BARs inside the PHB's 32-bit MMIO window, enables memory
+ * decoding and bus mastering on each function and the root port, writes up
+ * to max entries to out and the number of functions found to *count.
+ * Calling it again assigns the same addresses again.
+ *
+ * PNV_OPAL_PARAMETER: unknown PHB, count NULL or misaligned, out NULL or
+ * misaligned with max > 0, or max * sizeof(*out) overflows (nothing is
+ * written). PNV_OPAL_PARTIAL: more than max functions (the first max are
+ * written, *count is the total). PNV_OPAL_RESOURCE: the BARs do not fit the
+ * window. PNV_OPAL_HARDWARE: config space cannot be reached.
+ */
+int64_t pnv_iommu_pci_enumerate(uint64_t phb_id, struct pnv_iommu_pci_function *out,
+				uint64_t max, uint64_t *count);
+
 #if defined(__powerpc64__)
-/* Brings up PHB phb_index of POWER9 chip 0 and registers it as phb_id. */
+/*
+ * Brings up PHB phb_index of POWER9 chip 0 at skiboot's physical addresses
+ * (XSCOM BARs, MMIO window, RTT and the other IODA tables, every RID mapped to
+ * the reserved PE) and registers it as phb_id for the other calls. Its
+ * tables come from pnv_iommu_alloc. PNV_OPAL_PARAMETER: no such PHB index,
+ * the index was already brought up, or phb_id is taken (nothing is
+ * written); PNV_OPAL_NO_MEM: an allocation failed; PNV_OPAL_HARDWARE: the
+ * PHB does not answer.
+ */
 int64_t pnv_iommu_phb4_init(uint64_t phb_id, uint32_t phb_index);
+
+/*
+ * Hooks the firmware must define (bare-metal build only).
+ *
+ * pnv_iommu_alloc: size bytes aligned to align (a power of two; the PHB
+ * tables ask for up to 128 KiB alignment), or NULL when out of memory (the
+ * call that needed it then returns PNV_OPAL_NO_MEM where it can). Memory the
+ * library uses for device tables must be ordinary RAM at its physical
+ * address (real mode).
+ *
+ * pnv_iommu_free: gives back a block from pnv_iommu_alloc with the same size
+ * and align it was allocated with.
+ *
+ * pnv_iommu_abort: the library hit a bug (a Rust panic); msg is len bytes of
+ * text, not NUL-terminated. Must not return.
+ */
+void *pnv_iommu_alloc(size_t size, size_t align);
+void pnv_iommu_free(void *p, size_t size, size_t align);
+void pnv_iommu_abort(const char *msg, size_t len) __attribute__((noreturn));
 #else
 /* Host only: a PHB modelled by the recording fake, for tests. */
 int64_t pnv_iommu_host_add_fake_phb(uint64_t phb_id, uint32_t num_pes);

@@ -5,14 +5,22 @@
 //! OPAL code (`int64_t`, 0 = success, negative = error) with the numbers of
 //! [`pnv_iommu::opal::OpalCode`]. PHBs are registered once at boot:
 //! `pnv_iommu_phb4_init` on the POWER target, `pnv_iommu_host_add_fake_phb`
-//! on the host (a PHB modelled by the recording fake, for tests).
+//! on the host (a PHB modelled by the recording fake, for tests);
+//! `pnv_iommu_pci_enumerate` then finds the functions behind a PHB's root
+//! port and assigns their BARs.
 //!
-//! Both builds link std today; the host build is what is tested. A bare-metal
-//! C firmware needs a `no_std` variant that takes its allocator and panic
-//! handling from the firmware (not done yet).
+//! On `powerpc64` the library is `no_std`: the C firmware supplies memory
+//! and failure handling through the hooks `pnv_iommu_alloc`,
+//! `pnv_iommu_free` and `pnv_iommu_abort` (see `bare`), and its own `mem*`
+//! functions. On the host it links std, which is what `capi/tests/c_abi.rs`
+//! uses.
+#![cfg_attr(target_arch = "powerpc64", no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
+
+#[cfg(target_arch = "powerpc64")]
+mod bare;
 
 use pnv_iommu::mmio::RegisterIo;
 use pnv_iommu::opal::{OpalCode, OpalPhbs};
@@ -44,8 +52,11 @@ fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
 }
 
 /// Brings up PHB `phb_index` of POWER9 chip 0 at skiboot's addresses and
-/// registers it as `phb_id`. Memory for its tables comes from the global
-/// allocator.
+/// registers it as `phb_id`. Memory for its tables (RTT, PEST, ...) comes
+/// from the global allocator, which is the C firmware's `pnv_iommu_alloc`.
+/// `PARAMETER` for a PHB index chip 0 does not have, a PHB index already
+/// brought up, or a `phb_id` already registered (checked before any
+/// register is written).
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
@@ -56,11 +67,28 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
         // driver only passes PHB4, XSCOM and PHB-table addresses to it.
         unsafe { CacheInhibited::new() }
     };
+    /// Bit n set: PHB index n has been brought up (under some id).
+    static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
     let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
         return OpalCode::Parameter.code();
     };
+    let Some(bit) = 1u64.checked_shl(phb_index) else {
+        return OpalCode::Parameter.code();
+    };
+    // Refuse before touching hardware: a second bring-up of a live PHB
+    // would reset the tables its PEs use.
+    let mut brought_up = BROUGHT_UP.lock();
+    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
+        return OpalCode::Parameter.code();
+    }
     match Phb4::init(&IO as Io, cfg, &mut GlobalHeap) {
-        Ok(phb) => add(phb_id, phb),
+        Ok(phb) => {
+            let code = add(phb_id, phb);
+            if code == OpalCode::Success.code() {
+                *brought_up |= bit;
+            }
+            code
+        }
         Err(e) => init_code(e),
     }
 }
@@ -121,6 +149,110 @@ mod host {
     pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, n: u32) -> u64 {
         with(|s| s.phb(phb_id).and_then(|p| p.tve(pe, n).ok()).unwrap_or(0))
     }
+}
+
+/// One PCI function found behind a PHB's root port, as
+/// [`pnv_iommu_pci_enumerate`] reports it (`struct pnv_iommu_pci_function`
+/// in the header).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PciFunctionC {
+    /// Bus, device, function: `bus << 8 | device << 3 | function`.
+    pub bdfn: u16,
+    /// PCI vendor ID.
+    pub vendor: u16,
+    /// PCI device ID.
+    pub device: u16,
+    /// 1 when BAR0 is an assigned memory BAR, else 0 (and the BAR0 fields
+    /// are 0).
+    pub bar0_valid: u16,
+    /// BAR0's PCI bus address.
+    pub bar0_pci_addr: u64,
+    /// BAR0's CPU physical address (through the PHB's M32 window).
+    pub bar0_cpu_addr: u64,
+    /// BAR0's size in bytes.
+    pub bar0_size: u64,
+}
+
+impl PciFunctionC {
+    fn from_function(f: &pnv_iommu::phb4::enumerate::PciFunction) -> Self {
+        let bar0 = f.bars.iter().find(|b| b.index == 0);
+        PciFunctionC {
+            bdfn: f.bdf.rid(),
+            vendor: f.vendor,
+            device: f.device,
+            bar0_valid: u16::from(bar0.is_some()),
+            bar0_pci_addr: bar0.map_or(0, |b| b.pci_addr),
+            bar0_cpu_addr: bar0.map_or(0, |b| b.cpu_addr),
+            bar0_size: bar0.map_or(0, |b| b.size),
+        }
+    }
+}
+
+/// Enumerates the bus behind PHB `phb_id`'s root port: sets the root
+/// port's bus numbers and memory window, assigns every function's memory
+/// BARs inside the PHB's M32 window, enables memory decoding and bus
+/// mastering, and writes up to `max` functions to `out` and the number
+/// found to `*count`.
+///
+/// Returns `PARAMETER` for an unknown PHB, a null `count`, a null or
+/// misaligned `out` with `max > 0`, or a `max` whose array size overflows
+/// (nothing is written then); `PARTIAL` when more than `max` functions were
+/// found (the first `max` are written); `RESOURCE` when the BARs do not fit
+/// the window; `HARDWARE` when config space cannot be reached.
+///
+/// # Safety
+/// When `max > 0`, `out` must be valid for writes of `max` consecutive
+/// `PciFunctionC`; `count` must be valid for a write of a `u64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pnv_iommu_pci_enumerate(
+    phb_id: u64,
+    out: *mut PciFunctionC,
+    max: u64,
+    count: *mut u64,
+) -> i64 {
+    let align = core::mem::align_of::<PciFunctionC>();
+    let bytes_fit = usize::try_from(max)
+        .ok()
+        .and_then(|n| n.checked_mul(core::mem::size_of::<PciFunctionC>()))
+        .is_some_and(|b| b <= isize::MAX as usize);
+    if count.is_null()
+        || !(count as usize).is_multiple_of(core::mem::align_of::<u64>())
+        || (max > 0 && (out.is_null() || !(out as usize).is_multiple_of(align)))
+        || !bytes_fit
+    {
+        return OpalCode::Parameter.code();
+    }
+    let found = with(|s| s.phb_mut(phb_id).map(|phb| phb.enumerate()));
+    let functions = match found {
+        None => return OpalCode::Parameter.code(),
+        Some(Err(e)) => return enumerate_code(e),
+        Some(Ok(f)) => f,
+    };
+    let n = functions.len() as u64;
+    for (i, f) in functions.iter().take(max as usize).enumerate() {
+        // SAFETY: i < max, and the caller guarantees `out` is valid for
+        // `max` entries (checked non-null and aligned above).
+        unsafe { out.add(i).write(PciFunctionC::from_function(f)) };
+    }
+    // SAFETY: checked non-null and aligned above; the caller guarantees it
+    // is writable.
+    unsafe { count.write(n) };
+    if n > max {
+        OpalCode::Partial.code()
+    } else {
+        OpalCode::Success.code()
+    }
+}
+
+fn enumerate_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
+    use pnv_iommu::phb4::Phb4Error::*;
+    match e {
+        NoMmioSpace => OpalCode::Resource,
+        NoMemory => OpalCode::NoMem,
+        _ => OpalCode::Hardware,
+    }
+    .code()
 }
 
 /// `OPAL_PCI_MAP_PE_DMA_WINDOW`.

@@ -19,6 +19,8 @@ int main(void)
 	const uint64_t phb = 7;
 	uint8_t state = 0xff;
 	uint16_t err = 0xffff;
+	struct pnv_iommu_pci_function fns[2];
+	uint64_t count = 0xabcd;
 
 	CHECK(pnv_iommu_host_add_fake_phb(phb, 256), PNV_OPAL_SUCCESS);
 	CHECK(pnv_iommu_host_add_fake_phb(phb, 256), PNV_OPAL_PARAMETER);
@@ -37,6 +39,11 @@ int main(void)
 	CHECK(pnv_opal_set_pe(phb, 1, 0x100, 8, 1, 1, PNV_OPAL_MAP_PE), PNV_OPAL_PARAMETER);
 	CHECK(pnv_opal_eeh_freeze_clear(phb, 1, 4), PNV_OPAL_PARAMETER);
 	CHECK(pnv_opal_pci_reset(phb, 1, PNV_OPAL_ASSERT_RESET), PNV_OPAL_UNSUPPORTED);
+	CHECK(pnv_iommu_pci_enumerate(phb, NULL, 0, NULL), PNV_OPAL_PARAMETER);
+	CHECK(pnv_iommu_pci_enumerate(99, fns, 2, &count), PNV_OPAL_PARAMETER);
+	CHECK(pnv_iommu_pci_enumerate(phb, NULL, 1, &count), PNV_OPAL_PARAMETER);
+	CHECK(pnv_iommu_pci_enumerate(phb, fns, UINT64_MAX, &count), PNV_OPAL_PARAMETER);
+	CHECK(count, 0xabcd);
 	CHECK(pnv_iommu_host_write_count(phb), 0);
 
 	/* Valid calls. */
@@ -52,6 +59,20 @@ int main(void)
 	CHECK(pnv_opal_eeh_freeze_clear(phb, 1, PNV_OPAL_EEH_ACTION_ALL), PNV_OPAL_SUCCESS);
 	CHECK(pnv_opal_pci_reset(phb, PNV_OPAL_RESET_PCI_IODA_TABLE, PNV_OPAL_ASSERT_RESET), PNV_OPAL_SUCCESS);
 	CHECK(pnv_iommu_host_tve(phb, 1, 1), 0);
+
+	/* Enumeration: the fake's edu behind the root port, BAR0 (1 MiB) at the
+	 * bottom of PHB0's M32 window. */
+	CHECK(pnv_iommu_pci_enumerate(phb, NULL, 0, &count), PNV_OPAL_PARTIAL);
+	CHECK(count, 1);
+	CHECK(pnv_iommu_pci_enumerate(phb, fns, 2, &count), PNV_OPAL_SUCCESS);
+	CHECK(count, 1);
+	CHECK(fns[0].bdfn, 0x100);
+	CHECK(fns[0].vendor, 0x1234);
+	CHECK(fns[0].device, 0x11e8);
+	CHECK(fns[0].bar0_valid, 1);
+	CHECK(fns[0].bar0_pci_addr, 0x80000000ull);
+	CHECK(fns[0].bar0_cpu_addr, 0x600c000000000ull);
+	CHECK(fns[0].bar0_size, 1 << 20);
 
 	if (failures) {
 		printf("opal_smoke: %d failures\n", failures);

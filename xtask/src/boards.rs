@@ -1,9 +1,26 @@
-//! The boards xtask knows: one firmware crate and QEMU machine each.
+//! The boards xtask knows: one firmware (a Rust crate or a C program under
+//! `boards/`) and QEMU machine each.
 
-/// One board: a firmware crate under `boards/` and how QEMU runs it.
+/// How a board's firmware is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A cargo package of the workspace, built for the firmware target.
+    Rust,
+    /// C and assembly sources in `boards/<name>/` (`*.c`, `*.S`), compiled
+    /// with clang and linked by rust-lld against the bare-metal build of
+    /// `libpnv_iommu_capi.a` (see `image::build_c`).
+    C,
+}
+
+/// One board: a firmware under `boards/` and how QEMU runs it.
 pub struct Board {
-    /// Name used on the command line and as the cargo package name.
+    /// Name used on the command line (and, for a Rust board, the cargo
+    /// package name).
     pub name: &'static str,
+    /// How it is built.
+    pub kind: Kind,
+    /// Scenario `cargo xtask run --board NAME` runs when none is given.
+    pub default_scenario: &'static str,
     /// QEMU machine type.
     pub machine: &'static str,
     /// QEMU system emulator.
@@ -20,15 +37,27 @@ pub const DEFAULT: &str = "qemu-powernv9";
 pub const BOARDS: &[Board] = &[
     Board {
         name: "qemu-powernv9",
+        kind: Kind::Rust,
+        default_scenario: "boot",
         machine: "powernv9",
         qemu: "qemu-system-ppc64",
         guest: false,
     },
     Board {
         name: "papr-guest",
+        kind: Kind::Rust,
+        default_scenario: "boot",
         machine: "pseries",
         qemu: "qemu-system-ppc64",
         guest: true,
+    },
+    Board {
+        name: "c-firmware",
+        kind: Kind::C,
+        default_scenario: "dma",
+        machine: "powernv9",
+        qemu: "qemu-system-ppc64",
+        guest: false,
     },
 ];
 

@@ -1,7 +1,12 @@
 //! Building a board's firmware and turning the ELF into the flat image QEMU
 //! loads as raw bytes at physical address 0.
+//!
+//! Rust boards are cargo packages built for the firmware target. C boards
+//! (`boards::Kind::C`) are compiled with clang and linked by rust-lld (from
+//! the Rust toolchain) with `linker/powernv.ld` against the bare-metal build
+//! of `libpnv_iommu_capi.a`.
 
-use crate::boards::Board;
+use crate::boards::{Board, Kind};
 use crate::setup::TARGET;
 use object::elf;
 use object::read::elf::{ElfFile64, ProgramHeader};
@@ -31,6 +36,13 @@ fn target_dir() -> PathBuf {
 
 /// Builds `board` in release mode and writes `<board>.bin` beside the ELF.
 pub fn build(board: &Board) -> Result<Firmware, String> {
+    match board.kind {
+        Kind::Rust => build_rust(board),
+        Kind::C => build_c(board),
+    }
+}
+
+fn build_rust(board: &Board) -> Result<Firmware, String> {
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -48,11 +60,169 @@ pub fn build(board: &Board) -> Result<Firmware, String> {
         return Err(format!("building {} failed", board.name));
     }
     let elf = target_dir().join(TARGET).join("release").join(board.name);
+    write_image(elf)
+}
+
+/// Flattens `elf` into `<elf>.bin`.
+fn write_image(elf: PathBuf) -> Result<Firmware, String> {
     let image = elf.with_extension("bin");
     let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
     let flat = flatten(&bytes)?;
     std::fs::write(&image, flat).map_err(|e| format!("{}: {e}", image.display()))?;
     Ok(Firmware { elf, image })
+}
+
+/// Clang flags for the C boards. The musl triple gives ELFv2 big-endian
+/// objects, which rust-lld links (clang's `powerpc64-linux-gnu` and
+/// `gcc-powerpc64-linux-gnu` give ELFv1, which it refuses). Freestanding:
+/// no C library, the board's own `mem*` functions, only clang's own headers
+/// (added with `-isystem`); static code (r2 = the linker's `.TOC.`, set by
+/// the board's entry); a section per function for `--gc-sections`.
+const C_FLAGS: &[&str] = &[
+    "--target=powerpc64-unknown-linux-musl",
+    "-mcpu=pwr9",
+    "-mabi=elfv2",
+    "-mbig-endian",
+    "-std=c11",
+    "-O2",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-nostdlib",
+    "-nostdinc",
+    "-fno-pic",
+    "-fno-pie",
+    "-fno-stack-protector",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+];
+
+/// Output of `cmd`, trimmed, or an error naming `what`.
+fn output_of(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// rust-lld of the toolchain that builds the workspace:
+/// `<sysroot>/lib/rustlib/<host>/bin/rust-lld`.
+fn rust_lld() -> Result<PathBuf, String> {
+    let root = crate::workspace_root();
+    let sysroot = output_of(
+        Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .current_dir(&root),
+        "rustc --print sysroot",
+    )?;
+    let version = output_of(
+        Command::new("rustc").arg("-vV").current_dir(&root),
+        "rustc -vV",
+    )?;
+    let host = version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("rustc -vV names no host")?;
+    let lld = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin/rust-lld");
+    if lld.is_file() {
+        Ok(lld)
+    } else {
+        Err(format!(
+            "{} missing (rustup component rust-lld)",
+            lld.display()
+        ))
+    }
+}
+
+/// Builds a C board: `libpnv_iommu_capi.a` for the firmware target (cargo,
+/// release: `no_std`, panic = abort), every `*.c` and `*.S` of
+/// `boards/<name>/` with clang, then links them with rust-lld and
+/// `linker/powernv.ld` into `<target>/release/<name>` and flattens it.
+fn build_c(board: &Board) -> Result<Firmware, String> {
+    crate::setup::ensure_clang()?;
+    let root = crate::workspace_root();
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            TARGET,
+            "-p",
+            "pnv-iommu-capi",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("building pnv-iommu-capi for the firmware target failed".into());
+    }
+    let release = target_dir().join(TARGET).join("release");
+    let lib = release.join("libpnv_iommu_capi.a");
+    let src_dir = root.join("boards").join(board.name);
+    let obj_dir = release.join(format!("{}-obj", board.name));
+    std::fs::create_dir_all(&obj_dir).map_err(|e| format!("{}: {e}", obj_dir.display()))?;
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src_dir)
+        .map_err(|e| format!("{}: {e}", src_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("c" | "S")))
+        .collect();
+    sources.sort();
+    if sources.is_empty() {
+        return Err(format!("no .c or .S files in {}", shown(&src_dir)));
+    }
+    let resource_dir = output_of(
+        Command::new("clang").arg("-print-resource-dir"),
+        "clang -print-resource-dir",
+    )?;
+    let mut objects = Vec::new();
+    for src in &sources {
+        let name = src.file_name().unwrap().to_string_lossy();
+        let obj = obj_dir.join(format!("{name}.o"));
+        let status = Command::new("clang")
+            .args(C_FLAGS)
+            .arg("-isystem")
+            .arg(Path::new(&resource_dir).join("include"))
+            .arg("-I")
+            .arg(root.join("include"))
+            .arg("-I")
+            .arg(&src_dir)
+            .arg("-c")
+            .arg(src)
+            .arg("-o")
+            .arg(&obj)
+            .status()
+            .map_err(|e| format!("clang: {e}"))?;
+        if !status.success() {
+            return Err(format!("compiling {} failed", shown(src)));
+        }
+        objects.push(obj);
+    }
+    let elf = release.join(board.name);
+    let status = Command::new(rust_lld()?)
+        .args(["-flavor", "gnu", "--gc-sections", "-static", "-nostdlib"])
+        .arg(format!("-T{}", root.join("linker/powernv.ld").display()))
+        .arg("-o")
+        .arg(&elf)
+        .args(&objects)
+        .arg(&lib)
+        .status()
+        .map_err(|e| format!("rust-lld: {e}"))?;
+    if !status.success() {
+        return Err(format!("linking {} failed", board.name));
+    }
+    write_image(elf)
 }
 
 /// Lays every loadable segment's file bytes at its physical address.

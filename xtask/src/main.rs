@@ -3,7 +3,7 @@
 //! Builds a board's firmware, turns the ELF into the raw image QEMU loads at
 //! physical 0, runs it under QEMU and reads the verdict from the console;
 //! runs every test (host and QEMU); runs the benchmarks. It installs what it
-//! needs (the firmware target; QEMU when running as root).
+//! needs (the firmware target; QEMU and clang when running as root).
 
 mod bench;
 mod boards;
@@ -44,10 +44,11 @@ enum Command {
         /// Board to run.
         #[arg(long, default_value = boards::DEFAULT)]
         board: String,
-        /// Scenario the firmware runs (default: boot). The QEMU devices (and
-        /// guest image) a known scenario needs are added automatically.
-        #[arg(long, default_value = "boot")]
-        scenario: String,
+        /// Scenario the firmware runs (default: the board's, `boot` for
+        /// qemu-powernv9, `dma` for c-firmware). The QEMU devices (and guest
+        /// image) a known scenario needs are added automatically.
+        #[arg(long)]
+        scenario: Option<String>,
         /// Seconds to wait for the verdict.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
             qemu_args,
         } => boards::find(&board).and_then(|b| {
             setup::ensure_all()?;
+            let scenario = scenario.unwrap_or_else(|| b.default_scenario.to_string());
             let fw = image::build(b)?;
             let img = image::with_args(&fw, &scenario)?;
             let devices = match scenarios::find(b.name, &scenario) {

@@ -85,6 +85,13 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect::Elsewhere,
     },
     Scenario {
+        board: "c-firmware",
+        name: "dma",
+        devices: EDU_PHB0,
+        guest: None,
+        expect: Expect::Pass { min_checks: 19 },
+    },
+    Scenario {
         board: "qemu-powernv9",
         name: "trap",
         devices: &[],

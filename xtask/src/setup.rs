@@ -36,6 +36,18 @@ pub fn ensure_target() -> Result<(), String> {
 
 /// Installs QEMU's ppc64 system emulator with apt when missing and root.
 pub fn ensure_qemu(binary: &str) -> Result<(), String> {
+    ensure_apt_binary(binary, "qemu-system-ppc")
+}
+
+/// Installs clang (the C boards' compiler: ELFv2 big-endian objects that
+/// rust-lld links) with apt when missing and root.
+pub fn ensure_clang() -> Result<(), String> {
+    ensure_apt_binary("clang", "clang")
+}
+
+/// Installs Debian package `package` with apt when `binary` is not on the
+/// PATH and we are root; otherwise says which package to install.
+fn ensure_apt_binary(binary: &str, package: &str) -> Result<(), String> {
     if which(binary) {
         return Ok(());
     }
@@ -46,14 +58,11 @@ pub fn ensure_qemu(binary: &str) -> Result<(), String> {
         .unwrap_or(false);
     if !root {
         return Err(format!(
-            "{binary} not found: install it with `sudo apt-get install -y qemu-system-ppc`"
+            "{binary} not found: install it with `sudo apt-get install -y {package}`"
         ));
     }
-    eprintln!("xtask: installing qemu-system-ppc with apt-get");
-    for args in [
-        &["update", "-q"][..],
-        &["install", "-y", "-q", "qemu-system-ppc"][..],
-    ] {
+    eprintln!("xtask: installing {package} with apt-get");
+    for args in [&["update", "-q"][..], &["install", "-y", "-q", package][..]] {
         let ok = Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
@@ -62,7 +71,7 @@ pub fn ensure_qemu(binary: &str) -> Result<(), String> {
             .unwrap_or(false);
         if !ok {
             return Err(format!(
-                "`apt-get {}` failed; install qemu-system-ppc",
+                "`apt-get {}` failed; install {package}",
                 args.join(" ")
             ));
         }
@@ -70,15 +79,18 @@ pub fn ensure_qemu(binary: &str) -> Result<(), String> {
     if which(binary) {
         Ok(())
     } else {
-        Err(format!("{binary} still missing after install"))
+        Err(format!("{binary} still missing after installing {package}"))
     }
 }
 
-/// Everything `run` and `test` need.
+/// Everything `run` and `test` need (clang only if a board is in C).
 pub fn ensure_all() -> Result<(), String> {
     ensure_target()?;
     for b in crate::boards::BOARDS {
         ensure_qemu(b.qemu)?;
+        if b.kind == crate::boards::Kind::C {
+            ensure_clang()?;
+        }
     }
     Ok(())
 }

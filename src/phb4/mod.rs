@@ -311,7 +311,8 @@ mod config_tests {
 
     #[test]
     fn every_stack_of_the_qemu_device_tree_gets_the_index_map() {
-        let t = Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
+        let t =
+            Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
         for (chip, pec, stack) in t.phb_stacks() {
             let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
             assert_eq!(from_tree, Phb4Config::p9_chip0(stack.phb_index).unwrap());

@@ -261,7 +261,11 @@ impl PaprHandler<'_> {
             _ => return rets[0] = RTAS_PARAMETER,
         };
         let movable = (0x10..0x28).contains(&reg) || (0x30..0x34).contains(&reg);
-        if buid != BUID || bdf != self.device || !(reg as u32).is_multiple_of(size) || (write && movable) {
+        if buid != BUID
+            || bdf != self.device
+            || !(reg as u32).is_multiple_of(size)
+            || (write && movable)
+        {
             rets[0] = RTAS_PARAMETER;
             return;
         }

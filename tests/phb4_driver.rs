@@ -173,7 +173,7 @@ fn kill_waits_for_busy_slot_then_times_out() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
     // No model: the sync never completes.
-    let mut phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
     assert_eq!(
         phb.as_ref().unwrap_err(),
         &Phb4Error::Kill(KillError::Timeout {
@@ -189,8 +189,6 @@ fn kill_waits_for_busy_slot_then_times_out() {
     assert!(io.writes().is_empty());
     io.preset(REGS + PHB_TCE_KILL, u64::MAX);
     assert_eq!(p.kill_all(), Err(KillError::Fenced));
-    phb = Ok(p);
-    drop(phb);
 }
 
 #[test]
@@ -504,4 +502,67 @@ fn shared_table_lifetime() {
     assert_eq!(phb.tve(2, 1).unwrap(), 0);
     assert_eq!(reg.free(id), Ok(t));
     assert_eq!(reg.free(id), Err(SharedTableError::Unknown));
+}
+
+/// A driver that is dropped (here: its registration refused because the id
+/// is taken) disables the table BARs before the tables' memory is released.
+#[test]
+fn dropped_driver_disables_its_table_bars() {
+    let io0 = model(256);
+    let io1 = model(256);
+    let mut s = pnv_iommu::opal::OpalPhbs::new();
+    let cfg = Phb4Config::p9_chip0(0).unwrap();
+    s.add(1, Phb4::init(&io0, cfg, &mut GlobalHeap).unwrap()).unwrap();
+    let p = Phb4::init(&io1, cfg, &mut GlobalHeap).unwrap();
+    assert_ne!(io1.peek(REGS + PHB_RTT_BAR), 0);
+    assert!(s.add(1, p).is_err());
+    for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
+        assert_eq!(io1.peek(REGS + bar), 0, "BAR {bar:#x} still enabled");
+    }
+    // The registered PHB keeps its tables.
+    assert_ne!(io0.peek(REGS + PHB_RTT_BAR), 0);
+}
+
+/// A bring-up that fails after the table BARs were set (the final TCE kill
+/// times out) leaves them disabled.
+#[test]
+fn failed_bring_up_leaves_no_table_bar_enabled() {
+    let io = RecordingIo::new();
+    io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
+    io.preset(REGS + PHB_Q_DMA_R, PHB_Q_DMA_R_TCE_KILL_STATUS);
+    let r = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    assert!(matches!(r, Err(Phb4Error::Kill(_))), "{r:?}");
+    for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
+        assert_eq!(io.peek(REGS + bar), 0, "BAR {bar:#x} still enabled");
+    }
+}
+
+/// Setting a shared table over a valid TVE whose TCE-cache kill fails:
+/// the TVE points at the table, so the table stays registered, cannot be
+/// freed, and can be unset.
+#[test]
+fn shared_set_with_failed_kill_keeps_the_table_registered() {
+    let io = model(256);
+    let mut s = pnv_iommu::opal::OpalPhbs::new();
+    let mut phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    phb.set_poll_limit(3);
+    s.add(0x10, phb).unwrap();
+    assert_eq!(
+        s.map_pe_dma_window(0x10, 2, 4, 1, 0x2000_0000, 0x1000, 0x1000),
+        pnv_iommu::opal::OpalCode::Success
+    );
+    let t = TranslatedTve::new(0x4000_0000, 1, 0x1000, 0x1000).unwrap();
+    let id = s.shared_table_create(t).unwrap();
+    io.preset(REGS + PHB_Q_DMA_R, PHB_Q_DMA_R_TCE_KILL_STATUS);
+    assert!(s.shared_table_set(id, 0x10, 2, 0).is_err());
+    io.preset(REGS + PHB_Q_DMA_R, 0);
+    assert_eq!(s.phb(0x10).unwrap().tve(2, 0).unwrap(), t.encode());
+    assert_eq!(s.shared_table_users(id).map(|u| u.len()), Some(1));
+    assert!(matches!(
+        s.shared_table_free(id),
+        Err(pnv_iommu::phb4::shared::SharedTableError::InUse(1))
+    ));
+    s.shared_table_unset(id, 0x10, 2, 0).unwrap();
+    assert_eq!(s.phb(0x10).unwrap().tve(2, 0).unwrap(), 0);
+    s.shared_table_free(id).unwrap();
 }

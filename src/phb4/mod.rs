@@ -179,6 +179,21 @@ impl<I: RegisterIo> core::fmt::Debug for Phb4<I> {
     }
 }
 
+/// The PHB must stop reading its in-memory tables before their memory goes
+/// back to the allocator: dropping the driver (a refused registration, a
+/// bring-up that failed half-way, a PHB taken out of service) disables the
+/// RTT, PELT-V and PEST BARs first. Without an RTT the PHB translates no
+/// requester, so no DMA reaches memory through this PHB afterwards.
+impl<I: RegisterIo> Drop for Phb4<I> {
+    fn drop(&mut self) {
+        let regs = self.cfg.regs_base;
+        for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
+            self.io.write_be64(regs + bar, 0);
+        }
+        self.io.barrier();
+    }
+}
+
 impl<I: RegisterIo> Phb4<I> {
     /// Brings the PHB up (steps 1–5 of the module docs) and returns the driver.
     ///

@@ -105,12 +105,16 @@ impl TableRegistry {
             return Err(SharedTableError::WindowBusy);
         }
         let pe = pe as u32; // checked by window_is_shared
-        phb.write_tve(window_id(pe, n), entry.table.encode(), true)?;
+        // Record the user first: `write_tve` programs the TVE before it
+        // kills the PE's TCE cache, so even when the kill fails the TVE
+        // points at the table, and the table must stay registered (and
+        // un-freeable) until that TVE is unset.
         entry.users.push(TveRef {
             phb: phb_id,
             pe,
             window: n,
         });
+        phb.write_tve(window_id(pe, n), entry.table.encode(), true)?;
         Ok(())
     }
 

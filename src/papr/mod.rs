@@ -214,9 +214,16 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     }
 
     /// Reads and clears `p`'s dirty log.
+    ///
+    /// Waits for hypercalls in flight: a page they marked is cleared only
+    /// after their TCE-cache kill has completed, so a device write through a
+    /// replaced translation cannot land after the page was reported.
     pub fn take_dirty_pages(&self, p: PartitionId) -> Vec<u64> {
         self.part(p)
-            .map(|part| part.dirty.pages(true))
+            .map(|part| {
+                let _no_batch_in_flight = part.units.write();
+                part.dirty.pages(true)
+            })
             .unwrap_or_default()
     }
 

@@ -107,14 +107,18 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             dirty: &part.dirty,
         };
         let bytes = window.put(ioba, src, &ctx)?;
-        drop(units);
         if bytes == 0 {
             return Ok(());
         }
+        // The kill runs while `units` is still read-locked: until it has
+        // completed the PHB may still use a replaced translation, so a region
+        // whose map count this batch dropped to 0 must not be unregistered
+        // (that takes the write lock) and a dirty-log reader must not clear
+        // the pages this batch marked, before then.
         let mut gather = Gather::new();
         gather.add(ioba, bytes, window.geometry.page_shift());
-        gather
-            .flush(&*pe.phb, &[pe.cfg.pe])
-            .map_err(|_| HStatus::Hardware)
+        let flushed = gather.flush(&*pe.phb, &[pe.cfg.pe]);
+        drop(units);
+        flushed.map_err(|_| HStatus::Hardware)
     }
 }

@@ -6,7 +6,10 @@ use crate::image;
 use crate::qemu::{self, RunOptions, Verdict};
 use crate::scenarios::{Expect, SCENARIOS};
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 #[derive(Default)]
 struct Tally {
@@ -26,14 +29,26 @@ impl Tally {
     }
 }
 
+/// One part of the test run.
+type Phase = fn(&mut Tally) -> Result<(), String>;
+
 /// Runs everything; Ok(true) when nothing failed.
 pub fn run_all() -> Result<bool, String> {
     crate::setup::ensure_all()?;
     let mut tally = Tally::default();
-    host_tests(&mut tally)?;
-    qemu_cases(&mut tally)?;
-    conformance_pseries(&mut tally)?;
-    conformance_ours(&mut tally)?;
+    // A phase that cannot run (a build or runner error) is a failure of that
+    // phase; the others still run and the summary line is still printed.
+    let phases: [(&str, Phase); 4] = [
+        ("host tests", host_tests),
+        ("qemu scenarios", qemu_cases),
+        ("conformance on QEMU pseries", conformance_pseries),
+        ("conformance on ours", conformance_ours),
+    ];
+    for (name, phase) in phases {
+        if let Err(e) = phase(&mut tally) {
+            tally.record(name, false, &format!("could not run: {e}"));
+        }
+    }
     runner_exit_code(&mut tally);
     println!();
     println!("{} passed, {} failed", tally.passed, tally.failed);
@@ -46,6 +61,7 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
     let mut child = Command::new(env!("CARGO"))
         .args([
             "test",
+            "--no-fail-fast",
             "--workspace",
             "--exclude",
             "qemu-powernv9",
@@ -56,8 +72,10 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
         ])
         .current_dir(crate::workspace_root())
         .stdout(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| e.to_string())?;
+    let watchdog = Watchdog::start(child.id(), HOST_TEST_TIMEOUT);
     let (mut passed, mut failed) = (0, 0);
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.map_err(|e| e.to_string())?;
@@ -68,6 +86,13 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
+    if watchdog.finish() {
+        tally.record(
+            "host tests finished in time",
+            false,
+            &format!("killed after {} s", HOST_TEST_TIMEOUT.as_secs()),
+        );
+    }
     tally.passed += passed;
     tally.failed += failed;
     if !status.success() && failed == 0 {
@@ -79,6 +104,39 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Longest the host tests may take; a hung test must not hang CI.
+const HOST_TEST_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Kills a process group that is still running at its deadline.
+struct Watchdog {
+    done: mpsc::Sender<()>,
+    fired: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    /// Watches process group `pgid` (a child spawned with `process_group(0)`).
+    fn start(pgid: u32, limit: Duration) -> Watchdog {
+        let (done, finished) = mpsc::channel::<()>();
+        let fired = std::thread::spawn(move || match finished.recv_timeout(limit) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // The whole group: cargo and the test binaries it started.
+                let _ = Command::new("kill")
+                    .args(["-s", "KILL", "--", &format!("-{pgid}")])
+                    .status();
+                true
+            }
+            _ => false,
+        });
+        Watchdog { done, fired }
+    }
+
+    /// Stops watching; true if the deadline had passed and the group was killed.
+    fn finish(self) -> bool {
+        let _ = self.done.send(());
+        self.fired.join().unwrap_or(false)
+    }
 }
 
 /// Parses libtest's `test result: ok. 3 passed; 0 failed; ...`.
@@ -101,42 +159,51 @@ fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
         if matches!(case.expect, Expect::Elsewhere) {
             continue;
         }
-        let board = boards::find(case.board)?;
-        let fw = image::build(board)?;
-        let img = image::with_args(&fw, case.name)?;
-        let devices = crate::scenarios::qemu_devices(case)?;
-        let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
-        let opts = RunOptions {
-            timeout_secs: 60,
-            gdb: false,
-            echo: false,
-            extra: vec![],
-        };
-        println!("xtask: qemu {} scenario {}", case.board, case.name);
-        let outcome = qemu::run(board, &fw, &img, &devices, &opts)?;
-        let mut checks = 0;
-        for line in &outcome.lines {
-            if let Some(rest) = line.strip_prefix("TEST ") {
-                let (name, result) = rest.split_once(" ... ").unwrap_or((rest, "?"));
-                let ok = result == "ok";
-                checks += usize::from(ok);
-                tally.record(&format!("qemu {} {}", case.name, name), ok, result);
-            }
+        if let Err(e) = qemu_case(tally, case) {
+            let name = format!("qemu {} {} verdict", case.board, case.name);
+            tally.record(&name, false, &format!("could not run: {e}"));
         }
-        let name = format!("qemu {} {} verdict", case.board, case.name);
-        match (&case.expect, &outcome.verdict) {
-            (Expect::Pass { min_checks }, Verdict::Pass) if checks >= *min_checks => {
-                tally.record(&name, true, "")
+    }
+    Ok(())
+}
+
+/// Builds and runs one scenario and records its checks and verdict.
+fn qemu_case(tally: &mut Tally, case: &crate::scenarios::Scenario) -> Result<(), String> {
+    let board = boards::find(case.board)?;
+    let fw = image::build(board)?;
+    let img = image::with_args(&fw, case.name)?;
+    let devices = crate::scenarios::qemu_devices(case)?;
+    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let opts = RunOptions {
+        timeout_secs: 60,
+        gdb: false,
+        echo: false,
+        extra: vec![],
+    };
+    println!("xtask: qemu {} scenario {}", case.board, case.name);
+    let outcome = qemu::run(board, &fw, &img, &devices, &opts)?;
+    let mut checks = 0;
+    for line in &outcome.lines {
+        if let Some(rest) = line.strip_prefix("TEST ") {
+            let (name, result) = rest.split_once(" ... ").unwrap_or((rest, "?"));
+            let ok = result == "ok";
+            checks += usize::from(ok);
+            tally.record(&format!("qemu {} {}", case.name, name), ok, result);
+        }
+    }
+    let name = format!("qemu {} {} verdict", case.board, case.name);
+    match (&case.expect, &outcome.verdict) {
+        (Expect::Pass { min_checks }, Verdict::Pass) if checks >= *min_checks => {
+            tally.record(&name, true, "")
+        }
+        (Expect::Fail { reason }, Verdict::Fail(why)) if why.contains(reason) => {
+            tally.record(&name, true, "")
+        }
+        (_, v) => {
+            for line in outcome.lines.iter().rev().take(20).rev() {
+                println!("    | {line}");
             }
-            (Expect::Fail { reason }, Verdict::Fail(why)) if why.contains(reason) => {
-                tally.record(&name, true, "")
-            }
-            (_, v) => {
-                for line in outcome.lines.iter().rev().take(20).rev() {
-                    println!("    | {line}");
-                }
-                tally.record(&name, false, &format!("({v}; {checks} checks passed)"))
-            }
+            tally.record(&name, false, &format!("({v}; {checks} checks passed)"))
         }
     }
     Ok(())
@@ -173,6 +240,12 @@ fn conformance_ours(tally: &mut Tally) -> Result<(), String> {
         all_ok &= ok;
         tally.record(&format!("ours {}", c.name), ok, &format!("{c:?}"));
     }
+    for name in crate::conformance::SUITE_CASES {
+        if !run.cases.iter().any(|c| c.name == *name) {
+            all_ok = false;
+            tally.record(&format!("ours {name}"), false, "not reported");
+        }
+    }
     let ok = run.completed && !run.cases.is_empty() && run.verdict.passed();
     all_ok &= ok;
     tally.record(
@@ -197,7 +270,9 @@ fn runner_exit_code(tally: &mut Tally) {
             .args(["run", "--scenario", scenario, "--timeout", "60"])
             .stdout(Stdio::null())
             .status();
-        let ok = matches!(&status, Ok(s) if s.success() == want_success && s.code().is_some());
+        // 1 is the firmware's failure verdict; 2 would be a runner error.
+        let want = if want_success { 0 } else { 1 };
+        let ok = matches!(&status, Ok(s) if s.code() == Some(want));
         tally.record(
             &format!(
                 "xtask run --scenario {scenario} exits {}",
@@ -224,5 +299,29 @@ mod tests {
             Some((3, 2))
         );
         assert_eq!(parse_test_result("running 3 tests"), None);
+    }
+
+    #[test]
+    fn watchdog_kills_a_hung_process_group_and_spares_a_finished_one() {
+        use super::Watchdog;
+        use std::os::unix::process::CommandExt;
+        use std::process::Command;
+        use std::time::{Duration, Instant};
+        let mut hung = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let dog = Watchdog::start(hung.id(), Duration::from_millis(200));
+        let status = hung.wait().unwrap();
+        assert!(dog.finish());
+        assert!(!status.success());
+        assert!(start.elapsed() < Duration::from_secs(10));
+
+        let mut quick = Command::new("true").process_group(0).spawn().unwrap();
+        let dog = Watchdog::start(quick.id(), Duration::from_secs(30));
+        assert!(quick.wait().unwrap().success());
+        assert!(!dog.finish());
     }
 }

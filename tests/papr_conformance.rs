@@ -466,6 +466,7 @@ fn prereg_only_registered_memory_can_be_mapped() {
     let (hv, _phb, g) = one_guest(PartitionConfig {
         prereg: true,
         pin_limit: 2 * MIB,
+        ..PartitionConfig::default()
     });
     let l = g.liobn as u64;
     assert_eq!(hv.h_put_tce(g.p, l, 0, 0x1000 | R), Err(HStatus::Parameter));
@@ -489,6 +490,7 @@ fn prereg_beyond_the_pin_limit_is_not_enough_resources() {
     let (hv, _phb, g) = one_guest(PartitionConfig {
         prereg: true,
         pin_limit: 2 * MIB,
+        ..PartitionConfig::default()
     });
     hv.prereg_register(g.p, 0, MIB).unwrap();
     assert_eq!(
@@ -518,6 +520,7 @@ fn prereg_unregistering_a_mapped_region_is_refused() {
     let (hv, _phb, g) = one_guest(PartitionConfig {
         prereg: true,
         pin_limit: u64::MAX,
+        ..PartitionConfig::default()
     });
     let l = g.liobn as u64;
     hv.prereg_register(g.p, 0, MIB).unwrap();

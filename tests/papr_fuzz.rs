@@ -152,6 +152,7 @@ fn world() -> World {
         let config = PartitionConfig {
             prereg: i == 1,
             pin_limit: 256 * 1024,
+            ..PartitionConfig::default()
         };
         let p = hv.add_partition(&ram, mem.clone(), config).unwrap();
         let pe = i as u16 + 1;

@@ -83,6 +83,7 @@ fn setup() -> (
             PartitionConfig {
                 prereg: true,
                 pin_limit: u64::MAX,
+                ..PartitionConfig::default()
             },
         )
         .unwrap();

@@ -367,6 +367,7 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
     window.release_all(&Ctx {
         units: &units,
         dirty: &part.dirty,
+        memory: &part.tce_memory,
     });
     drop(window);
     if killed {

@@ -15,6 +15,7 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
@@ -53,6 +54,55 @@ impl Source<'_> {
 pub(crate) struct Ctx<'a> {
     pub(crate) units: &'a Units,
     pub(crate) dirty: &'a DirtyLog,
+    pub(crate) memory: &'a TceMemory,
+}
+
+/// The memory a partition's TCE tables and shadows hold, against its limit.
+pub(crate) struct TceMemory {
+    held: AtomicU64,
+    limit: u64,
+}
+
+impl TceMemory {
+    /// Nothing held yet, at most `limit` bytes.
+    pub(crate) fn new(limit: u64) -> TceMemory {
+        TceMemory {
+            held: AtomicU64::new(0),
+            limit,
+        }
+    }
+
+    /// Bytes held.
+    pub(crate) fn held(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    /// Refuses a batch that may allocate once the partition is at its limit.
+    /// (A batch may go past it by what one batch allocates: a few levels
+    /// and shadow chunks.)
+    pub(crate) fn admit(&self) -> HResult<()> {
+        if self.held() >= self.limit {
+            Err(HStatus::NotEnoughResources)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records that a window's memory went from `before` to `after` bytes.
+    pub(crate) fn charge(&self, before: u64, after: u64) {
+        if after >= before {
+            self.held.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.release(before - after);
+        }
+    }
+
+    /// Records that `bytes` were given back (a window removed).
+    pub(crate) fn release(&self, bytes: u64) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| Some(h.saturating_sub(bytes)));
+    }
 }
 
 /// One LIOBN: a DMA window of a PE, backed by a TCE table.
@@ -62,6 +112,9 @@ pub(crate) struct Window<A: PageAllocator> {
     pub(crate) n: u32,
     pub(crate) geometry: Geometry,
     pub(crate) state: spin::Mutex<WindowState<A>>,
+    /// Bytes the window held when created (its top level): not charged to
+    /// the partition, so not released from its charge either.
+    base_bytes: u64,
 }
 
 pub(crate) struct WindowState<A: PageAllocator> {
@@ -90,10 +143,12 @@ impl<A: PageAllocator> Window<A> {
     /// A window of `geometry` with an empty table from `alloc`.
     pub(crate) fn new(liobn: u32, n: u32, geometry: Geometry, alloc: A) -> HResult<Window<A>> {
         let table = TceTable::new(geometry, alloc).map_err(|_| HStatus::Hardware)?;
+        let base_bytes = table.bytes_held();
         Ok(Window {
             liobn,
             n,
             geometry,
+            base_bytes,
             state: spin::Mutex::new(WindowState {
                 table,
                 shadow: Shadow::default(),
@@ -141,37 +196,49 @@ impl<A: PageAllocator> Window<A> {
         // 1. Validate every entry, then store the hardware entries (the table
         //    allocates every level the batch needs before it writes one);
         //    nothing has changed if this fails.
-        let (refs, constant) = match src {
-            Source::Value { tce, count } => {
-                let (hw, unit) = validate(tce, page, &mut cursor)?;
+        //    Memory (table levels, shadow chunks) is charged to the partition:
+        //    a batch that stores non-zero values is refused once the
+        //    partition's TCE memory is at its limit.
+        let held_before = st.table.bytes_held() + st.shadow.bytes();
+        let stored = match src {
+            Source::Value { tce, count } => validate(tce, page, &mut cursor).and_then(|(hw, unit)| {
+                if tce != 0 {
+                    ctx.memory.admit()?;
+                    st.shadow.reserve(first, count).map_err(|_| HStatus::NotEnoughResources)?;
+                }
                 st.table
                     .fill_run(ioba, hw, count)
                     .map_err(|_| HStatus::Hardware)?;
-                (NewRefs::repeated(unit, count), Some(tce))
-            }
+                Ok((NewRefs::repeated(unit, count), Some(tce)))
+            }),
             Source::List { memory, host, .. } => {
                 let (guest, hw) = (&mut st.guest[..n], &mut st.hw[..n]);
                 if !memory.read_be_u64s(host, guest) {
                     return Err(HStatus::Hardware);
                 }
                 let refs = match ctx.units.single() {
-                    Some(unit) => validate_one_unit(guest, hw, unit, page, &mut cursor)?,
-                    None => validate_any(guest, hw, &mut cursor, page)?,
+                    Some(unit) => validate_one_unit(guest, hw, unit, page, &mut cursor),
+                    None => validate_any(guest, hw, &mut cursor, page),
                 };
-                st.table
-                    .store_checked_run(ioba, hw)
-                    .map_err(|_| HStatus::Hardware)?;
-                (refs, None)
+                refs.and_then(|refs| {
+                    if guest.iter().any(|&v| v != 0) {
+                        ctx.memory.admit()?;
+                        st.shadow.reserve(first, count).map_err(|_| HStatus::NotEnoughResources)?;
+                    }
+                    st.table
+                        .store_checked_run(ioba, hw)
+                        .map_err(|_| HStatus::Hardware)?;
+                    Ok((refs, None))
+                })
             }
         };
+        ctx.memory
+            .charge(held_before, st.table.bytes_held() + st.shadow.bytes());
+        let (refs, constant) = stored?;
         // 2. Settle the replaced guest values (references released, dirty
         //    pages marked) and copy the new ones over them, a shadow run at
         //    a time; then apply the reference changes, once per unit.
         let values = &st.guest[..n];
-        let allocate = match constant {
-            Some(tce) => tce != 0,
-            None => values.iter().any(|&v| v != 0),
-        };
         let write_new = |index: u64, entries: &mut [u64]| match constant {
             Some(tce) => entries.fill(tce),
             None => {
@@ -183,7 +250,7 @@ impl<A: PageAllocator> Window<A> {
         if let Some(unit) = ctx.units.single() {
             let mut released = 0u64;
             st.shadow
-                .for_each_run(first, count, allocate, |index, entries| {
+                .for_each_run(first, count, |index, entries| {
                     released += settle_one_unit(entries, unit, ctx.dirty, page);
                     write_new(index, entries);
                 });
@@ -196,7 +263,7 @@ impl<A: PageAllocator> Window<A> {
         } else {
             let mut settler = OldSettler::new(ctx, page);
             st.shadow
-                .for_each_run(first, count, allocate, |index, entries| {
+                .for_each_run(first, count, |index, entries| {
                     for &old in entries.iter() {
                         settler.settle(old, &mut deltas);
                     }
@@ -223,6 +290,8 @@ impl<A: PageAllocator> Window<A> {
     /// already cleared and killed).
     pub(crate) fn release_all(&self, ctx: &Ctx<'_>) {
         let st = self.state.lock();
+        let held = st.table.bytes_held() + st.shadow.bytes();
+        ctx.memory.release(held.saturating_sub(self.base_bytes));
         let mut deltas = Deltas::new(ctx.units);
         let mut settler = OldSettler::new(ctx, self.geometry.page_size());
         for (_, old) in st.shadow.nonzero() {

@@ -54,7 +54,9 @@ pub use ddw::{
     MAX_DEFAULT_WINDOW, PHB4_DDW_PAGES, RtasStatus, page_mask_bit,
 };
 pub use hcall::{HCALL_REGS, HResult, HStatus, MAX_TCES_PER_CALL};
-pub use partition::{GuestMemory, PartitionConfig, PartitionId, RAM_GRANULE, RamMap, RamRegion};
+pub use partition::{
+    DEFAULT_TCE_MEMORY_LIMIT, GuestMemory, PartitionConfig, PartitionId, RAM_GRANULE, RamMap, RamRegion,
+};
 pub use phb::{WindowProgrammer, WindowTable};
 pub use prereg::{MappedRegion, PreregError};
 

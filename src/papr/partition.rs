@@ -10,7 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::dirty::DirtyLog;
-use super::liobn::PeState;
+use super::liobn::{PeState, TceMemory};
 use super::prereg::Units;
 use super::{SetupError, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -57,13 +57,24 @@ pub struct PartitionConfig {
     pub prereg: bool,
     /// Most bytes the partition may have pre-registered (pinned) at once.
     pub pin_limit: u64,
+    /// Most bytes of hypervisor memory the partition's TCE tables (indirect
+    /// levels) and guest-value shadows may hold; a call that would store a
+    /// TCE past it gets `H_NOT_ENOUGH_RESOURCES` (it may overshoot by what
+    /// one call allocates). Bounds what a guest can make the hypervisor
+    /// allocate.
+    pub tce_memory_limit: u64,
 }
+
+/// Default [`PartitionConfig::tce_memory_limit`]: 64 MiB, enough for 8 GiB
+/// of densely mapped 4K pages (8 bytes of table and 8 of shadow per page).
+pub const DEFAULT_TCE_MEMORY_LIMIT: u64 = 64 << 20;
 
 impl Default for PartitionConfig {
     fn default() -> Self {
         PartitionConfig {
             prereg: false,
             pin_limit: u64::MAX,
+            tce_memory_limit: DEFAULT_TCE_MEMORY_LIMIT,
         }
     }
 }
@@ -162,6 +173,8 @@ pub(crate) struct Partition<P: WindowProgrammer, A: PageAllocator + Clone> {
     /// Lock order: `pes` before `units`, `units` before a window's lock.
     pub(crate) units: spin::RwLock<Units>,
     pub(crate) dirty: DirtyLog,
+    /// Memory held by the partition's TCE tables and shadows.
+    pub(crate) tce_memory: TceMemory,
     pub(crate) pes: spin::RwLock<Vec<PeState<P, A>>>,
 }
 
@@ -179,6 +192,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Partition<P, A> {
             config,
             units: spin::RwLock::new(units),
             dirty,
+            tce_memory: TceMemory::new(config.tce_memory_limit),
             pes: spin::RwLock::new(Vec::new()),
         }
     }

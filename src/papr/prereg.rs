@@ -315,6 +315,7 @@ mod tests {
         let cfg = PartitionConfig {
             prereg: true,
             pin_limit: 0x3000,
+            ..PartitionConfig::default()
         };
         let ram = ram();
         let mut u = Units::new(&ram, cfg);

@@ -194,9 +194,11 @@ mod tests {
                     })
                     .collect();
                 let fast = settle_one_unit(&old, unit, &ctx_dirty, page);
+                let memory = super::super::liobn::TceMemory::new(u64::MAX);
                 let slow_ctx = Ctx {
                     units: &units,
                     dirty: &slow_dirty,
+                    memory: &memory,
                 };
                 let mut settler = OldSettler::new(&slow_ctx, page);
                 let mut deltas = Deltas::new(&units);

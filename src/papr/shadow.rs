@@ -8,37 +8,70 @@
 //! window's lock, so its entries are plain `u64`s.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 /// Entries per chunk.
 pub(crate) const CHUNK: usize = 512;
 const CHUNK_SHIFT: u32 = 9;
+/// Bytes of one chunk.
+pub(crate) const CHUNK_BYTES: u64 = (CHUNK * 8) as u64;
+
+/// The allocator could not provide a chunk (nothing was written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShadowFull;
 
 /// Guest TCE values by entry index (page number within the window).
+///
+/// Chunks are kept sorted by their first index. They are allocated only by
+/// [`reserve`](Self::reserve), fallibly, before a batch changes anything, so
+/// running out of memory refuses the batch instead of aborting half-way.
 #[derive(Default)]
 pub(crate) struct Shadow {
-    chunks: BTreeMap<u64, Box<[u64; CHUNK]>>,
+    chunks: Vec<(u64, Box<[u64]>)>,
 }
 
 impl Shadow {
+    fn find(&self, key: u64) -> Result<usize, usize> {
+        self.chunks.binary_search_by_key(&key, |c| c.0)
+    }
+
     /// The guest value of entry `index` (0 if never written).
     pub(crate) fn get(&self, index: u64) -> u64 {
-        self.chunks
-            .get(&(index >> CHUNK_SHIFT))
-            .map_or(0, |c| c[(index as usize) & (CHUNK - 1)])
+        match self.find(index >> CHUNK_SHIFT) {
+            Ok(at) => self.chunks[at].1[(index as usize) & (CHUNK - 1)],
+            Err(_) => 0,
+        }
+    }
+
+    /// Bytes of chunk memory held.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.chunks.len() as u64 * CHUNK_BYTES
+    }
+
+    /// Makes sure every chunk of entries `[first, first + count)` exists
+    /// (zeroed). On failure some chunks may have been added: they hold only
+    /// zeros, which is what a missing chunk reads as.
+    pub(crate) fn reserve(&mut self, first: u64, count: u64) -> Result<(), ShadowFull> {
+        if count == 0 {
+            return Ok(());
+        }
+        let last = (first + count - 1) >> CHUNK_SHIFT;
+        for key in (first >> CHUNK_SHIFT)..=last {
+            if let Err(at) = self.find(key) {
+                let mut entries: Vec<u64> = Vec::new();
+                entries.try_reserve_exact(CHUNK).map_err(|_| ShadowFull)?;
+                entries.resize(CHUNK, 0);
+                self.chunks.try_reserve(1).map_err(|_| ShadowFull)?;
+                self.chunks.insert(at, (key, entries.into_boxed_slice()));
+            }
+        }
+        Ok(())
     }
 
     /// Calls `f(first_index, entries)` for each run of `count` entries from
-    /// `first` that shares a chunk. With `allocate`, missing chunks are
-    /// created; without it, runs in missing chunks are skipped (they read as
-    /// 0, which is what the caller would write).
-    pub(crate) fn for_each_run(
-        &mut self,
-        first: u64,
-        count: u64,
-        allocate: bool,
-        mut f: impl FnMut(u64, &mut [u64]),
-    ) {
+    /// `first` that shares a chunk. Runs in missing chunks are skipped (they
+    /// read as 0); a caller that writes non-zero values reserves them first.
+    pub(crate) fn for_each_run(&mut self, first: u64, count: u64, mut f: impl FnMut(u64, &mut [u64])) {
         let mut index = first;
         let end = first + count;
         while index < end {
@@ -46,17 +79,8 @@ impl Shadow {
             let chunk_end = ((key + 1) << CHUNK_SHIFT).min(end);
             let start = (index as usize) & (CHUNK - 1);
             let len = (chunk_end - index) as usize;
-            let chunk = if allocate {
-                Some(
-                    self.chunks
-                        .entry(key)
-                        .or_insert_with(|| Box::new([0; CHUNK])),
-                )
-            } else {
-                self.chunks.get_mut(&key)
-            };
-            if let Some(chunk) = chunk {
-                f(index, &mut chunk[start..start + len]);
+            if let Ok(at) = self.find(key) {
+                f(index, &mut self.chunks[at].1[start..start + len]);
             }
             index = chunk_end;
         }
@@ -64,7 +88,8 @@ impl Shadow {
 
     /// Every non-zero entry, as `(index, value)`.
     pub(crate) fn nonzero(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.chunks.iter().flat_map(|(&key, chunk)| {
+        self.chunks.iter().flat_map(|(key, chunk)| {
+            let key = *key;
             chunk
                 .iter()
                 .enumerate()
@@ -82,9 +107,11 @@ mod tests {
     fn runs_split_at_chunks() {
         let mut s = Shadow::default();
         let mut runs = alloc::vec::Vec::new();
-        s.for_each_run(500, 600, false, |i, e| runs.push((i, e.len())));
+        s.for_each_run(500, 600, |i, e| runs.push((i, e.len())));
         assert!(runs.is_empty());
-        s.for_each_run(500, 600, true, |i, e| {
+        s.reserve(500, 600).unwrap();
+        assert_eq!(s.bytes(), 3 * CHUNK_BYTES);
+        s.for_each_run(500, 600, |i, e| {
             runs.push((i, e.len()));
             e.fill(i);
         });

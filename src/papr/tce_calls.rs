@@ -105,6 +105,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let ctx = Ctx {
             units: &units,
             dirty: &part.dirty,
+            memory: &part.tce_memory,
         };
         let bytes = window.put(ioba, src, &ctx)?;
         if bytes == 0 {

@@ -1,0 +1,119 @@
+//! The hypervisor memory a guest can make the TCE layer allocate is bounded
+//! and its exhaustion is an error, not an abort: shadow chunks come from a
+//! fallible allocation made before anything is written, and each partition
+//! has a TCE-memory limit.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
+use pnv_iommu::papr::{
+    HStatus, Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+};
+use pnv_iommu::tce::Tce;
+
+/// Fails the shadow's chunk allocations (4096 bytes, 8-byte aligned; TCE
+/// levels are aligned to their size) while armed.
+struct ChunkFailing;
+static FAIL_CHUNKS: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: forwards to the system allocator, or returns null (allowed) for
+// the layouts the test wants to fail.
+unsafe impl GlobalAlloc for ChunkFailing {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if FAIL_CHUNKS.load(Ordering::SeqCst) && layout.size() == 4096 && layout.align() == 8 {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: ChunkFailing = ChunkFailing;
+
+const HOST: u64 = 0x10_0000_0000;
+const RAM: u64 = 1 << 24;
+const BUID: u64 = 0x800;
+const CONFIG: u32 = 0x100;
+
+fn guest(limit: u64) -> (Hypervisor<RecordingPhb, GlobalPages>, PartitionId, u64) {
+    let mut hv = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(HOST, RAM as usize);
+    let p = hv
+        .add_partition(
+            &[RamRegion {
+                logical: 0,
+                host: HOST,
+                size: RAM,
+            }],
+            mem,
+            PartitionConfig {
+                tce_memory_limit: limit,
+                ..PartitionConfig::default()
+            },
+        )
+        .unwrap();
+    let cfg = PeConfig {
+        buid: BUID,
+        config_addr: CONFIG,
+        pe: 1,
+        default_window_size: 1 << 30,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    };
+    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    (hv, p, liobn)
+}
+
+#[test]
+fn a_failed_shadow_allocation_refuses_the_call_and_changes_nothing() {
+    let (hv, p, liobn) = guest(u64::MAX);
+    let ioba = 0x2000_0000; // a fresh shadow chunk
+    FAIL_CHUNKS.store(true, Ordering::SeqCst);
+    let r = hv.h_put_tce(p, liobn, ioba, 0x1000 | 3);
+    FAIL_CHUNKS.store(false, Ordering::SeqCst);
+    assert_eq!(r, Err(HStatus::NotEnoughResources));
+    assert_eq!(hv.hardware_tce(p, liobn, ioba), Ok(Tce::NONE));
+    assert_eq!(hv.h_get_tce(p, liobn, ioba), Ok(0));
+    assert_eq!(hv.h_put_tce(p, liobn, ioba, 0x1000 | 3), Ok(()));
+    assert_eq!(hv.h_get_tce(p, liobn, ioba), Ok(0x1000 | 3));
+}
+
+#[test]
+fn a_guest_cannot_grow_tce_memory_past_its_limit() {
+    let (hv, p, _) = guest(64 << 10);
+    // A 1 TiB dynamic window: every 2 MiB of IOBA is a new 4 KiB shadow chunk
+    // (even for values without permission) and new table levels.
+    let w = hv.ddw_create(p, CONFIG, BUID, 12, 40).unwrap();
+    let liobn = w.liobn as u64;
+    let mut refused_at = None;
+    for i in 0..1000u64 {
+        match hv.h_stuff_tce(p, liobn, w.start + (i << 21), 0x4, 1) {
+            Ok(()) => {}
+            Err(HStatus::NotEnoughResources) => {
+                refused_at = Some(i);
+                break;
+            }
+            Err(e) => panic!("call {i}: {e:?}"),
+        }
+    }
+    let i = refused_at.expect("never refused: the limit does not hold");
+    assert!(
+        i < 64,
+        "refused only after {i} calls of ~8 KiB each under a 64 KiB limit"
+    );
+    // Clearing still works at the limit (it allocates nothing).
+    assert_eq!(hv.h_stuff_tce(p, liobn, w.start, 0, 1), Ok(()));
+    // Removing the window gives its memory back.
+    hv.ddw_remove(p, w.liobn).unwrap();
+    let w = hv.ddw_create(p, CONFIG, BUID, 12, 40).unwrap();
+    assert_eq!(hv.h_put_tce(p, w.liobn as u64, w.start, 0x1000 | 3), Ok(()));
+}

@@ -80,6 +80,7 @@ int64_t pnv_opal_tce_kill(uint64_t phb_id, uint32_t kill_type, uint64_t pe,
 			  uint32_t tce_size, uint64_t dma_addr, uint32_t npages);
 int64_t pnv_opal_set_pe(uint64_t phb_id, uint64_t pe, uint64_t bdfn, uint8_t bus_compare,
 			uint8_t dev_compare, uint8_t func_compare, uint8_t action);
+/* Either pointer may be NULL; a misaligned pci_error_type gets PARAMETER. */
 int64_t pnv_opal_eeh_freeze_status(uint64_t phb_id, uint64_t pe, uint8_t *freeze_state,
 				   uint16_t *pci_error_type);
 int64_t pnv_opal_eeh_freeze_clear(uint64_t phb_id, uint64_t pe, uint64_t option);

@@ -331,7 +331,8 @@ pub extern "C" fn pnv_opal_set_pe(
 }
 
 /// `OPAL_PCI_EEH_FREEZE_STATUS`: writes the freeze state and PCI error type
-/// through the pointers (either may be null to skip it).
+/// through the pointers (either may be null to skip it). A misaligned
+/// `pci_error_type` gets `PARAMETER` and nothing is written.
 ///
 /// # Safety
 /// Each non-null pointer must be valid for a write of its type.
@@ -342,6 +343,9 @@ pub unsafe extern "C" fn pnv_opal_eeh_freeze_status(
     freeze_state: *mut u8,
     pci_error_type: *mut u16,
 ) -> i64 {
+    if !pci_error_type.is_null() && !pci_error_type.is_aligned() {
+        return OpalCode::Parameter.code();
+    }
     match with(|s| s.eeh_freeze_status(phb_id, pe)) {
         Ok(st) => {
             // SAFETY: the caller guarantees non-null pointers are writable.

@@ -271,7 +271,10 @@ pub fn with_args(fw: &Firmware, args: &str) -> Result<PathBuf, String> {
 
 fn patch_args(image: &mut [u8], args: &str) -> Result<(), String> {
     let room = ARGS_SIZE - 8 - 1;
-    if args.len() > room || args.contains('\0') {
+    if args.contains('\0') {
+        return Err("boot arguments must not contain a NUL byte".into());
+    }
+    if args.len() > room {
         return Err(format!("boot arguments longer than {room} bytes"));
     }
     let slot = &mut image[ARGS_OFFSET + 8..ARGS_OFFSET + ARGS_SIZE];

@@ -156,6 +156,7 @@ exception_common:
     ori 1, 1, 0x2000
     oris 1, 1, 0x0280
     mtmsrd 1
+    isync
 "#,
     exception_stack_and_toc!(),
     r#"

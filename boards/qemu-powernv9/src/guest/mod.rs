@@ -107,8 +107,12 @@ impl Guest {
         mtspr::<SPR_LPCR>((spr::read(Spr::Lpcr) | LPCR_HR) & !LPCR_HDICE);
         mtspr::<SPR_PTCR>(self.table.ptcr());
         mtspr::<SPR_LPIDR>(self.lpid as u64);
-        // SAFETY: drop any translation cached for this LPID before entering
-        // (the tables were just built); `ptesync` orders the table stores.
+        // SAFETY: `ptesync` orders the table stores before the guest's first
+        // access; `tlbiel` (RB = 0) drops cached translations. QEMU's TCG
+        // flushes its whole TLB on any `tlbiel`; real hardware would need a
+        // loop over the TLB sets with IS = 2 for this LPID, which matters only
+        // when one LPID's tables change between guest runs (they do not here:
+        // each boot builds one partition).
         unsafe {
             core::arch::asm!("ptesync", "tlbiel {0}", "ptesync", in(reg) 0u64, options(nostack))
         };

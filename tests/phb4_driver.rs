@@ -512,7 +512,8 @@ fn dropped_driver_disables_its_table_bars() {
     let io1 = model(256);
     let mut s = pnv_iommu::opal::OpalPhbs::new();
     let cfg = Phb4Config::p9_chip0(0).unwrap();
-    s.add(1, Phb4::init(&io0, cfg, &mut GlobalHeap).unwrap()).unwrap();
+    s.add(1, Phb4::init(&io0, cfg, &mut GlobalHeap).unwrap())
+        .unwrap();
     let p = Phb4::init(&io1, cfg, &mut GlobalHeap).unwrap();
     assert_ne!(io1.peek(REGS + PHB_RTT_BAR), 0);
     assert!(s.add(1, p).is_err());

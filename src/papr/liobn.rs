@@ -101,7 +101,9 @@ impl TceMemory {
     pub(crate) fn release(&self, bytes: u64) {
         let _ = self
             .held
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| Some(h.saturating_sub(bytes)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| {
+                Some(h.saturating_sub(bytes))
+            });
     }
 }
 
@@ -201,16 +203,20 @@ impl<A: PageAllocator> Window<A> {
         //    partition's TCE memory is at its limit.
         let held_before = st.table.bytes_held() + st.shadow.bytes();
         let stored = match src {
-            Source::Value { tce, count } => validate(tce, page, &mut cursor).and_then(|(hw, unit)| {
-                if tce != 0 {
-                    ctx.memory.admit()?;
-                    st.shadow.reserve(first, count).map_err(|_| HStatus::NotEnoughResources)?;
-                }
-                st.table
-                    .fill_run(ioba, hw, count)
-                    .map_err(|_| HStatus::Hardware)?;
-                Ok((NewRefs::repeated(unit, count), Some(tce)))
-            }),
+            Source::Value { tce, count } => {
+                validate(tce, page, &mut cursor).and_then(|(hw, unit)| {
+                    if tce != 0 {
+                        ctx.memory.admit()?;
+                        st.shadow
+                            .reserve(first, count)
+                            .map_err(|_| HStatus::NotEnoughResources)?;
+                    }
+                    st.table
+                        .fill_run(ioba, hw, count)
+                        .map_err(|_| HStatus::Hardware)?;
+                    Ok((NewRefs::repeated(unit, count), Some(tce)))
+                })
+            }
             Source::List { memory, host, .. } => {
                 let (guest, hw) = (&mut st.guest[..n], &mut st.hw[..n]);
                 if !memory.read_be_u64s(host, guest) {
@@ -223,7 +229,9 @@ impl<A: PageAllocator> Window<A> {
                 refs.and_then(|refs| {
                     if guest.iter().any(|&v| v != 0) {
                         ctx.memory.admit()?;
-                        st.shadow.reserve(first, count).map_err(|_| HStatus::NotEnoughResources)?;
+                        st.shadow
+                            .reserve(first, count)
+                            .map_err(|_| HStatus::NotEnoughResources)?;
                     }
                     st.table
                         .store_checked_run(ioba, hw)
@@ -249,11 +257,10 @@ impl<A: PageAllocator> Window<A> {
         let mut deltas = Deltas::new(ctx.units);
         if let Some(unit) = ctx.units.single() {
             let mut released = 0u64;
-            st.shadow
-                .for_each_run(first, count, |index, entries| {
-                    released += settle_one_unit(entries, unit, ctx.dirty, page);
-                    write_new(index, entries);
-                });
+            st.shadow.for_each_run(first, count, |index, entries| {
+                released += settle_one_unit(entries, unit, ctx.dirty, page);
+                write_new(index, entries);
+            });
             let added = match refs {
                 NewRefs::One(_, k) => k,
                 NewRefs::None | NewRefs::Mixed => 0,
@@ -262,13 +269,12 @@ impl<A: PageAllocator> Window<A> {
             deltas.add(0, added as i64 - released as i64);
         } else {
             let mut settler = OldSettler::new(ctx, page);
-            st.shadow
-                .for_each_run(first, count, |index, entries| {
-                    for &old in entries.iter() {
-                        settler.settle(old, &mut deltas);
-                    }
-                    write_new(index, entries);
-                });
+            st.shadow.for_each_run(first, count, |index, entries| {
+                for &old in entries.iter() {
+                    settler.settle(old, &mut deltas);
+                }
+                write_new(index, entries);
+            });
             match refs {
                 NewRefs::None => {}
                 NewRefs::One(u, k) => deltas.add(u, k as i64),

@@ -55,7 +55,8 @@ pub use ddw::{
 };
 pub use hcall::{HCALL_REGS, HResult, HStatus, MAX_TCES_PER_CALL};
 pub use partition::{
-    DEFAULT_TCE_MEMORY_LIMIT, GuestMemory, PartitionConfig, PartitionId, RAM_GRANULE, RamMap, RamRegion,
+    DEFAULT_TCE_MEMORY_LIMIT, GuestMemory, PartitionConfig, PartitionId, RAM_GRANULE, RamMap,
+    RamRegion,
 };
 pub use phb::{WindowProgrammer, WindowTable};
 pub use prereg::{MappedRegion, PreregError};

@@ -71,7 +71,12 @@ impl Shadow {
     /// Calls `f(first_index, entries)` for each run of `count` entries from
     /// `first` that shares a chunk. Runs in missing chunks are skipped (they
     /// read as 0); a caller that writes non-zero values reserves them first.
-    pub(crate) fn for_each_run(&mut self, first: u64, count: u64, mut f: impl FnMut(u64, &mut [u64])) {
+    pub(crate) fn for_each_run(
+        &mut self,
+        first: u64,
+        count: u64,
+        mut f: impl FnMut(u64, &mut [u64]),
+    ) {
         let mut index = first;
         let end = first + count;
         while index < end {

@@ -154,7 +154,9 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         if !cfg.default_window_size.is_power_of_two() || geometry(0, shift, 12).is_none() {
             return Err(SetupError::BadWindow);
         }
-        // One owner per PE, and (BUID, config address) names one PE.
+        // One owner per PE, and (BUID, config address) names one PE; checked
+        // and assigned under one lock.
+        let _attaching = self.attach.lock();
         for other in &self.partitions {
             for pe in other.pes.read().iter() {
                 if (Arc::ptr_eq(&pe.phb, &phb) && pe.cfg.pe == cfg.pe)

@@ -127,6 +127,9 @@ pub struct Hypervisor<P: WindowProgrammer, A: PageAllocator + Clone> {
     partitions: Vec<Partition<P, A>>,
     alloc: A,
     next_liobn: AtomicU32,
+    /// Serializes PE assignment, so the one-owner-per-PE check and the
+    /// assignment are one step.
+    attach: spin::Mutex<()>,
 }
 
 impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
@@ -136,6 +139,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             partitions: Vec::new(),
             alloc,
             next_liobn: AtomicU32::new(1),
+            attach: spin::Mutex::new(()),
         }
     }
 

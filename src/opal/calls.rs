@@ -253,22 +253,23 @@ impl<I: RegisterIo> OpalPhbs<I> {
 
     /// `OPAL_PCI_EEH_FREEZE_CLEAR`: `option` is one of [`freeze_action`].
     pub fn eeh_freeze_clear(&mut self, phb_id: u64, pe: u64, option: u64) -> OpalCode {
-        let phb = match self.get_pe(phb_id, pe) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        if !(freeze_action::MMIO..=freeze_action::ALL).contains(&option) {
-            return OpalCode::Parameter;
-        }
-        done(phb.freeze_clear(
-            pe,
-            option & freeze_action::MMIO != 0,
-            option & freeze_action::DMA != 0,
-        ))
+        self.freeze_change(phb_id, pe, option, Phb4::freeze_clear)
     }
 
     /// `OPAL_PCI_EEH_FREEZE_SET`: `option` is one of [`freeze_action`].
     pub fn eeh_freeze_set(&mut self, phb_id: u64, pe: u64, option: u64) -> OpalCode {
+        self.freeze_change(phb_id, pe, option, Phb4::freeze_set)
+    }
+
+    /// Checks the arguments of a freeze set/clear, then applies `change`
+    /// with the MMIO and DMA halves `option` names.
+    fn freeze_change(
+        &mut self,
+        phb_id: u64,
+        pe: u64,
+        option: u64,
+        change: fn(&mut Phb4<I>, u64, bool, bool) -> Result<(), Phb4Error>,
+    ) -> OpalCode {
         let phb = match self.get_pe(phb_id, pe) {
             Ok(p) => p,
             Err(c) => return c,
@@ -276,11 +277,9 @@ impl<I: RegisterIo> OpalPhbs<I> {
         if !(freeze_action::MMIO..=freeze_action::ALL).contains(&option) {
             return OpalCode::Parameter;
         }
-        done(phb.freeze_set(
-            pe,
-            option & freeze_action::MMIO != 0,
-            option & freeze_action::DMA != 0,
-        ))
+        let mmio = option & freeze_action::MMIO != 0;
+        let dma = option & freeze_action::DMA != 0;
+        done(change(phb, pe, mmio, dma))
     }
 
     /// `OPAL_PCI_RESET` with scope [`RESET_PCI_IODA_TABLE`]: asserting

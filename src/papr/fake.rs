@@ -172,19 +172,14 @@ impl GuestMemory for FakeGuestMemory {
         // entry in the high half. (Byte-wise vector shuffles are slow on the
         // baseline x86-64 the host tests build for; on the big-endian target
         // the firmware's copy needs no swap at all.)
-        let mut pairs = out.chunks_exact_mut(2);
-        let mut bytes = src.chunks_exact(16);
-        for (pair, b) in (&mut pairs).zip(&mut bytes) {
-            let v = u128::from_le_bytes(b.try_into().unwrap_or([0; 16])).swap_bytes();
-            pair[0] = (v >> 64) as u64;
-            pair[1] = v as u64;
+        let (pairs, rest) = out.as_chunks_mut::<2>();
+        let (bytes, rest_bytes) = src.as_chunks::<16>();
+        for (pair, b) in pairs.iter_mut().zip(bytes) {
+            let v = u128::from_be_bytes(*b);
+            *pair = [(v >> 64) as u64, v as u64];
         }
-        for (v, b) in pairs
-            .into_remainder()
-            .iter_mut()
-            .zip(bytes.remainder().chunks_exact(8))
-        {
-            *v = u64::from_be_bytes(b.try_into().unwrap_or([0; 8]));
+        for (v, b) in rest.iter_mut().zip(rest_bytes.as_chunks::<8>().0) {
+            *v = u64::from_be_bytes(*b);
         }
         true
     }

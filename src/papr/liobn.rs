@@ -21,9 +21,12 @@ use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Units};
-use super::settle::{OldSettler, settle_one_unit};
+use super::settle::{OldSettler, settle_one_unit, settle_one_unit_checked};
 use super::shadow::Shadow;
-use super::validate::{NewRefs, validate, validate_any, validate_one_unit};
+use super::validate::{
+    NewRefs, all_valid_one_unit, all_valid_one_unit_beside, validate, validate_any,
+    validate_one_unit,
+};
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
 use crate::tce::{Geometry, Tce, TceTable};
@@ -214,7 +217,7 @@ impl<A: PageAllocator> Window<A> {
                     st.table
                         .fill_run(ioba, hw, count)
                         .map_err(|_| HStatus::Hardware)?;
-                    Ok((NewRefs::repeated(unit, count), Some(tce)))
+                    Ok((NewRefs::repeated(unit, count), Some(tce), None))
                 })
             }
             Source::List { memory, host, .. } => {
@@ -222,27 +225,54 @@ impl<A: PageAllocator> Window<A> {
                 if !memory.read_be_u64s(host, guest) {
                     return Err(HStatus::Hardware);
                 }
-                let refs = match ctx.units.single() {
-                    Some(unit) => validate_one_unit(guest, hw, unit, page, &mut cursor),
-                    None => validate_any(guest, hw, &mut cursor, page),
+                // The common case (one unit, every entry valid and good): the
+                // hardware entries are the guest values plus one offset, and
+                // are computed as they are stored.
+                // The same pass checks whether the old guest values form a
+                // progression, when they lie in one shadow chunk (settling
+                // then need not read them again).
+                let (fast, regular) = match (ctx.units.single(), st.shadow.run(first, count)) {
+                    (Some(unit), Some(old)) => {
+                        let (fast, regular) = all_valid_one_unit_beside(guest, old, unit, page);
+                        (fast, Some(regular))
+                    }
+                    (Some(unit), None) => (all_valid_one_unit(guest, unit, page), None),
+                    (None, _) => (None, None),
                 };
-                refs.and_then(|refs| {
-                    if guest.iter().any(|&v| v != 0) {
-                        ctx.memory.admit()?;
+                if let Some(delta) = fast {
+                    // Every entry is valid, so non-zero.
+                    ctx.memory.admit().and_then(|()| {
                         st.shadow
                             .reserve(first, count)
                             .map_err(|_| HStatus::NotEnoughResources)?;
-                    }
-                    st.table
-                        .store_checked_run(ioba, hw)
-                        .map_err(|_| HStatus::Hardware)?;
-                    Ok((refs, None))
-                })
+                        st.table
+                            .store_checked_offset_run(ioba, guest, delta)
+                            .map_err(|_| HStatus::Hardware)?;
+                        Ok((NewRefs::One(0, count), None, regular))
+                    })
+                } else {
+                    let refs = match ctx.units.single() {
+                        Some(unit) => validate_one_unit(guest, hw, unit, page, &mut cursor),
+                        None => validate_any(guest, hw, &mut cursor, page),
+                    };
+                    refs.and_then(|refs| {
+                        if guest.iter().any(|&v| v != 0) {
+                            ctx.memory.admit()?;
+                            st.shadow
+                                .reserve(first, count)
+                                .map_err(|_| HStatus::NotEnoughResources)?;
+                        }
+                        st.table
+                            .store_checked_run(ioba, hw)
+                            .map_err(|_| HStatus::Hardware)?;
+                        Ok((refs, None, regular))
+                    })
+                }
             }
         };
         ctx.memory
             .charge(held_before, st.table.bytes_held() + st.shadow.bytes());
-        let (refs, constant) = stored?;
+        let (refs, constant, regular) = stored?;
         // 2. Settle the replaced guest values (references released, dirty
         //    pages marked) and copy the new ones over them, a shadow run at
         //    a time; then apply the reference changes, once per unit.
@@ -258,7 +288,14 @@ impl<A: PageAllocator> Window<A> {
         if let Some(unit) = ctx.units.single() {
             let mut released = 0u64;
             st.shadow.for_each_run(first, count, |index, entries| {
-                released += settle_one_unit(entries, unit, ctx.dirty, page);
+                // `regular` is known only for a batch in one chunk, which
+                // is then this one run, unchanged since it was checked.
+                released += match regular {
+                    Some(regular) => {
+                        settle_one_unit_checked(entries, regular, unit, ctx.dirty, page)
+                    }
+                    None => settle_one_unit(entries, unit, ctx.dirty, page),
+                };
                 write_new(index, entries);
             });
             let added = match refs {

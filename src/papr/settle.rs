@@ -22,25 +22,61 @@ use crate::iopt::Perm;
 const FLAGS: u64 = Perm::all().bits();
 const WRITE: u64 = Perm::WRITE.bits();
 
+/// The arithmetic progression that `old` is if it is one: its first term
+/// and its step (0 for fewer than two terms).
+#[inline(always)]
+pub(crate) fn progression(old: &[u64]) -> (u64, u64) {
+    match old {
+        [] => (0, 0),
+        [head] => (*head, 0),
+        [head, next, ..] => (*head, next.wrapping_sub(*head)),
+    }
+}
+
+/// Whether `o`, term `i` of a list, is term `i` of the progression `expected`
+/// stands at (`expected` then moves on by `step`): folds into an OR that
+/// stays 0 exactly while every term matches.
+#[inline(always)]
+pub(crate) fn progression_miss(o: u64, expected: &mut u64, step: u64) -> u64 {
+    let miss = o ^ *expected;
+    *expected = expected.wrapping_add(step);
+    miss
+}
+
 /// Settles the old guest values `old` of a partition whose only unit is
 /// `unit`: marks the pages of the entries with W dirty, and returns how many
 /// entries were valid (references to release).
 #[inline]
 pub(crate) fn settle_one_unit(old: &[u64], unit: &Unit, dirty: &DirtyLog, page: u64) -> u64 {
-    let [head, rest @ ..] = old else {
+    // Is `old` an arithmetic progression (one read-only pass)?
+    let (head, step) = progression(old);
+    let mut irregular = 0u64;
+    let mut expected = head;
+    for &o in old {
+        irregular |= progression_miss(o, &mut expected, step);
+    }
+    settle_one_unit_checked(old, irregular == 0, unit, dirty, page)
+}
+
+/// [`settle_one_unit`] for a caller that has already checked whether `old`
+/// is the arithmetic progression [`progression`] makes of it (`regular`).
+#[inline]
+pub(crate) fn settle_one_unit_checked(
+    old: &[u64],
+    regular: bool,
+    unit: &Unit,
+    dirty: &DirtyLog,
+    page: u64,
+) -> u64 {
+    let (head, step) = progression(old);
+    if old.is_empty() {
         return 0;
-    };
+    }
     // Offset in the RAM region of logical address `la`: `la + base`.
     let base = unit.ram_offset.wrapping_sub(unit.logical);
-    // Is `old` an arithmetic progression (one read-only pass)? A step that
-    // is a multiple of 4 KiB keeps the flag bits, so every entry then has
-    // the permissions of the first.
-    let step = rest.first().map_or(0, |next| next.wrapping_sub(*head));
-    let mut irregular = 0u64;
-    for (a, b) in old.iter().zip(rest) {
-        irregular |= b.wrapping_sub(*a) ^ step;
-    }
-    if irregular == 0 && (step == 0 || step == page) {
+    // A step that is a multiple of 4 KiB keeps the flag bits, so every
+    // entry of a progression has the permissions of the first.
+    if regular && (step == 0 || step == page) {
         if head & WRITE != 0 {
             // One page repeated, or a run of consecutive pages.
             let pages = if step == 0 { 1 } else { old.len() as u64 };

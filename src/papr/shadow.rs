@@ -43,6 +43,19 @@ impl Shadow {
         }
     }
 
+    /// Entries `[first, first + count)` (`count > 0`), if they lie in one
+    /// chunk that exists.
+    pub(crate) fn run(&self, first: u64, count: u64) -> Option<&[u64]> {
+        let key = first >> CHUNK_SHIFT;
+        let end = first.checked_add(count)?;
+        if count == 0 || (end - 1) >> CHUNK_SHIFT != key {
+            return None;
+        }
+        let at = self.find(key).ok()?;
+        let start = (first as usize) & (CHUNK - 1);
+        self.chunks[at].1.get(start..start + count as usize)
+    }
+
     /// Bytes of chunk memory held.
     pub(crate) fn bytes(&self) -> u64 {
         self.chunks.len() as u64 * CHUNK_BYTES
@@ -121,6 +134,11 @@ mod tests {
             e.fill(i);
         });
         assert_eq!(runs, [(500, 12), (512, 512), (1024, 76)]);
+        assert_eq!(s.run(512, 512).map(|r| (r.len(), r[0])), Some((512, 512)));
+        assert_eq!(s.run(510, 3), None, "spans two chunks");
+        assert_eq!(s.run(1100, 3).map(<[u64]>::len), Some(3));
+        assert_eq!(s.run(1536, 1), None, "missing chunk");
+        assert_eq!(s.run(0, 0), None);
         assert_eq!(s.get(511), 500);
         assert_eq!(s.get(1099), 1024);
         assert_eq!(s.get(1100), 0);

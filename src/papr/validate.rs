@@ -13,6 +13,7 @@
 
 use super::hcall::{HResult, HStatus};
 use super::prereg::{Cursor, Unit};
+use super::settle::{progression, progression_miss};
 use crate::iopt::Perm;
 use crate::tce::Tce;
 
@@ -80,25 +81,8 @@ pub(crate) fn validate_one_unit(
     page: u64,
     cursor: &mut Cursor<'_>,
 ) -> HResult<NewRefs> {
-    let flags = Perm::all().bits();
-    let align = (page - 1) & !flags;
-    // Largest offset of a page that fits in the unit. Units lie below the
-    // TCE address limit (2^56), so it is far below 2^63, which the range
-    // checks below need. A unit smaller than a page, or not aligned to the
-    // page in both address spaces, takes the general path (which refuses
-    // what it must, entry by entry).
-    let span = match unit.size.checked_sub(page) {
-        Some(span) if span >> 62 == 0 && (unit.host | unit.logical) & align == 0 => span,
-        _ => return validate_any(guest, hw, cursor, page),
-    };
-    // With `x = g - logical` (the flag bits come along: `logical` is page
-    // aligned), an entry is in range when `x <= span + 3`, and its hardware
-    // entry is `x + host`, a multiple of the page plus the flags.
-    let range = OneUnit {
-        logical: unit.logical,
-        host: unit.host,
-        last: span + 3,
-        align,
+    let Some(range) = OneUnit::new(unit, page) else {
+        return validate_any(guest, hw, cursor, page);
     };
     if all_valid_and_good(guest, hw, &range) {
         return Ok(NewRefs::repeated(
@@ -123,6 +107,127 @@ struct OneUnit {
     align: u64,
 }
 
+impl OneUnit {
+    /// The range of `unit` for `page`-byte pages, if the branch-free passes
+    /// apply to it.
+    #[inline]
+    fn new(unit: &Unit, page: u64) -> Option<OneUnit> {
+        let align = (page - 1) & !FLAGS;
+        // Largest offset of a page that fits in the unit. Units lie below the
+        // TCE address limit (2^56), so it is far below 2^63, which the range
+        // checks need. A unit smaller than a page, or not aligned to the
+        // page in both address spaces, takes the general path (which refuses
+        // what it must, entry by entry).
+        let span = unit.size.checked_sub(page)?;
+        if span >> 62 != 0 || (unit.host | unit.logical) & align != 0 {
+            return None;
+        }
+        // With `x = g - logical` (the flag bits come along: `logical` is page
+        // aligned), an entry is in range when `x <= span + 3`, and its
+        // hardware entry is `x + host`, a multiple of the page plus the flags.
+        Some(OneUnit {
+            logical: unit.logical,
+            host: unit.host,
+            last: span + 3,
+            align,
+        })
+    }
+
+    /// Whether `g - logical` folded into `acc` marks an entry that is a
+    /// clear or bad (see [`all_valid_and_good`]).
+    #[inline(always)]
+    fn fold(&self, g: u64) -> u64 {
+        let x = g.wrapping_sub(self.logical);
+        // - `x | (last - x)` has bit 63 exactly when `x > last` (either `x`
+        //   has it, or both are below 2^63 and `last - x` borrows), and has a
+        //   bit of `align` when `g` does (`logical` is page aligned, and a
+        //   page-aligned `x` leaves `last - x` with only flag bits below the
+        //   page);
+        // - `(g & flags) - 1` has every bit when `g` has no permission.
+        x | self.last.wrapping_sub(x) | (g & FLAGS).wrapping_sub(1)
+    }
+
+    /// Whether every entry of `guest` is valid and good, given the AND
+    /// (`all`) and the OR (`any`) of them all: the offset of their hardware
+    /// entries if so.
+    fn accept(&self, guest: &[u64], all: u64, any: u64) -> Option<u64> {
+        if guest.is_empty() {
+            return None;
+        }
+        let delta = self.host.wrapping_sub(self.logical);
+        // First a test that is sufficient, not necessary: every entry lies
+        // between the AND and the OR of them all (as numbers), has the
+        // permissions the AND has, and has a bit of `align` only if the OR
+        // has it. So if the AND has a permission and lies at or above
+        // `logical`, and the OR lies at most `last` above it and has no bit
+        // of `align`, every entry is valid and good.
+        if all & FLAGS != 0
+            && all >= self.logical
+            && any.wrapping_sub(self.logical) <= self.last
+            && any & self.align == 0
+        {
+            return Some(delta);
+        }
+        // Otherwise the exact test (a list spread over a unit whose size is
+        // not a power of two, or mixing R-only and W-only entries).
+        let mut acc = 0u64;
+        for &g in guest {
+            acc |= self.fold(g);
+        }
+        self.good(acc).then_some(delta)
+    }
+
+    #[inline(always)]
+    fn good(&self, acc: u64) -> bool {
+        acc & ((1 << 63) | self.align) == 0
+    }
+}
+
+/// The common case of a list for a partition whose only unit is `unit`:
+/// every entry has R or W and is good. Returns the `delta` that makes each
+/// entry's hardware entry `g + delta` (wrapping), or `None` if some entry is
+/// a clear or bad, or the unit needs the general path: then
+/// [`validate_one_unit`] must run. Only reads.
+#[inline(never)]
+pub(crate) fn all_valid_one_unit(guest: &[u64], unit: &Unit, page: u64) -> Option<u64> {
+    let range = OneUnit::new(unit, page)?;
+    let (mut all, mut any) = (!0u64, 0u64);
+    for &g in guest {
+        all &= g;
+        any |= g;
+    }
+    range.accept(guest, all, any)
+}
+
+/// [`all_valid_one_unit`], and in the same pass whether `old` (the entries'
+/// old guest values, as many) is the arithmetic progression
+/// [`progression`] makes of it (for [`settle_one_unit_checked`]).
+///
+/// [`settle_one_unit_checked`]: super::settle::settle_one_unit_checked
+#[inline(never)]
+pub(crate) fn all_valid_one_unit_beside(
+    guest: &[u64],
+    old: &[u64],
+    unit: &Unit,
+    page: u64,
+) -> (Option<u64>, bool) {
+    if old.len() != guest.len() {
+        return (all_valid_one_unit(guest, unit, page), false);
+    }
+    let (head, step) = progression(old);
+    let (mut all, mut any, mut irregular) = (!0u64, 0u64, 0u64);
+    let mut expected = head;
+    let old = &old[..guest.len()];
+    for (&g, &o) in guest.iter().zip(old) {
+        all &= g;
+        any |= g;
+        irregular |= progression_miss(o, &mut expected, step);
+    }
+    let regular = irregular == 0;
+    let delta = OneUnit::new(unit, page).and_then(|range| range.accept(guest, all, any));
+    (delta, regular)
+}
+
 /// The pass for the common case, a list whose entries all have R or W and
 /// are all good: one accumulator, no per-entry mask. Writes `hw` either way;
 /// `false` means some entry is a clear or bad, and [`masked`] must run.
@@ -130,17 +235,10 @@ struct OneUnit {
 fn all_valid_and_good(guest: &[u64], hw: &mut [Tce], r: &OneUnit) -> bool {
     let mut acc = 0u64;
     for (&g, h) in guest.iter().zip(hw.iter_mut()) {
-        let x = g.wrapping_sub(r.logical);
-        // - `x | (last - x)` has bit 63 exactly when `x > last` (either `x`
-        //   has it, or both are below 2^63 and `last - x` borrows), and has a
-        //   bit of `align` when `g` does (`logical` is page aligned, and a
-        //   page-aligned `x` leaves `last - x` with only flag bits below the
-        //   page);
-        // - `(g & flags) - 1` has every bit when `g` has no permission.
-        acc |= x | r.last.wrapping_sub(x) | (g & FLAGS).wrapping_sub(1);
-        *h = Tce::from_raw(x.wrapping_add(r.host));
+        acc |= r.fold(g);
+        *h = Tce::from_raw(g.wrapping_sub(r.logical).wrapping_add(r.host));
     }
-    acc & ((1 << 63) | r.align) == 0
+    r.good(acc)
 }
 
 /// The pass for any list: per-entry masks for clears. Returns whether some
@@ -235,6 +333,8 @@ mod tests {
             let good = ((1u64 << 20) + page) | 3;
             for &v in &values {
                 lists.push(vec![good, v, 0, good + page]);
+                lists.push(vec![good, v]);
+                lists.push(vec![(1 << 20) | 1, v, ((1 << 20) + page) | 2]);
             }
             lists.push(
                 (0..512)
@@ -246,6 +346,34 @@ mod tests {
                 let fast = validate_one_unit(&list, &mut a, unit, page, &mut Cursor::new(&units));
                 let slow = validate_any(&list, &mut b, &mut Cursor::new(&units), page);
                 assert_eq!(fast, slow, "page {page:#x} list {list:x?}");
+                // The read-only pass accepts exactly the all-valid lists, and
+                // its offset gives the same hardware entries.
+                let all_valid = all_valid_one_unit(&list, unit, page);
+                assert_eq!(
+                    all_valid.is_some(),
+                    fast == Ok(NewRefs::One(0, list.len() as u64)),
+                    "page {page:#x} list {list:x?}"
+                );
+                // With the old values beside: the same answer, and whether
+                // the old values are a progression.
+                let prog: Vec<u64> = (0..list.len() as u64).map(|i| good + i * page).collect();
+                for old in [&prog, &list] {
+                    let (beside, regular) = all_valid_one_unit_beside(&list, old, unit, page);
+                    assert_eq!(beside, all_valid, "page {page:#x} list {list:x?}");
+                    let (head, step) = progression(old);
+                    let naive = old
+                        .iter()
+                        .enumerate()
+                        .all(|(i, &o)| o == head.wrapping_add(step.wrapping_mul(i as u64)));
+                    assert_eq!(regular, naive, "page {page:#x} old {old:x?}");
+                }
+                if let Some(delta) = all_valid {
+                    let hw: Vec<Tce> = list
+                        .iter()
+                        .map(|g| Tce::from_raw(g.wrapping_add(delta)))
+                        .collect();
+                    assert_eq!(hw, a, "page {page:#x} list {list:x?}");
+                }
                 if fast.is_ok() {
                     assert_eq!(a, b, "page {page:#x} list {list:x?}");
                 }

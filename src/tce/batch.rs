@@ -14,7 +14,7 @@
 
 #![deny(unsafe_code)]
 
-use core::sync::atomic::{Ordering, fence};
+use core::sync::atomic::{AtomicU64, Ordering, fence};
 
 use super::{Tce, TceError, TceTable};
 use crate::iopt::Perm;
@@ -73,6 +73,52 @@ impl<A: PageAllocator> TceTable<A> {
                 let src = &tces[(pfn - first) as usize..][..entries.len()];
                 for (entry, tce) in entries.iter().zip(src) {
                     entry.store(tce.raw().to_be(), Ordering::Relaxed);
+                }
+            }
+        });
+        fence(Ordering::Release);
+        Ok(())
+    }
+
+    /// Stores `src[i] + delta` (wrapping) as the entry of page
+    /// `iova + i * page_size`, for entries the caller has already checked:
+    /// each has a permission and names a page aligned to the table's page
+    /// size below [`PHYS_LIMIT`](super::PHYS_LIMIT). Otherwise as
+    /// [`store_checked_run`](Self::store_checked_run): the range and level
+    /// allocation are checked before anything changes.
+    pub(crate) fn store_checked_offset_run(
+        &self,
+        iova: u64,
+        src: &[u64],
+        delta: u64,
+    ) -> Result<(), TceError> {
+        if src.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(src.iter().all(|&g| {
+            let t = Tce::from_raw(g.wrapping_add(delta));
+            t.is_valid() && self.check_entry(t).is_ok()
+        }));
+        let (first, last) = self.run_range(iova, src.len() as u64)?;
+        // Every entry is valid: every leaf of the range must exist.
+        self.prepare_levels(first, last)?;
+        self.for_each_leaf_run(first, last, |pfn, entries| {
+            if let Some(entries) = entries {
+                let src = &src[(pfn - first) as usize..][..entries.len()];
+                let store = |entry: &AtomicU64, g: u64| {
+                    entry.store(g.wrapping_add(delta).to_be(), Ordering::Relaxed);
+                };
+                // Eight at a time: the loop is short enough that its own
+                // counting shows.
+                let (entries8, entries_rest) = entries.as_chunks::<8>();
+                let (src8, src_rest) = src.as_chunks::<8>();
+                for (e, g) in entries8.iter().zip(src8) {
+                    for (e, &g) in e.iter().zip(g) {
+                        store(e, g);
+                    }
+                }
+                for (e, &g) in entries_rest.iter().zip(src_rest) {
+                    store(e, g);
                 }
             }
         });

@@ -42,6 +42,18 @@ fn done(r: Result<(), Phb4Error>) -> OpalCode {
     }
 }
 
+/// PHB `phb_id` of `phbs`, for the shared-table calls (which also need the
+/// table registry borrowed beside it).
+fn phb_in<I: RegisterIo>(
+    phbs: &mut [(u64, Phb4<I>)],
+    phb_id: u64,
+) -> Result<&mut Phb4<I>, SharedTableError> {
+    phbs.iter_mut()
+        .find(|(i, _)| *i == phb_id)
+        .map(|(_, p)| p)
+        .ok_or(SharedTableError::Phb(Phb4Error::Parameter))
+}
+
 /// The PHBs OPAL calls can name, by OPAL PHB id, plus the shared tables set
 /// into their TVEs.
 pub struct OpalPhbs<I: RegisterIo> {
@@ -317,12 +329,7 @@ impl<I: RegisterIo> OpalPhbs<I> {
         pe: u64,
         n: u32,
     ) -> Result<(), SharedTableError> {
-        let phb = self
-            .phbs
-            .iter_mut()
-            .find(|(i, _)| *i == phb_id)
-            .map(|(_, p)| p);
-        let phb = phb.ok_or(SharedTableError::Phb(Phb4Error::Parameter))?;
+        let phb = phb_in(&mut self.phbs, phb_id)?;
         self.tables.set(id, phb_id, phb, pe, n)
     }
 
@@ -334,12 +341,7 @@ impl<I: RegisterIo> OpalPhbs<I> {
         pe: u64,
         n: u32,
     ) -> Result<(), SharedTableError> {
-        let phb = self
-            .phbs
-            .iter_mut()
-            .find(|(i, _)| *i == phb_id)
-            .map(|(_, p)| p);
-        let phb = phb.ok_or(SharedTableError::Phb(Phb4Error::Parameter))?;
+        let phb = phb_in(&mut self.phbs, phb_id)?;
         self.tables.unset(id, phb_id, phb, pe, n)
     }
 

@@ -122,6 +122,19 @@ impl<I: RegisterIo> OpalPhbs<I> {
         Ok(phb)
     }
 
+    /// The PHB and window number `n` of a DMA-window call, whose
+    /// `window_id` must be `pe * 2 + n`.
+    fn get_window(
+        &mut self,
+        phb_id: u64,
+        pe: u64,
+        window_id: u64,
+    ) -> Result<(&mut Phb4<I>, u32), OpalCode> {
+        let phb = self.get_pe(phb_id, pe)?;
+        let n = split_window_id(pe, window_id).ok_or(OpalCode::Parameter)?;
+        Ok((phb, n))
+    }
+
     /// `OPAL_PCI_MAP_PE_DMA_WINDOW`: sets window `window_id` (= `pe*2 + n`)
     /// of `pe` to a TCE table of `levels` levels, each `table_size` bytes,
     /// IOMMU pages of `page_size` bytes, top level at `table_addr`;
@@ -137,12 +150,9 @@ impl<I: RegisterIo> OpalPhbs<I> {
         table_size: u64,
         page_size: u64,
     ) -> OpalCode {
-        let phb = match self.get_pe(phb_id, pe) {
-            Ok(p) => p,
+        let (phb, n) = match self.get_window(phb_id, pe, window_id) {
+            Ok(w) => w,
             Err(c) => return c,
-        };
-        let Some(n) = split_window_id(pe, window_id) else {
-            return OpalCode::Parameter;
         };
         if table_size == 0 {
             return done(phb.unmap_window(pe, n));
@@ -164,12 +174,9 @@ impl<I: RegisterIo> OpalPhbs<I> {
         pci_start: u64,
         size: u64,
     ) -> OpalCode {
-        let phb = match self.get_pe(phb_id, pe) {
-            Ok(p) => p,
+        let (phb, n) = match self.get_window(phb_id, pe, window_id) {
+            Ok(w) => w,
             Err(c) => return c,
-        };
-        let Some(n) = split_window_id(pe, window_id) else {
-            return OpalCode::Parameter;
         };
         if size == 0 {
             return done(phb.unmap_window(pe, n));

@@ -43,6 +43,13 @@ pub fn build(board: &Board) -> Result<Firmware, String> {
 }
 
 fn build_rust(board: &Board) -> Result<Firmware, String> {
+    cargo_build_firmware_target(board.name)?;
+    let elf = target_dir().join(TARGET).join("release").join(board.name);
+    write_image(elf)
+}
+
+/// `cargo build --release` of `package` for the firmware target.
+fn cargo_build_firmware_target(package: &str) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -51,16 +58,16 @@ fn build_rust(board: &Board) -> Result<Firmware, String> {
             "--target",
             TARGET,
             "-p",
-            board.name,
+            package,
         ])
         .current_dir(crate::workspace_root())
         .status()
         .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("building {} failed", board.name));
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("building {package} for {TARGET} failed"))
     }
-    let elf = target_dir().join(TARGET).join("release").join(board.name);
-    write_image(elf)
 }
 
 /// Flattens `elf` into `<elf>.bin`.
@@ -152,22 +159,7 @@ fn rust_lld() -> Result<PathBuf, String> {
 fn build_c(board: &Board) -> Result<Firmware, String> {
     crate::setup::ensure_clang()?;
     let root = crate::workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            TARGET,
-            "-p",
-            "pnv-iommu-capi",
-        ])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("building pnv-iommu-capi for the firmware target failed".into());
-    }
+    cargo_build_firmware_target("pnv-iommu-capi")?;
     let release = target_dir().join(TARGET).join("release");
     let lib = release.join("libpnv_iommu_capi.a");
     let src_dir = root.join("boards").join(board.name);

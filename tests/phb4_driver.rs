@@ -369,6 +369,8 @@ fn set_pe_fills_rtt_by_compare_rule() {
     phb.set_pe(6, 0x0110, bus_dev, false).unwrap();
     assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == 255));
     // The RTT is big-endian in memory.
+    // SAFETY: the RTT is a live 128 KiB heap block owned by `phb`, which
+    // outlives this read; entry 0x108 lies inside it.
     let raw = unsafe { *((phb.rtt_addr() + 2 * 0x108) as usize as *const [u8; 2]) };
     assert_eq!(raw, [0, 5]);
     io.clear_log();

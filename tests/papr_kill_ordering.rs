@@ -1,9 +1,15 @@
 //! A TCE hypercall's TCE-cache kill completes before anything that relies on
 //! the replaced translation being gone: unregistering the region it named,
 //! or clearing the dirty-log pages it marked.
+//!
+//! Every wait here is bounded: a kill that never comes, never finishes, or a
+//! host operation that never returns fails the test within seconds instead
+//! of hanging it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::page_alloc::GlobalPages;
@@ -13,23 +19,67 @@ use pnv_iommu::papr::{
     WindowProgrammer, WindowTable,
 };
 
+/// The longest any step of these tests may take (a correct run takes
+/// milliseconds).
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// A one-shot signal that can be waited for with a time limit.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+
+    /// Whether the gate opened within [`LIMIT`].
+    fn wait(&self) -> bool {
+        let open = self.open.lock().unwrap();
+        let (open, _) = self
+            .opened
+            .wait_timeout_while(open, LIMIT, |open| !*open)
+            .unwrap();
+        *open
+    }
+}
+
 /// A PHB whose next kill stops half-way until the test lets it finish.
+#[derive(Default)]
 struct SlowKillPhb {
     armed: AtomicBool,
-    in_kill: Barrier,
-    resume: Barrier,
+    in_kill: Gate,
+    resume: Gate,
     killed: AtomicBool,
 }
 
 impl SlowKillPhb {
     fn kill(&self) -> Result<(), ()> {
         if self.armed.swap(false, Ordering::SeqCst) {
-            self.in_kill.wait();
-            self.resume.wait();
+            self.in_kill.open();
+            // Never released: report a failed kill rather than wait forever.
+            if !self.resume.wait() {
+                return Err(());
+            }
             self.killed.store(true, Ordering::SeqCst);
         }
         Ok(())
     }
+}
+
+/// Runs `f` on a new thread; its result, or `None` if it took longer than
+/// [`LIMIT`] (the thread is then left behind, blocked or not).
+fn spawn_bounded<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> impl FnOnce() -> Option<R> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    move || rx.recv_timeout(LIMIT).ok()
 }
 
 impl Invalidate for SlowKillPhb {
@@ -63,12 +113,7 @@ fn setup() -> (
     PartitionId,
     u64,
 ) {
-    let phb = Arc::new(SlowKillPhb {
-        armed: AtomicBool::new(false),
-        in_kill: Barrier::new(2),
-        resume: Barrier::new(2),
-        killed: AtomicBool::new(false),
-    });
+    let phb = Arc::new(SlowKillPhb::default());
     let mut hv: Hypervisor<SlowKillPhb, GlobalPages> = Hypervisor::new(GlobalPages);
     let mem = Arc::new(FakeGuestMemory::new());
     mem.add(0x1_0000_0000, 1 << 22);
@@ -112,21 +157,25 @@ fn during_the_kill<R: Send + 'static>(
     phb.armed.store(true, Ordering::SeqCst);
     let clear = {
         let hv = hv.clone();
-        std::thread::spawn(move || hv.h_put_tce(p, liobn, 0, 0))
+        spawn_bounded(move || hv.h_put_tce(p, liobn, 0, 0))
     };
-    phb.in_kill.wait();
+    assert!(
+        phb.in_kill.wait(),
+        "the clearing hypercall never reached its TCE kill"
+    );
     let other = {
         let (hv, phb) = (hv.clone(), phb.clone());
-        std::thread::spawn(move || {
+        spawn_bounded(move || {
             let r = after(&hv, p);
             (r, phb.killed.load(Ordering::SeqCst))
         })
     };
     // Give `after` every chance to finish early if it is not ordered.
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    phb.resume.wait();
-    clear.join().unwrap().unwrap();
-    other.join().unwrap()
+    std::thread::sleep(Duration::from_millis(100));
+    phb.resume.open();
+    let cleared = clear().expect("the clearing hypercall did not return after its kill");
+    assert_eq!(cleared, Ok(()), "the clearing hypercall");
+    other().expect("the host operation did not return after the kill completed")
 }
 
 #[test]

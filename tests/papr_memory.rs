@@ -4,8 +4,8 @@
 //! has a TCE-memory limit.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
@@ -15,15 +15,32 @@ use pnv_iommu::papr::{
 use pnv_iommu::tce::Tce;
 
 /// Fails the shadow's chunk allocations (4096 bytes, 8-byte aligned; TCE
-/// levels are aligned to their size) while armed.
+/// levels are aligned to their size) made by a thread that armed it. The
+/// switch is per thread: the test harness runs the other tests of this
+/// binary on other threads, and they must never see a failing allocator.
 struct ChunkFailing;
-static FAIL_CHUNKS: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Armed on this thread only. A `const`-initialised `Cell<bool>` has no
+    /// destructor and needs no lazy initialisation, so reading it from
+    /// inside the allocator allocates nothing.
+    static FAIL_CHUNKS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with this thread's chunk allocations failing.
+fn with_failing_chunks<R>(f: impl FnOnce() -> R) -> R {
+    FAIL_CHUNKS.with(|c| c.set(true));
+    let r = f();
+    FAIL_CHUNKS.with(|c| c.set(false));
+    r
+}
 
 // SAFETY: forwards to the system allocator, or returns null (allowed) for
 // the layouts the test wants to fail.
 unsafe impl GlobalAlloc for ChunkFailing {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if FAIL_CHUNKS.load(Ordering::SeqCst) && layout.size() == 4096 && layout.align() == 8 {
+        let armed = FAIL_CHUNKS.try_with(Cell::get).unwrap_or(false);
+        if armed && layout.size() == 4096 && layout.align() == 8 {
             return std::ptr::null_mut();
         }
         // SAFETY: same contract as ours.
@@ -77,9 +94,7 @@ fn guest(limit: u64) -> (Hypervisor<RecordingPhb, GlobalPages>, PartitionId, u64
 fn a_failed_shadow_allocation_refuses_the_call_and_changes_nothing() {
     let (hv, p, liobn) = guest(u64::MAX);
     let ioba = 0x2000_0000; // a fresh shadow chunk
-    FAIL_CHUNKS.store(true, Ordering::SeqCst);
-    let r = hv.h_put_tce(p, liobn, ioba, 0x1000 | 3);
-    FAIL_CHUNKS.store(false, Ordering::SeqCst);
+    let r = with_failing_chunks(|| hv.h_put_tce(p, liobn, ioba, 0x1000 | 3));
     assert_eq!(r, Err(HStatus::NotEnoughResources));
     assert_eq!(hv.hardware_tce(p, liobn, ioba), Ok(Tce::NONE));
     assert_eq!(hv.h_get_tce(p, liobn, ioba), Ok(0));

@@ -4,13 +4,13 @@
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::mmio::{RegisterIo, Width};
+use pnv_iommu::phb::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::config::Bdf;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeBar, FakeFunction, phb4_model};
 use pnv_iommu::phb4::kill::KillError;
 use pnv_iommu::phb4::pe::{BusCompare, RidMatch};
 use pnv_iommu::phb4::regs::*;
-use pnv_iommu::phb4::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, PageSize, TranslatedTve};
 use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Error};
 
@@ -49,8 +49,11 @@ fn bring_up_programs_bars_tables_and_m32_window() {
         ]
     );
     assert_eq!(w[4], (REGS + PHB_CTRLR, 0)); // TVT_ADDR_SEL = 0: 2 TVEs per PE
-    assert_eq!(w[5], (REGS + PHB_RTT_BAR, phb.rtt_addr() | 1 << 63));
-    assert_eq!(phb.rtt_addr() % 0x2_0000, 0);
+    assert_eq!(
+        w[5],
+        (REGS + PHB_RTT_BAR, phb.rtt_addr().unwrap() | 1 << 63)
+    );
+    assert_eq!(phb.rtt_addr().unwrap() % 0x2_0000, 0);
     assert_eq!(w[6].0, REGS + PHB_PELTV_BAR);
     assert_eq!(w[7], (REGS + PHB_M32_START_ADDR, 0x8000_0000));
     assert_eq!(w[8].0, REGS + PHB_PEST_BAR);
@@ -78,7 +81,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
     assert!(w.contains(&(REGS + PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL)));
     assert!(w.contains(&(REGS + PHB_TCE_KILL, PHB_TCE_KILL_ALL)));
     // Every RID starts on the reserved PE.
-    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == 255));
+    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every PHB register access is 8 bytes.
     assert!(
         io.log()
@@ -206,7 +209,16 @@ fn invalidate_trait_drives_tce_kill() {
     )
     .unwrap();
     phb.invalidate_all().unwrap();
+    // Each kill already waited for its DMA read sync: `sync` adds no wait.
+    let before = io.log().len();
     phb.sync().unwrap();
+    assert_eq!(io.log().len(), before);
+    let syncs = io
+        .writes()
+        .into_iter()
+        .filter(|w| w.0 == REGS + PHB_DMA_READ_WRITE_SYNC)
+        .count();
+    assert_eq!(syncs, 3);
     let kills: Vec<u64> = io
         .writes()
         .into_iter()
@@ -222,7 +234,10 @@ fn invalidate_trait_drives_tce_kill() {
         size: 0x1000,
         page_shift: 13,
     };
-    assert_eq!(phb.invalidate_range(2, bad), Err(Phb4Error::Parameter));
+    assert_eq!(
+        phb.invalidate_range(2, bad),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
+    );
 }
 
 #[test]
@@ -335,8 +350,8 @@ fn set_pe_fills_rtt_by_compare_rule() {
     let mut phb = up(&io);
     // Exact RID.
     assert_eq!(phb.set_pe(5, 0x0108, RidMatch::EXACT, true).unwrap(), 1);
-    assert_eq!(phb.rtt_entry(0x0108), 5);
-    assert_eq!(phb.rtt_entry(0x0109), 255);
+    assert_eq!(phb.rtt_entry(0x0108), Some(5));
+    assert_eq!(phb.rtt_entry(0x0109), Some(255));
     assert_eq!(io.writes(), [(REGS + PHB_RTC_INVALIDATE, 1 << 63)]);
     // Bus and device, any function: 01:02.0-7.
     let bus_dev = RidMatch {
@@ -345,8 +360,8 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(6, 0x0110, bus_dev, true).unwrap(), 8);
-    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == 6));
-    assert_eq!(phb.rtt_entry(0x118), 255);
+    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == Some(6)));
+    assert_eq!(phb.rtt_entry(0x118), Some(255));
     // Whole bus 2.
     let bus = RidMatch {
         bus: BusCompare::All,
@@ -354,7 +369,7 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(7, 0x0200, bus, true).unwrap(), 256);
-    assert!((0x200..0x300).all(|r| phb.rtt_entry(r) == 7));
+    assert!((0x200..0x300).all(|r| phb.rtt_entry(r) == Some(7)));
     // Top 3 bits of the bus: buses 0x20..0x3f.
     let bus3 = RidMatch {
         bus: BusCompare::Bits3,
@@ -362,16 +377,16 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(8, 0x2000, bus3, true).unwrap(), 0x2000);
-    assert_eq!(phb.rtt_entry(0x1fff), 255);
-    assert_eq!(phb.rtt_entry(0x2000), 8);
-    assert_eq!(phb.rtt_entry(0x3fff), 8);
+    assert_eq!(phb.rtt_entry(0x1fff), Some(255));
+    assert_eq!(phb.rtt_entry(0x2000), Some(8));
+    assert_eq!(phb.rtt_entry(0x3fff), Some(8));
     // Unmap returns RIDs to the reserved PE.
     phb.set_pe(6, 0x0110, bus_dev, false).unwrap();
-    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == 255));
+    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == Some(255)));
     // The RTT is big-endian in memory.
     // SAFETY: the RTT is a live 128 KiB heap block owned by `phb`, which
     // outlives this read; entry 0x108 lies inside it.
-    let raw = unsafe { *((phb.rtt_addr() + 2 * 0x108) as usize as *const [u8; 2]) };
+    let raw = unsafe { *((phb.rtt_addr().unwrap() + 2 * 0x108) as usize as *const [u8; 2]) };
     assert_eq!(raw, [0, 5]);
     io.clear_log();
     assert_eq!(
@@ -431,24 +446,24 @@ fn windows_program_tves() {
     );
     let caps = phb.capabilities();
     assert_eq!(
-        (caps.window32_start, caps.window32_size, caps.window64_start),
-        (0, 0x8000_0000, 1 << 59)
+        (caps.slot_starts, caps.window32_size, caps.num_pes),
+        ([0, 1 << 59], 0x8000_0000, 256)
     );
-    assert_eq!((caps.max_windows, caps.max_levels), (2, 5));
-    assert_eq!(caps.page_sizes, PageSize::ALL);
+    assert_eq!(caps.max_levels, 5);
+    assert_eq!(caps.page_shifts, 1 << 12 | 1 << 16 | 1 << 21 | 1 << 30);
+    assert!(PageSize::ALL.iter().all(|p| caps.supports_page(p.shift())));
+    assert!(!caps.supports_page(24) && !caps.supports_page(13));
+    assert_eq!(caps.ddw_page_mask(), pnv_iommu::papr::PHB4_DDW_PAGES);
     io.clear_log();
     assert_eq!(phb.map_translated(3, 2, &t), Err(Phb4Error::WindowId));
     assert_eq!(phb.map_translated(256, 0, &t), Err(Phb4Error::PeRange));
-    assert!(io.writes().is_empty());
-}
-
-#[test]
-fn matches_tce_engine_tve_encoder() {
-    let t = TranslatedTve::new(0x2345_0000, 3, 0x1_0000, 0x1_0000).unwrap();
+    // A page size the format holds but PHB4 lacks (16M, a PHB3 size).
+    let t16m = TranslatedTve::new(0x1000_0000, 1, 0x1000, 1 << 24).unwrap();
     assert_eq!(
-        t.encode(),
-        pnv_iommu::tce::tve::encode(0x2345_0000, 3, t.tts(), 16)
+        phb.map_translated(3, 0, &t16m),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
     );
+    assert!(io.writes().is_empty());
 }
 
 #[test]
@@ -563,7 +578,7 @@ fn shared_set_with_failed_kill_keeps_the_table_registered() {
     assert_eq!(s.shared_table_users(id).map(|u| u.len()), Some(1));
     assert!(matches!(
         s.shared_table_free(id),
-        Err(pnv_iommu::phb4::shared::SharedTableError::InUse(1))
+        Err(pnv_iommu::phb::shared::SharedTableError::InUse(1))
     ));
     s.shared_table_unset(id, 0x10, 2, 0).unwrap();
     assert_eq!(s.phb(0x10).unwrap().tve(2, 0).unwrap(), 0);

@@ -7,38 +7,12 @@
 //! bottom of the M32 window; then COMMAND.MEM and COMMAND.MASTER are set on
 //! the function and on the root port. I/O BARs are left unassigned.
 
+pub use crate::phb::pci::{PciBar, PciFunction};
+
 use super::config::{Bdf, COMMAND_MASTER, COMMAND_MEMORY, offsets};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
 use alloc::vec::Vec;
-
-/// One assigned memory BAR.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PciBar {
-    /// BAR number (0..6; a 64-bit BAR uses this and the next).
-    pub index: u8,
-    /// PCI bus address.
-    pub pci_addr: u64,
-    /// CPU physical address (through the M32 window).
-    pub cpu_addr: u64,
-    /// Size in bytes.
-    pub size: u64,
-    /// 64-bit BAR.
-    pub is64: bool,
-}
-
-/// A function found behind the root port.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PciFunction {
-    /// Its address.
-    pub bdf: Bdf,
-    /// Vendor ID.
-    pub vendor: u16,
-    /// Device ID.
-    pub device: u16,
-    /// Assigned memory BARs.
-    pub bars: Vec<PciBar>,
-}
 
 /// Secondary bus of the root port.
 pub const DEVICE_BUS: u8 = 1;
@@ -47,10 +21,11 @@ impl<I: RegisterIo> Phb4<I> {
     /// Sets the root port's bus numbers (primary 0, secondary and
     /// subordinate 1) and its memory window (the whole M32 window).
     pub fn setup_root_port(&self) -> Result<(), Phb4Error> {
+        let cfg = self.brought_up()?.cfg;
         let rp = Bdf::ROOT_PORT;
         self.config_write32(rp, offsets::BUS_NUMBERS, 0x0001_0100)?;
-        let base = self.cfg.m32_pci_start;
-        let limit = base + self.cfg.m32_size - 1;
+        let base = cfg.m32_pci_start;
+        let limit = base + cfg.m32_size - 1;
         let window = ((base >> 16) as u32 & 0xfff0) | (limit as u32 & 0xfff0_0000);
         self.config_write32(rp, offsets::MEMORY_BASE, window)?;
         // Closed prefetchable window: base above limit.
@@ -65,7 +40,7 @@ impl<I: RegisterIo> Phb4<I> {
     /// root port.
     pub fn enumerate(&mut self) -> Result<Vec<PciFunction>, Phb4Error> {
         self.setup_root_port()?;
-        let mut next = self.cfg.m32_pci_start;
+        let mut next = self.brought_up()?.cfg.m32_pci_start;
         let mut found = Vec::new();
         for dev in 0..32u8 {
             for func in 0..8u8 {
@@ -131,7 +106,8 @@ impl<I: RegisterIo> Phb4<I> {
                 .checked_next_multiple_of(size)
                 .ok_or(Phb4Error::NoMmioSpace)?;
             let end = addr.checked_add(size).ok_or(Phb4Error::NoMmioSpace)?;
-            if end > self.cfg.m32_pci_start + self.cfg.m32_size {
+            let cfg = self.brought_up()?.cfg;
+            if end > cfg.m32_pci_start + cfg.m32_size {
                 return Err(Phb4Error::NoMmioSpace);
             }
             *next = end;
@@ -139,7 +115,7 @@ impl<I: RegisterIo> Phb4<I> {
             if is64 {
                 self.config_write32(bdf, off + 4, (addr >> 32) as u32)?;
             }
-            let cpu_addr = self.cfg.m32_cpu_base + (addr - self.cfg.m32_pci_start);
+            let cpu_addr = cfg.m32_cpu_base + (addr - cfg.m32_pci_start);
             bars.push(PciBar {
                 index: i,
                 pci_addr: addr,

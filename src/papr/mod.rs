@@ -49,9 +49,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::AtomicU32;
 
 pub use ddw::{
-    DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_16G, DDW_PAGE_16M, DDW_PAGE_32M, DDW_PAGE_64K, DDW_PAGE_64M,
-    DDW_PAGE_128M, DDW_PAGE_256M, DDW_WINDOW_START, DdwCall, DdwQuery, DdwWindow,
-    MAX_DEFAULT_WINDOW, PHB4_DDW_PAGES, RtasStatus, page_mask_bit,
+    DDW_EXT_QUERY_OUT_EXTENDED, DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_16G, DDW_PAGE_16M, DDW_PAGE_32M,
+    DDW_PAGE_64K, DDW_PAGE_64M, DDW_PAGE_128M, DDW_PAGE_256M, DDW_WINDOW_START, DdwCall, DdwQuery,
+    DdwWindow, MAX_DEFAULT_WINDOW, PHB4_DDW_PAGES, RtasStatus, ddw_extensions, page_mask_bit,
 };
 pub use hcall::{HCALL_REGS, HResult, HStatus, MAX_TCES_PER_CALL};
 pub use partition::{
@@ -184,7 +184,9 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     }
 
     /// Unregisters the region registered as `[logical, logical + size)`;
-    /// refused while any TCE names a page in it.
+    /// refused while any TCE names a page in it, and while a PE of the
+    /// partition owes a TCE kill (an earlier one failed) that still does not
+    /// complete when retried.
     pub fn prereg_unregister(
         &self,
         p: PartitionId,
@@ -192,7 +194,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.units.write().unregister(logical, size)
+        let pes = part.pes.read();
+        let mut units = part.units.write();
+        // No batch is in flight (`units` is write-locked), so no kill can
+        // become owed meanwhile.
+        for pe in pes.iter() {
+            pe.settle_owed_kill().map_err(|()| PreregError::Hardware)?;
+        }
+        units.unregister(logical, size)
     }
 
     /// The regions TCEs may name (the pre-registered ones, or the RAM regions

@@ -399,6 +399,14 @@ impl<A: PageAllocator> Window<A> {
         Ok(count * page)
     }
 
+    /// Bytes charged to the partition for this window: levels and shadow
+    /// chunks beyond the top level.
+    #[cfg(any(test, feature = "std"))]
+    pub(crate) fn charged_bytes(&self) -> u64 {
+        let st = self.state.lock();
+        (st.table.bytes_held() + st.shadow.bytes()).saturating_sub(self.base_bytes)
+    }
+
     /// Releases every entry's reference (the window is going away; its TVE is
     /// already cleared and killed).
     pub(crate) fn release_all(&self, ctx: &Ctx<'_>) {

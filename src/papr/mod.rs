@@ -122,6 +122,18 @@ pub struct LiobnInfo {
     pub page_shift: u32,
 }
 
+/// A partition's TCE-memory accounting, from [`Hypervisor::tce_memory`].
+#[cfg(any(test, feature = "std"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TceMemoryReport {
+    /// Bytes charged to the partition.
+    pub charged: u64,
+    /// Bytes its windows hold beyond their top levels (what should be charged).
+    pub windows: u64,
+    /// The partition's limit.
+    pub limit: u64,
+}
+
 /// The hypervisor's TCE state for all partitions.
 pub struct Hypervisor<P: WindowProgrammer, A: PageAllocator + Clone> {
     partitions: Vec<Partition<P, A>>,
@@ -292,6 +304,26 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let (_, w) = find_window(&pes, liobn)?;
         let st = w.state.lock();
         st.table.get(ioba).map_err(|_| HStatus::Parameter)
+    }
+
+    /// Partition `p`'s TCE-memory accounting (host tests and the fuzzer):
+    /// the bytes charged to it, and what its windows hold beyond their
+    /// top levels, counted now under each window's lock. The two are equal
+    /// whenever no batch is in flight.
+    #[cfg(any(test, feature = "std"))]
+    pub fn tce_memory(&self, p: PartitionId) -> Option<TceMemoryReport> {
+        let part = self.part(p).ok()?;
+        let pes = part.pes.read();
+        let windows = pes
+            .iter()
+            .flat_map(|pe| pe.windows.iter().flatten())
+            .map(|w| w.charged_bytes())
+            .sum();
+        Some(TceMemoryReport {
+            charged: part.tce_memory.held(),
+            windows,
+            limit: part.config.tce_memory_limit,
+        })
     }
 
     /// Runs `f` on the table behind `liobn` under the window's lock (host

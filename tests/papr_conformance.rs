@@ -641,11 +641,14 @@ fn ddw_query_reports_windows_and_page_sizes() {
         hv.ddw_query(g.p, g.config_addr, BUID + 1),
         Err(RtasStatus::ParameterError)
     );
-    // RTAS cells.
-    let mut rets = [0u32; 4];
+    // RTAS cells: every output written, in both forms.
     let b = [g.config_addr, (BUID >> 32) as u32, BUID as u32];
+    let mut rets = [0xdead_beef_u32; 5];
     hv.rtas_ddw(g.p, DdwCall::Query, &b, &mut rets);
-    assert_eq!(rets, [0, 0, 0, 0x103]);
+    assert_eq!(rets, [0, 0, 0, 0x103, 0]);
+    let mut rets = [0xdead_beef_u32; 6];
+    hv.rtas_ddw(g.p, DdwCall::Query, &b, &mut rets);
+    assert_eq!(rets, [0, 0, 0, 0, 0x103, 0]);
 }
 
 #[test]
@@ -658,13 +661,16 @@ fn ddw_create_beyond_two_windows_is_parameter_error() {
         hv.ddw_create(g.p, g.config_addr, BUID, 12, 30),
         Err(RtasStatus::ParameterError)
     );
-    // Even with the default removed, the dynamic slot is the only one.
+    // With the default removed a second dynamic window fits (in TVE 0),
+    // and then a third does not.
     hv.ddw_remove(g.p, g.liobn).unwrap();
+    let w2 = hv.ddw_create(g.p, g.config_addr, BUID, 12, 30).unwrap();
+    assert_eq!(w2.start, 0);
     assert_eq!(
         hv.ddw_create(g.p, g.config_addr, BUID, 12, 30),
         Err(RtasStatus::ParameterError)
     );
-    assert_eq!(phb.windows_set(), 1);
+    assert_eq!(phb.windows_set(), 2);
     let mut rets = [0u32; 4];
     let args = [g.config_addr, (BUID >> 32) as u32, BUID as u32, 12, 30];
     hv.rtas_ddw(g.p, DdwCall::Create, &args, &mut rets);

@@ -132,3 +132,28 @@ fn a_guest_cannot_grow_tce_memory_past_its_limit() {
     let w = hv.ddw_create(p, CONFIG, BUID, 12, 40).unwrap();
     assert_eq!(hv.h_put_tce(p, w.liobn as u64, w.start, 0x1000 | 3), Ok(()));
 }
+
+#[test]
+fn a_window_create_without_memory_is_refused_and_changes_nothing() {
+    use pnv_iommu::papr::RtasStatus;
+    let (hv, p, liobn) = guest(u64::MAX);
+    let before = hv.liobns(p);
+    // A window's batch scratch (two 4 KiB arrays) cannot be allocated.
+    let r = with_failing_chunks(|| hv.ddw_create(p, CONFIG, BUID, 12, 30));
+    assert_eq!(r, Err(RtasStatus::HardwareError));
+    assert_eq!(hv.liobns(p), before);
+    assert_eq!(hv.ddw_query(p, CONFIG, BUID).unwrap().windows_available, 1);
+    // With memory again it works.
+    let w = hv.ddw_create(p, CONFIG, BUID, 12, 30).unwrap();
+    assert_eq!(hv.h_put_tce(p, w.liobn as u64, w.start, 0x1000 | 3), Ok(()));
+    // Removing the last dynamic window with the default gone must make a
+    // new default window: without memory for it, the remove is refused and
+    // the dynamic window stays as it was.
+    hv.ddw_remove(p, liobn as u32).unwrap();
+    let r = with_failing_chunks(|| hv.ddw_remove(p, w.liobn));
+    assert_eq!(r, Err(RtasStatus::HardwareError));
+    assert_eq!(hv.h_get_tce(p, w.liobn as u64, w.start), Ok(0x1000 | 3));
+    assert_eq!(hv.liobns(p).len(), 1);
+    hv.ddw_remove(p, w.liobn).unwrap();
+    assert_eq!(hv.liobns(p)[0].liobn as u64, liobn);
+}

@@ -1,27 +1,39 @@
 //! PEs and dynamic DMA windows: attach, and the four DDW RTAS calls.
 //!
-//! A PE assigned to a partition has two TVE slots. Slot 0 holds the default
-//! window (bus address 0, 4 KiB pages, below 4 GiB) created when the PE is
-//! attached, under a LIOBN that stays the PE's default for its life. Slot 1
-//! holds the one dynamic window, at `1 << 59`, created by
-//! `ibm,create-pe-dma-window`. So a PE has at most two windows, and a create
-//! while slot 1 is in use is refused (-3), whatever happened to slot 0.
+//! A PE assigned to a partition has two TVE slots, so at most two windows.
+//! Slot 0 (bus address 0) holds the default window (4 KiB pages, below
+//! 4 GiB) created when the PE is attached, under a LIOBN that stays the PE's
+//! default for its life. `ibm,create-pe-dma-window` takes a free slot:
+//! slot 1 (bus address [`DDW_WINDOW_START`]) if free, else slot 0. So once
+//! the default window is removed, a window is available again even if a
+//! dynamic one exists (LoPAPR; Linux removes the default window to get a
+//! second large one), and a PE may then hold two dynamic windows. A create
+//! with no free slot is refused (-3).
 //!
-//! - Removing the dynamic window while the default is gone recreates the
-//!   default (empty), so the PE never stays without a window after using DDW.
+//! - Removing the last dynamic window while the default is gone recreates
+//!   the default (empty), so the PE never stays without a window after
+//!   using DDW. The new default is made before anything is torn down: if
+//!   there is no memory for it, the call fails (-1) and nothing changed.
 //! - Removing the default window is allowed (to give its resources to a
 //!   dynamic window); the PE then has only what it creates.
 //! - Reset removes both and recreates the boot-time default, empty.
 //!
+//! `ibm,query-pe-dma-window` has two forms, told apart by the caller's
+//! output count: 5 outputs (status, windows available, largest block,
+//! page sizes, migration capable) and, as `ibm,ddw-extensions` advertises
+//! ([`ddw_extensions`]), the extended form with 6 (the largest block in two
+//! cells). Every output of either form is written; any other count is -3.
+//!
 //! A window is torn down in this order: clear its TVE, kill the PE's TCE
 //! cache, release the references its entries hold, free the table. If the
 //! TVE cannot be cleared the window stays (-1), because the PHB may still
-//! read the table.
+//! read the table. If the kill fails the window goes (-1) and the PE owes a
+//! kill: no region can be unregistered until one completes.
 
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::liobn::{Ctx, PeState, Window};
+use super::liobn::{Ctx, MAX_DEFAULT_LIOBN, PeState, Window};
 use super::partition::Partition;
 use super::phb::{WindowProgrammer, WindowTable};
 use super::{Hypervisor, PartitionId, PeConfig, SetupError};
@@ -110,12 +122,26 @@ impl RtasStatus {
 /// Outputs of `ibm,query-pe-dma-window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdwQuery {
-    /// Windows that can still be created (0 or 1).
+    /// Windows that can still be created (0, 1 or 2).
     pub windows_available: u32,
-    /// Largest window that can be created, in 4 KiB TCEs (clipped to `u32::MAX`).
-    pub largest_block: u32,
+    /// Largest window that can be created, in 4 KiB TCEs (the 5-output form
+    /// clips it to `u32::MAX`).
+    pub largest_block: u64,
     /// Page-size mask (`DDW_PAGE_*`).
     pub page_sizes: u32,
+    /// Whether the windows survive partition migration (always 0 here).
+    pub migration_capable: u32,
+}
+
+/// `ibm,ddw-extensions` index 2 (query output size): 1 means
+/// `ibm,query-pe-dma-window` also takes the 6-output extended form.
+pub const DDW_EXT_QUERY_OUT_EXTENDED: u32 = 1;
+
+/// The `ibm,ddw-extensions` property of a PHB whose
+/// `ibm,reset-pe-dma-window` token is `reset_token`: two extensions, the
+/// reset call and the extended query output.
+pub const fn ddw_extensions(reset_token: u32) -> [u32; 3] {
+    [2, reset_token, DDW_EXT_QUERY_OUT_EXTENDED]
 }
 
 /// Outputs of `ibm,create-pe-dma-window`.
@@ -131,7 +157,9 @@ pub struct DdwWindow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DdwCall {
     /// `ibm,query-pe-dma-window`: in config_addr, BUID hi, BUID lo; out
-    /// status, windows available, largest block, page sizes.
+    /// status, windows available, largest block, page sizes, migration
+    /// capable (5 outputs), or the same with the largest block as hi, lo
+    /// (6 outputs, the extended form).
     Query,
     /// `ibm,create-pe-dma-window`: in config_addr, BUID hi, BUID lo, page
     /// shift, window shift; out status, LIOBN, start hi, start lo.
@@ -178,13 +206,15 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
                 }
             }
         }
-        let liobn = self.new_liobn().ok_or(SetupError::NoMemory)?;
+        let liobn = self.new_default_liobn().ok_or(SetupError::NoMemory)?;
         let mut pes = part.pes.write();
         let mut state = PeState {
             cfg,
             phb,
             default_liobn: liobn,
             windows: [None, None],
+            kill_owed: AtomicBool::new(false),
+            next_generation: 0,
         };
         self.install_default(&mut state).map_err(|e| match e {
             RtasStatus::HardwareError => SetupError::Hardware,
@@ -204,21 +234,19 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let part = self.part_rtas(p)?;
         let pes = part.pes.read();
         let pe = find_pe(&pes, config_addr, buid)?;
-        let free = pe.windows[1].is_none();
+        let free = pe.windows.iter().filter(|w| w.is_none()).count() as u32;
         let largest = 1u64 << pe.cfg.max_window_shift.saturating_sub(12).min(63);
         Ok(DdwQuery {
-            windows_available: free as u32,
-            largest_block: if free {
-                largest.min(u32::MAX as u64) as u32
-            } else {
-                0
-            },
+            windows_available: free,
+            largest_block: if free > 0 { largest } else { 0 },
             page_sizes: pe.cfg.page_sizes,
+            migration_capable: 0,
         })
     }
 
     /// `ibm,create-pe-dma-window`: a window of `1 << window_shift` bytes in
-    /// pages of `1 << page_shift` bytes at [`DDW_WINDOW_START`], in TVE 1.
+    /// pages of `1 << page_shift` bytes, in TVE 1 at [`DDW_WINDOW_START`] if
+    /// free, else in TVE 0 at bus address 0.
     pub fn ddw_create(
         &self,
         p: PartitionId,
@@ -231,17 +259,17 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let mut pes = part.pes.write();
         let pe = find_pe_mut(&mut pes, config_addr, buid)?;
         let supported = page_mask_bit(page_shift).is_some_and(|b| pe.cfg.page_sizes & b != 0);
-        if !supported || window_shift > pe.cfg.max_window_shift || pe.windows[1].is_some() {
+        let slot = [1, 0].into_iter().find(|&n| pe.windows[n].is_none());
+        let (true, Some(slot)) = (supported && window_shift <= pe.cfg.max_window_shift, slot)
+        else {
             return Err(RtasStatus::ParameterError);
-        }
-        let g = geometry(DDW_WINDOW_START, window_shift, page_shift)
-            .ok_or(RtasStatus::ParameterError)?;
-        let liobn = self.new_liobn().ok_or(RtasStatus::HardwareError)?;
-        self.install(pe, 1, liobn, g)?;
-        Ok(DdwWindow {
-            liobn,
-            start: DDW_WINDOW_START,
-        })
+        };
+        let start = slot_start(slot);
+        let g = geometry(start, window_shift, page_shift).ok_or(RtasStatus::ParameterError)?;
+        let liobn = pe.new_dynamic_liobn();
+        let window = self.new_window(liobn, slot, g)?;
+        program(pe, window)?;
+        Ok(DdwWindow { liobn, start })
     }
 
     /// `ibm,remove-pe-dma-window`.
@@ -258,11 +286,19 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
                 Some((pe, slot))
             })
             .ok_or(RtasStatus::ParameterError)?;
+        // Removing the last dynamic window with the default gone brings the
+        // default back: made first, so that no memory means no change.
+        let last = pe.windows.iter().flatten().count() == 1;
+        let default = if last && liobn != pe.default_liobn {
+            Some(self.new_default_window(pe)?)
+        } else {
+            None
+        };
         teardown(part, pe, slot)?;
-        if slot == 1 && pe.windows[0].is_none() {
-            self.install_default(pe)?;
+        match default {
+            Some(window) => program(pe, window),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `ibm,reset-pe-dma-window`: back to the boot-time default window.
@@ -283,12 +319,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// counts give -3 (when there is a status cell to hold it).
     pub fn rtas_ddw(&self, p: PartitionId, call: DdwCall, args: &[u32], rets: &mut [u32]) {
         let (nargs, nret) = match call {
-            DdwCall::Query => (3, 4),
+            // Either query form; the count picks the layout below.
+            DdwCall::Query if rets.len() == 6 => (3, 6),
+            DdwCall::Query => (3, 5),
             DdwCall::Create => (5, 4),
             DdwCall::Remove => (1, 1),
             DdwCall::Reset => (3, 1),
         };
-        if args.len() != nargs || rets.len() < nret {
+        if args.len() != nargs || rets.len() != nret {
             if let Some(status) = rets.first_mut() {
                 *status = RtasStatus::ParameterError.to_cell();
             }
@@ -297,9 +335,15 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let buid = || ((args[1] as u64) << 32) | args[2] as u64;
         let status = match call {
             DdwCall::Query => self.ddw_query(p, args[0], buid()).map(|q| {
-                rets[1] = q.windows_available;
-                rets[2] = q.largest_block;
-                rets[3] = q.page_sizes;
+                let (block, avail) = (q.largest_block, q.windows_available);
+                let (pages, migration) = (q.page_sizes, q.migration_capable);
+                if nret == 6 {
+                    let (hi, lo) = ((block >> 32) as u32, block as u32);
+                    rets[1..].copy_from_slice(&[avail, hi, lo, pages, migration]);
+                } else {
+                    let block = block.min(u32::MAX as u64) as u32;
+                    rets[1..].copy_from_slice(&[avail, block, pages, migration]);
+                }
             }),
             DdwCall::Create => self
                 .ddw_create(p, args[0], buid(), args[3], args[4])
@@ -324,36 +368,53 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             .ok_or(RtasStatus::ParameterError)
     }
 
-    fn new_liobn(&self) -> Option<u32> {
+    /// A default LIOBN for a newly attached PE (see `liobn` for the scheme).
+    fn new_default_liobn(&self) -> Option<u32> {
         self.next_liobn
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_add(1))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+                (l < MAX_DEFAULT_LIOBN).then_some(l + 1)
+            })
             .ok()
     }
 
     /// Recreates the default window (empty) in slot 0 under the PE's default LIOBN.
     fn install_default(&self, pe: &mut PeState<P, A>) -> Result<(), RtasStatus> {
-        let shift = pe.cfg.default_window_size.trailing_zeros();
-        let g = geometry(0, shift, 12).ok_or(RtasStatus::ParameterError)?;
-        self.install(pe, 0, pe.default_liobn, g)
+        let window = self.new_default_window(pe)?;
+        program(pe, window)
     }
 
-    /// Creates a window of geometry `g` and programs it into TVE `n` of the PE.
-    fn install(
-        &self,
-        pe: &mut PeState<P, A>,
-        n: u32,
-        liobn: u32,
-        g: Geometry,
-    ) -> Result<(), RtasStatus> {
-        let window =
-            Window::new(liobn, n, g, self.alloc.clone()).map_err(|_| RtasStatus::HardwareError)?;
-        let desc = WindowTable::of(&window.state.lock().table);
-        pe.phb
-            .set_window(pe.cfg.pe, n, &desc)
-            .map_err(|_| RtasStatus::HardwareError)?;
-        pe.windows[n as usize] = Some(window);
-        Ok(())
+    /// A new, empty default window for `pe` (not yet programmed).
+    fn new_default_window(&self, pe: &PeState<P, A>) -> Result<Window<A>, RtasStatus> {
+        let shift = pe.cfg.default_window_size.trailing_zeros();
+        let g = geometry(0, shift, 12).ok_or(RtasStatus::ParameterError)?;
+        self.new_window(pe.default_liobn, 0, g)
     }
+
+    /// A new, empty window of geometry `g` for TVE slot `slot`; -1 if there
+    /// is no memory for it.
+    fn new_window(&self, liobn: u32, slot: usize, g: Geometry) -> Result<Window<A>, RtasStatus> {
+        Window::new(liobn, slot as u32, g, self.alloc.clone())
+            .map_err(|_| RtasStatus::HardwareError)
+    }
+}
+
+/// First bus address of a window in TVE slot `slot`.
+const fn slot_start(slot: usize) -> u64 {
+    if slot == 1 { DDW_WINDOW_START } else { 0 }
+}
+
+/// Programs `window` into its TVE of the PE and keeps it there.
+fn program<P: WindowProgrammer, A: PageAllocator>(
+    pe: &mut PeState<P, A>,
+    window: Window<A>,
+) -> Result<(), RtasStatus> {
+    let desc = WindowTable::of(&window.state.lock().table);
+    pe.phb
+        .set_window(pe.cfg.pe, window.n, &desc)
+        .map_err(|_| RtasStatus::HardwareError)?;
+    let slot = window.n as usize;
+    pe.windows[slot] = Some(window);
+    Ok(())
 }
 
 /// Tears down the window in `slot` (see the module documentation for the order).
@@ -377,6 +438,11 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
         .invalidate_pe(pe.cfg.pe)
         .and_then(|()| pe.phb.sync())
         .is_ok();
+    if !killed {
+        // The references are released below; until a kill of the PE
+        // completes no region may be unregistered.
+        pe.kill_owed.store(true, Ordering::Release);
+    }
     let units = part.units.read();
     window.release_all(&Ctx {
         units: &units,

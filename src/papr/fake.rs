@@ -1,7 +1,9 @@
 //! Host-side stand-ins for the PHB and for guest memory.
 //!
 //! [`RecordingPhb`] keeps the TVEs the hypervisor programs and counts the
-//! invalidations it issues (counters, so benchmarks can use it too).
+//! invalidations it issues (counters, so benchmarks can use it too); one
+//! made with [`RecordingPhb::logging`] also keeps every invalidation with its
+//! PE and range, in order, and it can be told to fail kills.
 //! [`FakeGuestMemory`] holds guest RAM in `Vec`s at made-up host addresses;
 //! the TCE tables themselves are real host memory.
 
@@ -11,7 +13,7 @@ use std::sync::{Mutex, RwLock};
 
 use super::partition::GuestMemory;
 use super::phb::{WindowProgrammer, WindowTable};
-use crate::iopt::{Invalidate, IovaRange};
+use crate::iopt::{Invalidate, InvalidationOp, IovaRange};
 
 /// Invalidation counters of a [`RecordingPhb`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +47,11 @@ pub struct RecordingPhb {
     pub fail_set: AtomicBool,
     /// See `fail_set`.
     pub fail_clear: AtomicBool,
+    /// Refuse every kill and sync (a PHB whose kill times out).
+    pub fail_kill: AtomicBool,
+    /// Whether to keep `log` (off for benchmarks).
+    logging: bool,
+    log: Mutex<Vec<InvalidationOp>>,
 }
 
 /// The error a [`RecordingPhb`] reports when told to fail.
@@ -55,6 +62,31 @@ impl RecordingPhb {
     /// A PHB with no windows.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A PHB with no windows that logs every invalidation.
+    pub fn logging() -> Self {
+        RecordingPhb {
+            logging: true,
+            ..Self::default()
+        }
+    }
+
+    /// Takes the invalidations logged so far (always empty unless made by
+    /// [`RecordingPhb::logging`]); a failed kill is logged too.
+    pub fn take_log(&self) -> Vec<InvalidationOp> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+
+    fn record(&self, counter: &AtomicU64, op: InvalidationOp) -> Result<(), FakeHardwareError> {
+        counter.fetch_add(1, Ordering::Relaxed);
+        if self.logging {
+            self.log.lock().unwrap().push(op);
+        }
+        if self.fail_kill.load(Ordering::Relaxed) {
+            return Err(FakeHardwareError);
+        }
+        Ok(())
     }
 
     /// The table TVE `n` of `pe` points at, if set.
@@ -82,20 +114,16 @@ impl Invalidate for RecordingPhb {
     type Error = FakeHardwareError;
 
     fn invalidate_all(&self) -> Result<(), FakeHardwareError> {
-        self.all.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.record(&self.all, InvalidationOp::All)
     }
-    fn invalidate_pe(&self, _pe: u16) -> Result<(), FakeHardwareError> {
-        self.pe.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+    fn invalidate_pe(&self, pe: u16) -> Result<(), FakeHardwareError> {
+        self.record(&self.pe, InvalidationOp::Pe(pe))
     }
-    fn invalidate_range(&self, _pe: u16, _range: IovaRange) -> Result<(), FakeHardwareError> {
-        self.range.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+    fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), FakeHardwareError> {
+        self.record(&self.range, InvalidationOp::Range(pe, range))
     }
     fn sync(&self) -> Result<(), FakeHardwareError> {
-        self.sync.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.record(&self.sync, InvalidationOp::Sync)
     }
 }
 

@@ -12,10 +12,21 @@
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
+//!
+//! LIOBNs: a PE's default LIOBN is given when the host attaches the PE (at
+//! most [`MAX_DEFAULT_LIOBN`] over the hypervisor's life; guests cannot
+//! attach PEs). A dynamic window's LIOBN is derived from the PE's:
+//! `DYNAMIC_LIOBN | default << 15 | generation`, the generation advancing
+//! (and wrapping) at every create on that PE. So LIOBNs are unique across
+//! partitions, a guest's create/remove cycles use up nothing (they only
+//! turn its own PE's generation), and a removed window's LIOBN stays
+//! unknown (`H_PARAMETER`) until the same PE has created
+//! [`LIOBN_GENERATIONS`] more windows.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
@@ -130,23 +141,82 @@ pub(crate) struct WindowState<A: PageAllocator> {
     hw: Box<[Tce; SCRATCH]>,
 }
 
+/// The largest default LIOBN (default LIOBNs are 1..=this).
+pub(crate) const MAX_DEFAULT_LIOBN: u32 = 0xffff;
+/// Generations of a PE's dynamic LIOBN before one recurs.
+pub(crate) const LIOBN_GENERATIONS: u32 = 1 << 15;
+/// Set in every dynamic window's LIOBN (never in a default one).
+const DYNAMIC_LIOBN: u32 = 1 << 31;
+
+/// A batch's scratch array filled with `fill`, or `None` if there is no
+/// memory for it.
+fn scratch<T: Copy>(fill: T) -> Option<Box<[T; SCRATCH]>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(SCRATCH).ok()?;
+    v.resize(SCRATCH, fill); // within the reserved capacity: no allocation
+    // Length equals capacity, so this neither reallocates nor fails.
+    v.into_boxed_slice().try_into().ok()
+}
+
 /// A PE assigned to a partition.
 pub(crate) struct PeState<P: WindowProgrammer, A: PageAllocator> {
     pub(crate) cfg: PeConfig,
     pub(crate) phb: Arc<P>,
     pub(crate) default_liobn: u32,
     pub(crate) windows: [Option<Window<A>>; 2],
+    /// A TCE kill of this PE failed, and no PE-wide kill has completed
+    /// since: the PHB's TCE cache may still hold translations whose
+    /// references were released. Set before the failing call lets go of the
+    /// units; cleared only by a completed kill of the whole PE
+    /// ([`PeState::settle_owed_kill`]). While set, no region can be
+    /// unregistered.
+    pub(crate) kill_owed: AtomicBool,
+    /// Generation of the next dynamic LIOBN (below [`LIOBN_GENERATIONS`]).
+    pub(crate) next_generation: u32,
 }
 
 impl<P: WindowProgrammer, A: PageAllocator> PeState<P, A> {
     pub(crate) fn window(&self, liobn: u32) -> Option<&Window<A>> {
         self.windows.iter().flatten().find(|w| w.liobn == liobn)
     }
+
+    /// A LIOBN for a new dynamic window of this PE: the next generation
+    /// that no window of the PE uses.
+    pub(crate) fn new_dynamic_liobn(&mut self) -> u32 {
+        loop {
+            let generation = self.next_generation;
+            self.next_generation = (generation + 1) % LIOBN_GENERATIONS;
+            // `default_liobn <= MAX_DEFAULT_LIOBN` fits in 16 bits.
+            let liobn = DYNAMIC_LIOBN | self.default_liobn << 15 | generation;
+            // At most two windows: at most two generations are skipped.
+            if self.window(liobn).is_none() {
+                return liobn;
+            }
+        }
+    }
+
+    /// Retries the kill this PE owes, if it owes one: kills the whole PE and
+    /// syncs. `Err` if the PHB still does not complete it (it stays owed).
+    pub(crate) fn settle_owed_kill(&self) -> Result<(), ()> {
+        if !self.kill_owed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.phb
+            .invalidate_pe(self.cfg.pe)
+            .and_then(|()| self.phb.sync())
+            .map_err(|_| ())?;
+        self.kill_owed.store(false, Ordering::Release);
+        Ok(())
+    }
 }
 
 impl<A: PageAllocator> Window<A> {
     /// A window of `geometry` with an empty table from `alloc`.
     pub(crate) fn new(liobn: u32, n: u32, geometry: Geometry, alloc: A) -> HResult<Window<A>> {
+        // A guest call creates windows: every allocation here may fail,
+        // and then nothing was created.
+        let guest = scratch(0u64).ok_or(HStatus::Hardware)?;
+        let hw = scratch(Tce::NONE).ok_or(HStatus::Hardware)?;
         let table = TceTable::new(geometry, alloc).map_err(|_| HStatus::Hardware)?;
         let base_bytes = table.bytes_held();
         Ok(Window {
@@ -157,15 +227,15 @@ impl<A: PageAllocator> Window<A> {
             state: spin::Mutex::new(WindowState {
                 table,
                 shadow: Shadow::default(),
-                guest: Box::new([0; SCRATCH]),
-                hw: Box::new([Tce::NONE; SCRATCH]),
+                guest,
+                hw,
             }),
         })
     }
 
     /// Page number of `ioba` within the window, checking that `count` pages
     /// from it are aligned and inside the window without overflow.
-    fn check(&self, ioba: u64, count: u64) -> HResult<u64> {
+    pub(crate) fn check(&self, ioba: u64, count: u64) -> HResult<u64> {
         let g = &self.geometry;
         if ioba & (g.page_size() - 1) != 0 {
             return Err(HStatus::Parameter);
@@ -327,6 +397,14 @@ impl<A: PageAllocator> Window<A> {
         drop(deltas);
         drop(guard);
         Ok(count * page)
+    }
+
+    /// Bytes charged to the partition for this window: levels and shadow
+    /// chunks beyond the top level.
+    #[cfg(any(test, feature = "std"))]
+    pub(crate) fn charged_bytes(&self) -> u64 {
+        let st = self.state.lock();
+        (st.table.bytes_held() + st.shadow.bytes()).saturating_sub(self.base_bytes)
     }
 
     /// Releases every entry's reference (the window is going away; its TVE is

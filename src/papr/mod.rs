@@ -51,9 +51,9 @@ use core::sync::atomic::AtomicU32;
 /// The page sizes a PHB4 PE offers to DDW (its home is the PHB4 driver).
 pub use crate::phb4::tve::PHB4_DDW_PAGES;
 pub use ddw::{
-    DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_16G, DDW_PAGE_16M, DDW_PAGE_32M, DDW_PAGE_64K, DDW_PAGE_64M,
-    DDW_PAGE_128M, DDW_PAGE_256M, DDW_WINDOW_START, DdwCall, DdwQuery, DdwWindow,
-    MAX_DEFAULT_WINDOW, RtasStatus, ddw_page_mask, page_mask_bit,
+    DDW_EXT_QUERY_OUT_EXTENDED, DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_16G, DDW_PAGE_16M, DDW_PAGE_32M,
+    DDW_PAGE_64K, DDW_PAGE_64M, DDW_PAGE_128M, DDW_PAGE_256M, DDW_WINDOW_START, DdwCall, DdwQuery,
+    DdwWindow, MAX_DEFAULT_WINDOW, RtasStatus, ddw_extensions, ddw_page_mask, page_mask_bit,
 };
 pub use hcall::{HCALL_REGS, HResult, HStatus, MAX_TCES_PER_CALL};
 pub use partition::{
@@ -124,6 +124,18 @@ pub struct LiobnInfo {
     pub page_shift: u32,
 }
 
+/// A partition's TCE-memory accounting, from [`Hypervisor::tce_memory`].
+#[cfg(any(test, feature = "std"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TceMemoryReport {
+    /// Bytes charged to the partition.
+    pub charged: u64,
+    /// Bytes its windows hold beyond their top levels (what should be charged).
+    pub windows: u64,
+    /// The partition's limit.
+    pub limit: u64,
+}
+
 /// The hypervisor's TCE state for all partitions.
 pub struct Hypervisor<P: WindowProgrammer, A: PageAllocator + Clone> {
     partitions: Vec<Partition<P, A>>,
@@ -186,7 +198,9 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     }
 
     /// Unregisters the region registered as `[logical, logical + size)`;
-    /// refused while any TCE names a page in it.
+    /// refused while any TCE names a page in it, and while a PE of the
+    /// partition owes a TCE kill (an earlier one failed) that still does not
+    /// complete when retried.
     pub fn prereg_unregister(
         &self,
         p: PartitionId,
@@ -194,7 +208,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.units.write().unregister(logical, size)
+        let pes = part.pes.read();
+        let mut units = part.units.write();
+        // No batch is in flight (`units` is write-locked), so no kill can
+        // become owed meanwhile.
+        for pe in pes.iter() {
+            pe.settle_owed_kill().map_err(|()| PreregError::Hardware)?;
+        }
+        units.unregister(logical, size)
     }
 
     /// The regions TCEs may name (the pre-registered ones, or the RAM regions
@@ -285,6 +306,26 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let (_, w) = find_window(&pes, liobn)?;
         let st = w.state.lock();
         st.table.get(ioba).map_err(|_| HStatus::Parameter)
+    }
+
+    /// Partition `p`'s TCE-memory accounting (host tests and the fuzzer):
+    /// the bytes charged to it, and what its windows hold beyond their
+    /// top levels, counted now under each window's lock. The two are equal
+    /// whenever no batch is in flight.
+    #[cfg(any(test, feature = "std"))]
+    pub fn tce_memory(&self, p: PartitionId) -> Option<TceMemoryReport> {
+        let part = self.part(p).ok()?;
+        let pes = part.pes.read();
+        let windows = pes
+            .iter()
+            .flat_map(|pe| pe.windows.iter().flatten())
+            .map(|w| w.charged_bytes())
+            .sum();
+        Some(TceMemoryReport {
+            charged: part.tce_memory.held(),
+            windows,
+            limit: part.config.tce_memory_limit,
+        })
     }
 
     /// Runs `f` on the table behind `liobn` under the window's lock (host

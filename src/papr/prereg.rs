@@ -29,6 +29,9 @@ pub enum PreregError {
     Parameter = -4,
     /// The region still has valid TCEs naming it (`H_RESOURCE`).
     InUse = -16,
+    /// A TCE kill that failed earlier still does not complete, so the PHB
+    /// may still translate to the region (`H_HARDWARE`).
+    Hardware = -1,
     /// Registering would pin more than the partition's limit
     /// (`H_NOT_ENOUGH_RESOURCES`).
     NotEnoughResources = -44,
@@ -40,6 +43,7 @@ impl From<PreregError> for HStatus {
             PreregError::Disabled => HStatus::Function,
             PreregError::Parameter => HStatus::Parameter,
             PreregError::InUse => HStatus::Resource,
+            PreregError::Hardware => HStatus::Hardware,
             PreregError::NotEnoughResources => HStatus::NotEnoughResources,
         }
     }

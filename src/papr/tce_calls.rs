@@ -11,16 +11,19 @@
 //! or overflowing, a TCE naming memory the partition may not map, a list not
 //! 4 KiB aligned or not inside the partition's RAM: `H_PARAMETER`.
 //! `H_PUT_TCE_INDIRECT` with more than 512 entries: `H_PARAMETER`;
-//! `H_STUFF_TCE` with more than 512: `H_P4`. A count of 0 checks the LIOBN
+//! `H_STUFF_TCE` with more than 512: `H_P4`, once the LIOBN and the IOBA
+//! have passed their checks (else `H_PARAMETER`). A count of 0 checks the LIOBN
 //! and IOBA, changes nothing, and invalidates nothing. A table level that
 //! cannot be allocated, or a PHB that does not complete the kill:
-//! `H_HARDWARE` (in the first case nothing changed).
+//! `H_HARDWARE` (in the first case nothing changed; in the second the PE
+//! owes a kill and no region can be unregistered until one completes).
 
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::liobn::{Ctx, PeState, Source, Window};
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::iopt::Gather;
 use crate::page_alloc::PageAllocator;
+use core::sync::atomic::Ordering;
 
 /// Finds the window of `liobn` among a partition's PEs.
 pub(crate) fn find_window<P: WindowProgrammer, A: PageAllocator>(
@@ -58,6 +61,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         count: u64,
     ) -> HResult<()> {
         if count > MAX_TCES_PER_CALL {
+            // LoPAPR: an unknown or foreign LIOBN, or an IOBA misaligned or
+            // outside the window, is H_PARAMETER whatever the count.
+            let part = self.part(p)?;
+            let pes = part.pes.read();
+            let (_, window) = find_window(&pes, liobn)?;
+            window.check(ioba, 1)?;
             return Err(HStatus::P4);
         }
         self.put(p, liobn, ioba, Source::Value { tce, count })
@@ -119,6 +128,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let mut gather = Gather::new();
         gather.add(ioba, bytes, window.geometry.page_shift());
         let flushed = gather.flush(&*pe.phb, &[pe.cfg.pe]);
+        if flushed.is_err() {
+            // The batch released its references to the replaced pages, but
+            // the PHB may still translate to them: fence unregistration
+            // until a kill of this PE completes (before `units` is let go).
+            pe.kill_owed.store(true, Ordering::Release);
+        }
         drop(units);
         flushed.map_err(|_| HStatus::Hardware)
     }

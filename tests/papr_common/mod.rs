@@ -101,7 +101,7 @@ pub fn two_region_ram() -> Vec<RamRegion> {
 /// A hypervisor with one partition on [`two_region_ram`].
 pub fn one_guest(config: PartitionConfig) -> (Hv, Arc<RecordingPhb>, Guest) {
     let mut hv = Hv::new(GlobalPages);
-    let phb = Arc::new(RecordingPhb::new());
+    let phb = Arc::new(RecordingPhb::logging());
     let g = add_guest(&mut hv, &phb, &two_region_ram(), config, 1);
     (hv, phb, g)
 }

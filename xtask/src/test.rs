@@ -38,8 +38,9 @@ pub fn run_all() -> Result<bool, String> {
     let mut tally = Tally::default();
     // A phase that cannot run (a build or runner error) is a failure of that
     // phase; the others still run and the summary line is still printed.
-    let phases: [(&str, Phase); 4] = [
+    let phases: [(&str, Phase); 5] = [
         ("host tests", host_tests),
+        ("fuzz", fuzz_calls),
         ("qemu scenarios", qemu_cases),
         ("conformance on QEMU pseries", conformance_pseries),
         ("conformance on ours", conformance_ours),
@@ -103,6 +104,15 @@ fn host_tests(tally: &mut Tally) -> Result<(), String> {
             &status.to_string(),
         );
     }
+    Ok(())
+}
+
+/// The deep fuzz driver, [`crate::fuzz::TEST_CALLS`] calls.
+fn fuzz_calls(tally: &mut Tally) -> Result<(), String> {
+    use crate::fuzz;
+    let r = fuzz::run(fuzz::TEST_CALLS, fuzz::TEST_SEED)?;
+    let name = format!("fuzz {} calls (seed {})", fuzz::TEST_CALLS, fuzz::TEST_SEED);
+    tally.record(&name, r.passed, &r.summary);
     Ok(())
 }
 

@@ -8,6 +8,10 @@
 use crate::hcall::{H_RTAS, hcall};
 use crate::work::{self, Region};
 
+/// What `call` presets every return word to: a word still holding it
+/// after the call was not written by the hypervisor.
+pub const UNWRITTEN: u32 = 0xdead_beef;
+
 /// Room for arguments plus returns in one call.
 const MAX_WORDS: usize = 16;
 
@@ -33,7 +37,7 @@ pub fn call<const N: usize>(token: u32, args: &[u32]) -> Result<[u32; N], RtasEr
     let rets_at = 12 + 4 * args.len() as u64;
     for i in 0..N as u64 {
         // An RTAS that forgets a return must not look like success.
-        work::write32(buf, rets_at + 4 * i, 0xdead_beef);
+        work::write32(buf, rets_at + 4 * i, UNWRITTEN);
     }
     let status = hcall(H_RTAS, &[buf.addr(0)]).status;
     if status != 0 {
@@ -122,6 +126,11 @@ pub fn ddw_query(token: u32, pe: PhbAddr, wide: bool) -> Result<DdwQuery, RtasEr
             page_mask: r[3],
         })
     }
+}
+
+/// `ibm,query-pe-dma-window` with `N` output words, as returned (status first).
+pub fn ddw_query_cells<const N: usize>(token: u32, pe: PhbAddr) -> Result<[u32; N], RtasError> {
+    call(token, &pe.args())
 }
 
 /// What `ibm,create-pe-dma-window` answered.

@@ -13,8 +13,10 @@ use crate::rtas::{self, DdwWindow, PhbAddr};
 const PAGE_CHOICES: [(u32, u32); 2] = [(0x02, 16), (0x01, 12)];
 
 /// Every DDW case in order, with its LoPAPR status.
-const DDW_CASES: [(&str, i64); 15] = [
+const DDW_CASES: [(&str, i64); 19] = [
     ("ddw_query", OK),
+    ("ddw_query_every_output", OK),
+    ("ddw_query_6_outputs", OK),
     ("ddw_create", OK),
     ("ddw_created_window_put_tce", OK),
     ("ddw_created_window_misaligned_tce", H_PARAMETER),
@@ -26,6 +28,8 @@ const DDW_CASES: [(&str, i64); 15] = [
     ("ddw_remove_default", OK),
     ("ddw_default_window_gone", H_PARAMETER),
     ("ddw_create_after_remove_default", OK),
+    ("ddw_available_after_remove_default", OK),
+    ("ddw_second_dynamic_window", OK),
     ("ddw_reset", OK),
     ("ddw_reset_default_restored", OK),
     ("ddw_reset_dynamic_removed", OK),
@@ -80,6 +84,7 @@ pub(super) fn run(s: &mut Suite) {
     {
         return block_rest(s, "ddw_create", "needs ddw_query");
     }
+    query_forms(s, t.query, pe, t.query_out_ext == 1);
     let Some(&(_, page_shift)) = choice else {
         return block_rest(s, "ddw_create", "no usable page size");
     };
@@ -216,6 +221,19 @@ pub(super) fn run(s: &mut Suite) {
         }
     };
 
+    // LoPAPR: with the default removed a window is available again even
+    // though a dynamic one exists, and a second dynamic window can be made.
+    match w2.filter(|_| created) {
+        Some(w2) => second_dynamic(s, t, pe, &w2, page_shift, window_shift),
+        None => {
+            let why = "needs ddw_create_after_remove_default";
+            s.report
+                .blocked("ddw_available_after_remove_default", OK, detail!("{why}"));
+            s.report
+                .blocked("ddw_second_dynamic_window", OK, detail!("{why}"));
+        }
+    }
+
     // Reset: the boot-time default window is back, created windows are gone.
     let Some(reset) = t.reset else {
         s.report.blocked(
@@ -287,6 +305,128 @@ pub(super) fn run(s: &mut Suite) {
         ok,
         note,
     );
+}
+
+/// The two query forms: the 5-output one writes every output; the
+/// 6-output one is the extended form, valid only when advertised
+/// (`extended`), and then also writes every output, else it is refused
+/// (-3) rather than filled with the 5-output layout.
+fn query_forms(s: &mut Suite, token: u32, pe: PhbAddr, extended: bool) {
+    use rtas::UNWRITTEN;
+    let five = match rtas::ddw_query_cells::<5>(token, pe) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = rtas_failure(e);
+            s.report
+                .blocked("ddw_query_every_output", OK, detail!("{why}"));
+            s.report
+                .blocked("ddw_query_6_outputs", OK, detail!("{why}"));
+            return;
+        }
+    };
+    let unwritten = five.iter().filter(|&&c| c == UNWRITTEN).count();
+    let note = detail!("{five:x?}");
+    s.report.check_noted(
+        "ddw_query_every_output",
+        OK,
+        i64::from(five[0] as i32),
+        unwritten == 0,
+        note,
+    );
+    let six = match rtas::ddw_query_cells::<6>(token, pe) {
+        Ok(r) => r,
+        Err(e) => {
+            let expected = if extended { OK } else { RTAS_PARAMETER };
+            let why = rtas_failure(e);
+            s.report
+                .blocked("ddw_query_6_outputs", expected, detail!("{why}"));
+            return;
+        }
+    };
+    let status = i64::from(six[0] as i32);
+    let note = detail!("advertised {extended} {six:x?}");
+    if extended {
+        // Same answer as the 5-output form, the largest block in two cells.
+        let block = u64::from(six[2]) << 32 | u64::from(six[3]);
+        let same = six[1] == five[1]
+            && six[4] == five[3]
+            && six[5] == five[4]
+            // A block beyond 32 bits is what the extended form is for
+            // (the 5-output form cannot hold it).
+            && (block == u64::from(five[2]) || block > u64::from(u32::MAX));
+        let written = six.iter().all(|&c| c != UNWRITTEN);
+        s.report
+            .check_noted("ddw_query_6_outputs", OK, status, same && written, note);
+    } else {
+        s.report
+            .check_noted("ddw_query_6_outputs", RTAS_PARAMETER, status, true, note);
+    }
+}
+
+/// With the default window removed and dynamic window `w2` in place: a
+/// window is available, and a second dynamic window works beside `w2`.
+fn second_dynamic(
+    s: &mut Suite,
+    t: crate::devtree::DdwTokens,
+    pe: PhbAddr,
+    w2: &DdwWindow,
+    page_shift: u32,
+    window_shift: u32,
+) {
+    let target = Region::Targets.addr(0);
+    match rtas::ddw_query(t.query, pe, t.query_out_ext == 1) {
+        Ok(q) => {
+            let note = detail!("available {}", q.available);
+            s.report.check_noted(
+                "ddw_available_after_remove_default",
+                OK,
+                i64::from(q.status),
+                q.available >= 1,
+                note,
+            );
+        }
+        Err(e) => s.report.blocked(
+            "ddw_available_after_remove_default",
+            OK,
+            detail!("{}", rtas_failure(e)),
+        ),
+    }
+    let w3 = match rtas::ddw_create(t.create, pe, page_shift, window_shift) {
+        Ok(w3) => w3,
+        Err(e) => {
+            let why = rtas_failure(e);
+            s.report
+                .blocked("ddw_second_dynamic_window", OK, detail!("{why}"));
+            return;
+        }
+    };
+    // Both windows take TCEs, each its own (the same page, told apart by
+    // the permissions).
+    let put2 = put(w2.liobn, w2.start, target | TCE_RW);
+    let put3 = put(w3.liobn, w3.start, target | TCE_R);
+    let (g2, g3) = (get(w2.liobn, w2.start).1, get(w3.liobn, w3.start).1);
+    let ok = w3.status != 0
+        || (w3.liobn != w2.liobn
+            && put2 == OK
+            && put3 == OK
+            && g2 == target | TCE_RW
+            && g3 == target | TCE_R);
+    let note = detail!(
+        "liobn {:#x} start {:#x}; puts {put2} {put3}, reads {g2:#x} {g3:#x}",
+        w3.liobn,
+        w3.start
+    );
+    s.report.check_noted(
+        "ddw_second_dynamic_window",
+        OK,
+        i64::from(w3.status),
+        ok,
+        note,
+    );
+    put(w2.liobn, w2.start, 0);
+    if w3.status == 0 {
+        put(w3.liobn, w3.start, 0);
+    }
 }
 
 /// `ibm,remove-pe-dma-window` of `liobn` as case `name`; returns its verdict.

@@ -192,6 +192,29 @@ pub(super) fn run(s: &mut Suite) {
         stuff(l, e, 0, MAX_TCES + 1),
         Ok(()),
     );
+    // LoPAPR: H_P4 only for an otherwise valid call; an unknown LIOBN or
+    // an IOBA outside the window is H_PARAMETER whatever the count.
+    r.check(
+        "stuff_tce_count_513_unknown_liobn",
+        H_PARAMETER,
+        stuff(bad, e, 0, MAX_TCES + 1),
+        Ok(()),
+    );
+    match end {
+        Some(end) => {
+            r.check(
+                "stuff_tce_count_513_ioba_outside_window",
+                H_PARAMETER,
+                stuff(l, end, 0, MAX_TCES + 1),
+                Ok(()),
+            );
+        }
+        None => r.skip(
+            "stuff_tce_count_513_ioba_outside_window",
+            H_PARAMETER,
+            detail!("the window reaches the top of the address space"),
+        ),
+    };
 
     // H_STUFF_TCE of a valid TCE over 4 entries: each reads back.
     let f = slot(5);

@@ -125,7 +125,10 @@ impl GuestTopology {
                 REMOVE_PE_DMA_WINDOW,
             ],
         )?;
-        w.property_array_u32("ibm,ddw-extensions", &[1, RESET_PE_DMA_WINDOW])?;
+        w.property_array_u32(
+            "ibm,ddw-extensions",
+            &pnv_iommu::papr::ddw_extensions(RESET_PE_DMA_WINDOW),
+        )?;
 
         let d = self.device;
         let dev = w.begin_node(&alloc::format!("pci@{:x}", d.devfn >> 3))?;

@@ -26,6 +26,32 @@ const PE: u64 = 7;
 const WINDOW1: u64 = pnv_iommu::phb::SLOT1_START;
 const SZ_4K: u64 = 0x1000;
 const SZ_64K: u64 = 0x1_0000;
+/// IOVAs of the 1 GiB, 2-level, 4 KiB-page windows (top index `iova >> 21`,
+/// leaf index `(iova >> 12) & 0x1ff`): high and distinct indices at both
+/// levels, so a wrong level shift or index mask lands on other entries.
+/// The destination pair shares a leaf (indices 0x15f / 0x1ee, 0x1ef).
+const W0_DST_LO: u64 = 0x2bfe_e000;
+const W0_DST_HI: u64 = W0_DST_LO + SZ_4K;
+/// Indices 0x1ff (the last top entry) / 0x17d.
+const W0_SRC: u64 = 0x3ff7_d000;
+/// Indices 0xf2 / 0x1ff (the last leaf entry).
+const W0_BACK: u64 = 0x1e5f_f000;
+/// Indices 0x1d2 / 0xc3.
+const W0_REMAP: u64 = 0x3a4c_3000;
+/// Indices 0x16b / 0x1a8.
+const W0_READ_ONLY: u64 = 0x2d7a_8000;
+/// An IOVA never mapped: equal to a firmware-memory address, so a DMA that
+/// bypassed translation would land there (checked).
+const W0_UNMAPPED: u64 = 0x60000;
+/// Indices 0x1ad / 0x106.
+const W0_UNSET: u64 = 0x35b0_6000;
+/// Indices 0x77 / 0x97.
+const W0_FROZEN: u64 = 0x0ee9_7000;
+/// In the shared table (same shape): indices 0x1e3 / 0x1f1.
+const SHARED_IOVA: u64 = 0x3c7f_1000;
+/// Offset in the 2^43-byte, 3-level, 64 KiB-page window 1: indices 0x1f5
+/// (top, bits 34..43), 0x1c7 (bits 25..34), 0x1ea (leaf, bits 16..25).
+const W1_OFFSET: u64 = 0x7d7_8fea_0000;
 /// Bytes per transfer (edu's buffer is 4 KiB, and its last byte unusable).
 const XFER: u64 = 0x800;
 /// QEMU powernv's timebase frequency: bounds the wait for each transfer.
@@ -149,11 +175,10 @@ fn window0_scattered(s: &mut Setup) -> Result<TceTable<GlobalPages>, String> {
     let dst_lo = page(SZ_4K)?; // below dst_hi's IOVA page: reversed order
     let _gap2 = page(SZ_64K)?;
     let back = page(SZ_4K)?;
-    // IOVA 0x10000 -> dst_lo, 0x11000 -> dst_hi, 0x20000 -> src, 0x30000 -> back.
-    map(&t, 0x10000, dst_lo, SZ_4K, Perm::READ | Perm::WRITE)?;
-    map(&t, 0x11000, dst_hi, SZ_4K, Perm::READ | Perm::WRITE)?;
-    map(&t, 0x20000, src, SZ_4K, Perm::READ)?;
-    map(&t, 0x30000, back, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(&t, W0_DST_LO, dst_lo, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(&t, W0_DST_HI, dst_hi, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(&t, W0_SRC, src, SZ_4K, Perm::READ)?;
+    map(&t, W0_BACK, back, SZ_4K, Perm::READ | Perm::WRITE)?;
     set_window(s, 0, &t)?;
     kill(s)?;
     fill(src, SZ_4K, 0x11);
@@ -161,10 +186,10 @@ fn window0_scattered(s: &mut Setup) -> Result<TceTable<GlobalPages>, String> {
     fill(dst_hi, SZ_4K, 0xb0);
     fill(back, SZ_4K, 0xc0);
     s.edu
-        .dma_from_ram(0x20000, 0, XFER)
+        .dma_from_ram(W0_SRC, 0, XFER)
         .map_err(|e| format!("RAM->edu: {:?}", e))?;
     s.edu
-        .dma_to_ram(0, 0x30000, XFER)
+        .dma_to_ram(0, W0_BACK, XFER)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if let Some(off) = mismatch(back, XFER, 0x11, 0) {
         return Err(format!("round trip differs at byte {:#x}", off));
@@ -172,10 +197,10 @@ fn window0_scattered(s: &mut Setup) -> Result<TceTable<GlobalPages>, String> {
     if mismatch(back + XFER, SZ_4K - XFER, 0xc0, XFER).is_some() {
         return Err("round trip wrote past its length".into());
     }
-    // 2 KiB from the device to IOVA 0x10c00: the last 1 KiB of dst_lo and the
-    // first 1 KiB of dst_hi, nothing else.
+    // 2 KiB from the device to 3 KiB into dst_lo's IOVA page: the last 1 KiB
+    // of dst_lo and the first 1 KiB of dst_hi, nothing else.
     s.edu
-        .dma_to_ram(0, 0x10c00, XFER)
+        .dma_to_ram(0, W0_DST_LO + 0xc00, XFER)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("dst_lo head", dst_lo, 0xc00, 0xa0)?;
     if let Some(off) = mismatch(dst_lo + 0xc00, 0x400, 0x11, 0) {
@@ -195,7 +220,7 @@ fn window0_scattered(s: &mut Setup) -> Result<TceTable<GlobalPages>, String> {
 fn window1_three_levels(s: &mut Setup) -> Result<TceTable<GlobalPages>, String> {
     let t = table(WINDOW1, 1 << 43, 16, 3)?;
     let dst = page(SZ_64K)?;
-    let iova = WINDOW1 + 0x7_0000_0000 + 0x3_0000;
+    let iova = WINDOW1 + W1_OFFSET;
     map(&t, iova, dst, SZ_64K, Perm::READ | Perm::WRITE)?;
     set_window(s, 1, &t)?;
     kill(s)?;
@@ -242,16 +267,16 @@ fn remap_live(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
     let new = page(SZ_4K)?;
     fill(old, SZ_4K, 0x21);
     fill(new, SZ_4K, 0x31);
-    map(t, 0x40000, old, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(t, W0_REMAP, old, SZ_4K, Perm::READ | Perm::WRITE)?;
     kill(s)?;
     s.edu
-        .dma_to_ram(0, 0x40000, 0x100)
+        .dma_to_ram(0, W0_REMAP, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if mismatch(old, 0x100, 0x11, 0).is_some() {
         return Err("first DMA did not reach the old page".into());
     }
     let prev = t
-        .exchange(0x40000, Tce::new(new, Perm::READ | Perm::WRITE))
+        .exchange(W0_REMAP, Tce::new(new, Perm::READ | Perm::WRITE))
         .map_err(|e| format!("exchange: {:?}", e))?;
     if prev.phys() != old {
         return Err(format!(
@@ -263,7 +288,7 @@ fn remap_live(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
     kill(s)?;
     fill(old, SZ_4K, 0x21);
     s.edu
-        .dma_to_ram(0, 0x40000, 0x100)
+        .dma_to_ram(0, W0_REMAP, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("old page", old, SZ_4K, 0x21)?;
     if mismatch(new, 0x100, 0x11, 0).is_some() {
@@ -277,26 +302,26 @@ fn remap_live(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
 fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
     let ro = page(SZ_4K)?;
     fill(ro, SZ_4K, 0x41);
-    map(t, 0x50000, ro, SZ_4K, Perm::READ)?;
+    map(t, W0_READ_ONLY, ro, SZ_4K, Perm::READ)?;
     kill(s)?;
     s.edu
-        .dma_to_ram(0, 0x50000, 0x100)
+        .dma_to_ram(0, W0_READ_ONLY, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("page behind a read-only TCE", ro, SZ_4K, 0x41)?;
 
-    // Unmapped IOVA 0x60000: identity page 0x60000 (firmware memory) and the
-    // pool stay as they were.
-    let ident_before = ram::byte(0x60000);
+    // Unmapped IOVA: the identity page (firmware memory) and the pool stay
+    // as they were.
+    let ident_before = ram::byte(W0_UNMAPPED);
     s.edu
-        .dma_to_ram(0, 0x60000, 0x100)
+        .dma_to_ram(0, W0_UNMAPPED, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
-    if ram::byte(0x60000) != ident_before {
+    if ram::byte(W0_UNMAPPED) != ident_before {
         return Err("DMA to an unmapped IOVA reached identity memory".into());
     }
 
     // Window unset: a page that was mapped writable stays unchanged.
     let rw = page(SZ_4K)?;
-    map(t, 0x70000, rw, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(t, W0_UNSET, rw, SZ_4K, Perm::READ | Perm::WRITE)?;
     kill(s)?;
     fill(rw, SZ_4K, 0x51);
     opal_ok(
@@ -304,13 +329,13 @@ fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
         s.opal.map_pe_dma_window(s.phb_id, PE, PE * 2, 0, 0, 0, 0),
     )?;
     s.edu
-        .dma_to_ram(0, 0x70000, 0x100)
+        .dma_to_ram(0, W0_UNSET, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("page of an unset window", rw, SZ_4K, 0x51)?;
     // Proof the DMA itself was possible: set the window again and repeat.
     set_window(s, 0, t)?;
     s.edu
-        .dma_to_ram(0, 0x70000, 0x100)
+        .dma_to_ram(0, W0_UNSET, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if mismatch(rw, 0x100, 0x11, 0).is_some() {
         return Err("DMA after re-setting the window did not land".into());
@@ -321,7 +346,7 @@ fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
 /// (6) EEH: a DMA-frozen PE's DMA does not land; after the clear it does.
 fn freeze(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
     let f = page(SZ_4K)?;
-    map(t, 0x90000, f, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(t, W0_FROZEN, f, SZ_4K, Perm::READ | Perm::WRITE)?;
     kill(s)?;
     fill(f, SZ_4K, 0x61);
     opal_ok(
@@ -336,7 +361,7 @@ fn freeze(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
         return Err(format!("frozen PE reports state {}", st.state));
     }
     s.edu
-        .dma_to_ram(0, 0x90000, 0x100)
+        .dma_to_ram(0, W0_FROZEN, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("page of a DMA-frozen PE", f, SZ_4K, 0x61)?;
     opal_ok(
@@ -351,7 +376,7 @@ fn freeze(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
         return Err(format!("cleared PE reports state {}", st.state));
     }
     s.edu
-        .dma_to_ram(0, 0x90000, 0x100)
+        .dma_to_ram(0, W0_FROZEN, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if mismatch(f, 0x100, 0x11, 0).is_some() {
         return Err("DMA after the freeze was cleared did not land".into());
@@ -367,7 +392,7 @@ fn container(s: &mut Setup) -> Result<(), String> {
     const PE2: u64 = 9;
     let tc = table(0, 1 << 30, 12, 2)?;
     let c = page(SZ_4K)?;
-    map(&tc, 0x80000, c, SZ_4K, Perm::READ | Perm::WRITE)?;
+    map(&tc, SHARED_IOVA, c, SZ_4K, Perm::READ | Perm::WRITE)?;
     let g = tc.geometry();
     let desc = TranslatedTve::new(
         tc.top_phys(),
@@ -392,7 +417,7 @@ fn container(s: &mut Setup) -> Result<(), String> {
     kill(s)?;
     fill(c, SZ_4K, 0x71);
     s.edu
-        .dma_to_ram(0, 0x80000, 0x100)
+        .dma_to_ram(0, SHARED_IOVA, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if mismatch(c, 0x100, 0x11, 0).is_some() {
         return Err("DMA through the shared table (PE 7) did not land".into());
@@ -403,7 +428,7 @@ fn container(s: &mut Setup) -> Result<(), String> {
     )?;
     fill(c, SZ_4K, 0x72);
     s.edu
-        .dma_to_ram(0, 0x80000, 0x100)
+        .dma_to_ram(0, SHARED_IOVA, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     if mismatch(c, 0x100, 0x11, 0).is_some() {
         return Err("DMA through the shared table (PE 9) did not land".into());
@@ -417,7 +442,7 @@ fn container(s: &mut Setup) -> Result<(), String> {
         .map_err(|e| format!("unset: {:?}", e))?;
     fill(c, SZ_4K, 0x73);
     s.edu
-        .dma_to_ram(0, 0x80000, 0x100)
+        .dma_to_ram(0, SHARED_IOVA, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
     expect_unchanged("page of a PE whose window was unset", c, SZ_4K, 0x73)?;
     s.opal

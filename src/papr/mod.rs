@@ -36,6 +36,7 @@ mod dirty;
 pub mod fake;
 pub mod hcall;
 mod liobn;
+mod lock;
 mod partition;
 mod phb;
 mod prereg;
@@ -180,7 +181,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.units.write().register(&part.ram, logical, size)
+        part.shared.write().units.register(&part.ram, logical, size)
     }
 
     /// Unregisters the region registered as `[logical, logical + size)`;
@@ -192,20 +193,21 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.units.write().unregister(logical, size)
+        part.shared.write().units.unregister(logical, size)
     }
 
     /// The regions TCEs may name (the pre-registered ones, or the RAM regions
     /// without pre-registration), with their map counts.
     pub fn mapped_regions(&self, p: PartitionId) -> Vec<MappedRegion> {
         self.part(p)
-            .map(|part| part.units.read().report())
+            .map(|part| part.shared.read().units.report())
             .unwrap_or_default()
     }
 
     /// Bytes partition `p` has pinned by pre-registration.
     pub fn pinned_bytes(&self, p: PartitionId) -> u64 {
-        self.part(p).map_or(0, |part| part.units.read().pinned())
+        self.part(p)
+            .map_or(0, |part| part.shared.read().units.pinned())
     }
 
     /// Whether partition `p` was created with pre-registration.
@@ -228,7 +230,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     pub fn take_dirty_pages(&self, p: PartitionId) -> Vec<u64> {
         self.part(p)
             .map(|part| {
-                let _no_batch_in_flight = part.units.write();
+                let _no_batch_in_flight = part.shared.write();
                 part.dirty.pages(true)
             })
             .unwrap_or_default()
@@ -239,8 +241,10 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let Ok(part) = self.part(p) else {
             return Vec::new();
         };
-        let pes = part.pes.read();
-        pes.iter()
+        let shared = part.shared.read();
+        shared
+            .pes
+            .iter()
             .flat_map(|pe| {
                 pe.windows.iter().flatten().map(|w| LiobnInfo {
                     liobn: w.liobn,
@@ -264,8 +268,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         count: u64,
     ) -> HResult<Vec<u64>> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn)?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn)?;
         let page = w.geometry.page_size();
         let size = count.checked_mul(page).ok_or(HStatus::Parameter)?;
         w.geometry
@@ -279,8 +283,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// The hardware entry (host address) at `ioba` of `liobn`.
     pub fn hardware_tce(&self, p: PartitionId, liobn: u64, ioba: u64) -> HResult<Tce> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn)?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn)?;
         let st = w.state.lock();
         st.table.get(ioba).map_err(|_| HStatus::Parameter)
     }
@@ -295,8 +299,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         f: impl FnOnce(&crate::tce::TceTable<A>) -> R,
     ) -> Option<R> {
         let part = self.part(p).ok()?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn as u64).ok()?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn as u64).ok()?;
         let st = w.state.lock();
         Some(f(&st.table))
     }

@@ -93,7 +93,9 @@ impl TceMemory {
 
     /// Records that a window's memory went from `before` to `after` bytes.
     pub(crate) fn charge(&self, before: u64, after: u64) {
-        if after >= before {
+        if after == before {
+            // The common case: no level or chunk allocated; no atomic update.
+        } else if after > before {
             self.held.fetch_add(after - before, Ordering::Relaxed);
         } else {
             self.release(before - after);

@@ -27,6 +27,8 @@
 //! - `ddw`: PE attach and the DDW RTAS calls.
 //! - `phb`: the trait the PHB driver implements.
 //! - `fake` (host only): a recording PHB and a guest memory for tests.
+//! - `profile` (host only): where the time of one `H_PUT_TCE` goes.
+//! - `lock`: the partition lock, which prefers writers.
 
 #![deny(unsafe_code)]
 
@@ -40,6 +42,8 @@ mod lock;
 mod partition;
 mod phb;
 mod prereg;
+#[cfg(any(test, feature = "std"))]
+pub mod profile;
 mod settle;
 mod shadow;
 mod tce_calls;

@@ -113,6 +113,10 @@ impl TceMemory {
 }
 
 /// One LIOBN: a DMA window of a PE, backed by a TCE table.
+///
+/// Aligned to a cache-line pair, so that no other allocation (another
+/// partition's windows, say) shares a line with its lock.
+#[repr(align(128))]
 pub(crate) struct Window<A: PageAllocator> {
     pub(crate) liobn: u32,
     /// TVE slot of the PE (0 default, 1 dynamic).

@@ -115,6 +115,12 @@ const RATIOS: &[Ratio] = &[
         den: "",
         limit: None,
     },
+    Ratio {
+        label: "control: two threads on one partition / one, calls per CPU second",
+        num: "papr_one_partition_two_threads_speedup_cpu",
+        den: "",
+        limit: None,
+    },
 ];
 
 /// The strategies of the sweep, as the bench names them, with their legends.

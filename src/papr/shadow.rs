@@ -14,6 +14,7 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// Entries per chunk.
 pub(crate) const CHUNK: usize = 512;
@@ -33,6 +34,9 @@ pub(crate) struct ShadowFull;
 #[derive(Default)]
 pub(crate) struct Shadow {
     chunks: Vec<Chunk>,
+    /// Index of the chunk found last (a guest maps near where it mapped
+    /// before): tried before the search.
+    hint: Cell<usize>,
 }
 
 /// 512 entries, from entry `key << 9`.
@@ -62,8 +66,17 @@ pub(crate) enum Old<'a> {
 }
 
 impl Shadow {
+    #[inline]
     fn find(&self, key: u64) -> Result<usize, usize> {
-        self.chunks.binary_search_by_key(&key, |c| c.key)
+        let hint = self.hint.get();
+        if self.chunks.get(hint).is_some_and(|c| c.key == key) {
+            return Ok(hint);
+        }
+        let found = self.chunks.binary_search_by_key(&key, |c| c.key);
+        if let Ok(at) = found {
+            self.hint.set(at);
+        }
+        found
     }
 
     /// The guest value of entry `index` (0 if never written).

@@ -15,7 +15,9 @@
 //! plain load of the announcement.
 //!
 //! Writers are host operations, rare and short; a stream of them could delay
-//! guests, which a guest cannot cause.
+//! guests, which a guest cannot cause. A caller must not take the read lock
+//! again while holding it: with a writer announced in between, the second
+//! read would wait for the writer, which waits for the first.
 
 #[cfg(not(any(test, feature = "std")))]
 use core::hint::spin_loop;

@@ -34,8 +34,9 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::liobn::{Ctx, MAX_DEFAULT_LIOBN, PeState, Window};
-use super::partition::Partition;
+use super::partition::{Partition, Shared};
 use super::phb::{WindowProgrammer, WindowTable};
+use super::prereg::Units;
 use super::{Hypervisor, PartitionId, PeConfig, SetupError};
 use crate::page_alloc::PageAllocator;
 use crate::tce::Geometry;
@@ -198,7 +199,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         // and assigned under one lock.
         let _attaching = self.attach.lock();
         for other in &self.partitions {
-            for pe in other.pes.read().iter() {
+            for pe in other.shared.read().pes.iter() {
                 if (Arc::ptr_eq(&pe.phb, &phb) && pe.cfg.pe == cfg.pe)
                     || (pe.cfg.buid == cfg.buid && pe.cfg.config_addr == cfg.config_addr)
                 {
@@ -207,7 +208,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             }
         }
         let liobn = self.new_default_liobn().ok_or(SetupError::NoMemory)?;
-        let mut pes = part.pes.write();
+        let mut shared = part.shared.write();
         let mut state = PeState {
             cfg,
             phb,
@@ -220,7 +221,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             RtasStatus::HardwareError => SetupError::Hardware,
             _ => SetupError::BadWindow,
         })?;
-        pes.push(state);
+        shared.pes.push(state);
         Ok(liobn)
     }
 
@@ -232,8 +233,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         buid: u64,
     ) -> Result<DdwQuery, RtasStatus> {
         let part = self.part_rtas(p)?;
-        let pes = part.pes.read();
-        let pe = find_pe(&pes, config_addr, buid)?;
+        let shared = part.shared.read();
+        let pe = find_pe(&shared.pes, config_addr, buid)?;
         let free = pe.windows.iter().filter(|w| w.is_none()).count() as u32;
         let largest = 1u64 << pe.cfg.max_window_shift.saturating_sub(12).min(63);
         Ok(DdwQuery {
@@ -256,8 +257,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         window_shift: u32,
     ) -> Result<DdwWindow, RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut pes = part.pes.write();
-        let pe = find_pe_mut(&mut pes, config_addr, buid)?;
+        let mut shared = part.shared.write();
+        let pe = find_pe_mut(&mut shared.pes, config_addr, buid)?;
         let supported = page_mask_bit(page_shift).is_some_and(|b| pe.cfg.page_sizes & b != 0);
         let slot = [1, 0].into_iter().find(|&n| pe.windows[n].is_none());
         let (true, Some(slot)) = (supported && window_shift <= pe.cfg.max_window_shift, slot)
@@ -275,7 +276,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// `ibm,remove-pe-dma-window`.
     pub fn ddw_remove(&self, p: PartitionId, liobn: u32) -> Result<(), RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut pes = part.pes.write();
+        let mut shared = part.shared.write();
+        let Shared { pes, units } = &mut *shared;
         let (pe, slot) = pes
             .iter_mut()
             .find_map(|pe| {
@@ -294,7 +296,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         } else {
             None
         };
-        teardown(part, pe, slot)?;
+        teardown(part, units, pe, slot)?;
         match default {
             Some(window) => program(pe, window),
             None => Ok(()),
@@ -304,11 +306,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// `ibm,reset-pe-dma-window`: back to the boot-time default window.
     pub fn ddw_reset(&self, p: PartitionId, config_addr: u32, buid: u64) -> Result<(), RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut pes = part.pes.write();
-        let pe = find_pe_mut(&mut pes, config_addr, buid)?;
+        let mut shared = part.shared.write();
+        let Shared { pes, units } = &mut *shared;
+        let pe = find_pe_mut(pes, config_addr, buid)?;
         for slot in [1, 0] {
             if pe.windows[slot].is_some() {
-                teardown(part, pe, slot)?;
+                teardown(part, units, pe, slot)?;
             }
         }
         self.install_default(pe)
@@ -420,6 +423,7 @@ fn program<P: WindowProgrammer, A: PageAllocator>(
 /// Tears down the window in `slot` (see the module documentation for the order).
 fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
     part: &Partition<P, A>,
+    units: &Units,
     pe: &mut PeState<P, A>,
     slot: usize,
 ) -> Result<(), RtasStatus> {
@@ -443,9 +447,8 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
         // completes no region may be unregistered.
         pe.kill_owed.store(true, Ordering::Release);
     }
-    let units = part.units.read();
     window.release_all(&Ctx {
-        units: &units,
+        units,
         dirty: &part.dirty,
         memory: &part.tce_memory,
     });

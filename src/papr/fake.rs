@@ -170,6 +170,15 @@ impl FakeGuestMemory {
         Some(f(slice))
     }
 
+    /// Runs `f` on the `len` bytes at host address `host` (under a read lock,
+    /// as [`GuestMemory::read_be_u64s`] reads them); `None` if outside.
+    pub fn read_bytes<R>(&self, host: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let regions = self.regions.read().unwrap();
+        let (&start, bytes) = regions.range(..=host).next_back()?;
+        let off = usize::try_from(host - start).ok()?;
+        Some(f(bytes.get(off..off.checked_add(len)?)?))
+    }
+
     /// Writes `values` big-endian at host address `host`; `false` if outside.
     pub fn write_be_u64s(&self, host: u64, values: &[u64]) -> bool {
         self.with(host, values.len() * 8, |b| {

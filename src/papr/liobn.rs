@@ -32,8 +32,10 @@ use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Units};
-use super::settle::{OldSettler, settle_one_unit, settle_one_unit_checked};
-use super::shadow::Shadow;
+use super::settle::{
+    OldSettler, settle_one_unit, settle_one_unit_checked, settle_one_unit_repeated,
+};
+use super::shadow::{Old, Shadow};
 use super::validate::{
     NewRefs, all_valid_one_unit, all_valid_one_unit_beside, validate, validate_any,
     validate_one_unit,
@@ -104,7 +106,9 @@ impl TceMemory {
 
     /// Records that a window's memory went from `before` to `after` bytes.
     pub(crate) fn charge(&self, before: u64, after: u64) {
-        if after >= before {
+        if after == before {
+            // The common case: no level or chunk allocated; no atomic update.
+        } else if after > before {
             self.held.fetch_add(after - before, Ordering::Relaxed);
         } else {
             self.release(before - after);
@@ -122,6 +126,10 @@ impl TceMemory {
 }
 
 /// One LIOBN: a DMA window of a PE, backed by a TCE table.
+///
+/// Aligned to a cache-line pair, so that no other allocation (another
+/// partition's windows, say) shares a line with its lock.
+#[repr(align(128))]
 pub(crate) struct Window<A: PageAllocator> {
     pub(crate) liobn: u32,
     /// TVE slot of the PE (0 default, 1 dynamic).
@@ -347,27 +355,35 @@ impl<A: PageAllocator> Window<A> {
         //    pages marked) and copy the new ones over them, a shadow run at
         //    a time; then apply the reference changes, once per unit.
         let values = &st.guest[..n];
-        let write_new = |index: u64, entries: &mut [u64]| match constant {
-            Some(tce) => entries.fill(tce),
-            None => {
-                let at = (index - first) as usize;
-                entries.copy_from_slice(&values[at..at + entries.len()]);
-            }
+        let copy_new = |index: u64, entries: &mut [u64]| {
+            let at = (index - first) as usize;
+            entries.copy_from_slice(&values[at..at + entries.len()]);
         };
         let mut deltas = Deltas::new(ctx.units);
         if let Some(unit) = ctx.units.single() {
             let mut released = 0u64;
-            st.shadow.for_each_run(first, count, |index, entries| {
-                // `regular` is known only for a batch in one chunk, which
-                // is then this one run, unchanged since it was checked.
-                released += match regular {
-                    Some(regular) => {
-                        settle_one_unit_checked(entries, regular, unit, ctx.dirty, page)
+            match constant {
+                // One value (STUFF, PUT): a whole chunk is replaced in one step.
+                Some(tce) => st.shadow.fill(first, count, tce, |old| {
+                    released += match old {
+                        Old::Same { value, n } => {
+                            settle_one_unit_repeated(value, n, unit, ctx.dirty, page)
+                        }
+                        Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
                     }
-                    None => settle_one_unit(entries, unit, ctx.dirty, page),
-                };
-                write_new(index, entries);
-            });
+                }),
+                None => st.shadow.for_each_run(first, count, |index, entries| {
+                    // `regular` is known only for a batch in one chunk, which
+                    // is then this one run, unchanged since it was checked.
+                    released += match regular {
+                        Some(regular) => {
+                            settle_one_unit_checked(entries, regular, unit, ctx.dirty, page)
+                        }
+                        None => settle_one_unit(entries, unit, ctx.dirty, page),
+                    };
+                    copy_new(index, entries);
+                }),
+            }
             let added = match refs {
                 NewRefs::One(_, k) => k,
                 NewRefs::None | NewRefs::Mixed => 0,
@@ -376,12 +392,26 @@ impl<A: PageAllocator> Window<A> {
             deltas.add(0, added as i64 - released as i64);
         } else {
             let mut settler = OldSettler::new(ctx, page);
-            st.shadow.for_each_run(first, count, |index, entries| {
-                for &old in entries.iter() {
-                    settler.settle(old, &mut deltas);
-                }
-                write_new(index, entries);
-            });
+            match constant {
+                Some(tce) => st.shadow.fill(first, count, tce, |old| match old {
+                    Old::Same { value, n } => {
+                        for _ in 0..n {
+                            settler.settle(value, &mut deltas);
+                        }
+                    }
+                    Old::Entries(old) => {
+                        for &o in old {
+                            settler.settle(o, &mut deltas);
+                        }
+                    }
+                }),
+                None => st.shadow.for_each_run(first, count, |index, entries| {
+                    for &old in entries.iter() {
+                        settler.settle(old, &mut deltas);
+                    }
+                    copy_new(index, entries);
+                }),
+            }
             match refs {
                 NewRefs::None => {}
                 NewRefs::One(u, k) => deltas.add(u, k as i64),

@@ -27,6 +27,8 @@
 //! - `ddw`: PE attach and the DDW RTAS calls.
 //! - `phb`: the trait the PHB driver implements.
 //! - `fake` (host only): a recording PHB and a guest memory for tests.
+//! - `profile` (host only): where the time of one `H_PUT_TCE` goes.
+//! - `lock`: the partition lock, which prefers writers.
 
 #![deny(unsafe_code)]
 
@@ -36,9 +38,12 @@ mod dirty;
 pub mod fake;
 pub mod hcall;
 mod liobn;
+mod lock;
 mod partition;
 mod phb;
 mod prereg;
+#[cfg(any(test, feature = "std"))]
+pub mod profile;
 mod settle;
 mod shadow;
 mod tce_calls;
@@ -194,7 +199,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.units.write().register(&part.ram, logical, size)
+        part.shared.write().units.register(&part.ram, logical, size)
     }
 
     /// Unregisters the region registered as `[logical, logical + size)`;
@@ -208,10 +213,10 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        let pes = part.pes.read();
-        let mut units = part.units.write();
-        // No batch is in flight (`units` is write-locked), so no kill can
-        // become owed meanwhile.
+        let mut shared = part.shared.write();
+        let partition::Shared { pes, units } = &mut *shared;
+        // No batch is in flight (the partition lock is held for writing),
+        // so no kill can become owed meanwhile.
         for pe in pes.iter() {
             pe.settle_owed_kill().map_err(|()| PreregError::Hardware)?;
         }
@@ -222,13 +227,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// without pre-registration), with their map counts.
     pub fn mapped_regions(&self, p: PartitionId) -> Vec<MappedRegion> {
         self.part(p)
-            .map(|part| part.units.read().report())
+            .map(|part| part.shared.read().units.report())
             .unwrap_or_default()
     }
 
     /// Bytes partition `p` has pinned by pre-registration.
     pub fn pinned_bytes(&self, p: PartitionId) -> u64 {
-        self.part(p).map_or(0, |part| part.units.read().pinned())
+        self.part(p)
+            .map_or(0, |part| part.shared.read().units.pinned())
     }
 
     /// Whether partition `p` was created with pre-registration.
@@ -251,7 +257,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     pub fn take_dirty_pages(&self, p: PartitionId) -> Vec<u64> {
         self.part(p)
             .map(|part| {
-                let _no_batch_in_flight = part.units.write();
+                let _no_batch_in_flight = part.shared.write();
                 part.dirty.pages(true)
             })
             .unwrap_or_default()
@@ -262,8 +268,10 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let Ok(part) = self.part(p) else {
             return Vec::new();
         };
-        let pes = part.pes.read();
-        pes.iter()
+        let shared = part.shared.read();
+        shared
+            .pes
+            .iter()
             .flat_map(|pe| {
                 pe.windows.iter().flatten().map(|w| LiobnInfo {
                     liobn: w.liobn,
@@ -287,8 +295,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         count: u64,
     ) -> HResult<Vec<u64>> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn)?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn)?;
         let page = w.geometry.page_size();
         let size = count.checked_mul(page).ok_or(HStatus::Parameter)?;
         w.geometry
@@ -302,8 +310,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// The hardware entry (host address) at `ioba` of `liobn`.
     pub fn hardware_tce(&self, p: PartitionId, liobn: u64, ioba: u64) -> HResult<Tce> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn)?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn)?;
         let st = w.state.lock();
         st.table.get(ioba).map_err(|_| HStatus::Parameter)
     }
@@ -315,8 +323,9 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     #[cfg(any(test, feature = "std"))]
     pub fn tce_memory(&self, p: PartitionId) -> Option<TceMemoryReport> {
         let part = self.part(p).ok()?;
-        let pes = part.pes.read();
-        let windows = pes
+        let shared = part.shared.read();
+        let windows = shared
+            .pes
             .iter()
             .flat_map(|pe| pe.windows.iter().flatten())
             .map(|w| w.charged_bytes())
@@ -338,8 +347,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         f: impl FnOnce(&crate::tce::TceTable<A>) -> R,
     ) -> Option<R> {
         let part = self.part(p).ok()?;
-        let pes = part.pes.read();
-        let (_, w) = find_window(&pes, liobn as u64).ok()?;
+        let shared = part.shared.read();
+        let (_, w) = find_window(&shared.pes, liobn as u64).ok()?;
         let st = w.state.lock();
         Some(f(&st.table))
     }

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 
 use super::dirty::DirtyLog;
 use super::liobn::{PeState, TceMemory};
+use super::lock::PartitionLock;
 use super::prereg::Units;
 use super::{SetupError, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -166,16 +167,31 @@ impl RamMap {
 }
 
 /// One partition: RAM, pre-registered regions, dirty log and its PEs.
+///
+/// Aligned to a cache-line pair, so that partitions used from different
+/// CPUs share no cache line (their locks and counters sit side by side in
+/// the hypervisor's list).
+#[repr(align(128))]
 pub(crate) struct Partition<P: WindowProgrammer, A: PageAllocator + Clone> {
     pub(crate) ram: RamMap,
     pub(crate) memory: Arc<dyn GuestMemory>,
     pub(crate) config: PartitionConfig,
-    /// Lock order: `pes` before `units`, `units` before a window's lock.
-    pub(crate) units: spin::RwLock<Units>,
+    /// The PEs and the units, under one lock: a hypercall reads both (one
+    /// lock to enter, one to leave) and holds it across its TCE kill; host
+    /// operations write it and get in within one call per CPU.
+    /// Lock order: this before a window's lock.
+    pub(crate) shared: PartitionLock<Shared<P, A>>,
     pub(crate) dirty: DirtyLog,
     /// Memory held by the partition's TCE tables and shadows.
     pub(crate) tce_memory: TceMemory,
-    pub(crate) pes: spin::RwLock<Vec<PeState<P, A>>>,
+}
+
+/// What the partition lock guards.
+pub(crate) struct Shared<P: WindowProgrammer, A: PageAllocator + Clone> {
+    /// The PEs assigned to the partition, with their windows.
+    pub(crate) pes: Vec<PeState<P, A>>,
+    /// The memory TCEs may name, with map counts.
+    pub(crate) units: Units,
 }
 
 impl<P: WindowProgrammer, A: PageAllocator + Clone> Partition<P, A> {
@@ -190,10 +206,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Partition<P, A> {
             ram,
             memory,
             config,
-            units: spin::RwLock::new(units),
+            shared: PartitionLock::new(Shared {
+                pes: Vec::new(),
+                units,
+            }),
             dirty,
             tce_memory: TceMemory::new(config.tce_memory_limit),
-            pes: spin::RwLock::new(Vec::new()),
         }
     }
 }

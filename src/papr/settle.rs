@@ -101,6 +101,27 @@ pub(crate) fn settle_one_unit_checked(
     valid
 }
 
+/// [`settle_one_unit`] for `n` old entries that all held `old` (a shadow
+/// chunk filled with one value): its page is marked dirty once if it had W,
+/// and `n` references are released if it was valid.
+#[inline]
+pub(crate) fn settle_one_unit_repeated(
+    old: u64,
+    n: u64,
+    unit: &Unit,
+    dirty: &DirtyLog,
+    page: u64,
+) -> u64 {
+    if n == 0 || old & FLAGS == 0 {
+        return 0;
+    }
+    if old & WRITE != 0 {
+        let base = unit.ram_offset.wrapping_sub(unit.logical);
+        dirty.mark(unit.ram, (old & !FLAGS).wrapping_add(base), page);
+    }
+    n
+}
+
 /// Marks dirty the page of every entry of `old` that has W, one entry at a
 /// time (the logical address `la` is at offset `la + base` of RAM region `ram`).
 #[inline(never)]
@@ -253,6 +274,33 @@ mod tests {
                     slow_dirty.pages(true),
                     "round {round}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_value_settles_like_its_entries() {
+        let ram = RamMap::new(&[RamRegion {
+            logical: 1 << 20,
+            host: 0x40_0000_0000,
+            size: 1 << 22,
+        }])
+        .unwrap();
+        let units = Units::new(&ram, PartitionConfig::default());
+        let unit = units.single().unwrap();
+        let (a, b) = (DirtyLog::new(&ram), DirtyLog::new(&ram));
+        for page in [1u64 << 12, 1 << 16] {
+            for perm in 0..4 {
+                for n in [0usize, 1, 512] {
+                    let v = ((1 << 20) + 3 * page) | perm;
+                    let entries = vec![v; n];
+                    assert_eq!(
+                        settle_one_unit_repeated(v, n as u64, unit, &a, page),
+                        settle_one_unit(&entries, unit, &b, page),
+                        "page {page:#x} perm {perm} n {n}"
+                    );
+                    assert_eq!(a.pages(true), b.pages(true));
+                }
             }
         }
     }

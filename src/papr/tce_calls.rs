@@ -2,8 +2,8 @@
 //! `H_PUT_TCE_INDIRECT` (DESIGN §8).
 //!
 //! Each call reads top to bottom: argument checks that need no lock, the
-//! partition's PE list (read lock) to find the LIOBN, the units (read lock)
-//! so no region can be unregistered mid-batch, then the window's batch
+//! partition lock (read) to find the LIOBN among the PEs and keep every
+//! region registered until the call's kill has completed, then the window's batch
 //! ([`Window::put`](super::liobn::Window)) under its own lock, then exactly
 //! one TCE-cache invalidation (a range or PE kill and a sync) for the batch.
 //!
@@ -46,8 +46,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// `H_GET_TCE`: the guest TCE last stored at `ioba` of `liobn`.
     pub fn h_get_tce(&self, p: PartitionId, liobn: u64, ioba: u64) -> HResult<u64> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (_, window) = find_window(&pes, liobn)?;
+        let shared = part.shared.read();
+        let (_, window) = find_window(&shared.pes, liobn)?;
         window.get(ioba)
     }
 
@@ -64,8 +64,8 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             // LoPAPR: an unknown or foreign LIOBN, or an IOBA misaligned or
             // outside the window, is H_PARAMETER whatever the count.
             let part = self.part(p)?;
-            let pes = part.pes.read();
-            let (_, window) = find_window(&pes, liobn)?;
+            let shared = part.shared.read();
+            let (_, window) = find_window(&shared.pes, liobn)?;
             window.check(ioba, 1)?;
             return Err(HStatus::P4);
         }
@@ -108,11 +108,10 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// under its lock, then invalidate once.
     fn put(&self, p: PartitionId, liobn: u64, ioba: u64, src: Source<'_>) -> HResult<()> {
         let part = self.part(p)?;
-        let pes = part.pes.read();
-        let (pe, window) = find_window(&pes, liobn)?;
-        let units = part.units.read();
+        let shared = part.shared.read();
+        let (pe, window) = find_window(&shared.pes, liobn)?;
         let ctx = Ctx {
-            units: &units,
+            units: &shared.units,
             dirty: &part.dirty,
             memory: &part.tce_memory,
         };
@@ -120,21 +119,23 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         if bytes == 0 {
             return Ok(());
         }
-        // The kill runs while `units` is still read-locked: until it has
-        // completed the PHB may still use a replaced translation, so a region
-        // whose map count this batch dropped to 0 must not be unregistered
-        // (that takes the write lock) and a dirty-log reader must not clear
-        // the pages this batch marked, before then.
+        // The kill runs while the partition is still read-locked: until it
+        // has completed the PHB may still use a replaced translation, so a
+        // region whose map count this batch dropped to 0 must not be
+        // unregistered (that takes the write lock) and a dirty-log reader
+        // must not clear the pages this batch marked, before then. The lock
+        // prefers writers, so such a host operation waits for the calls
+        // inside, not for every call guests keep issuing.
         let mut gather = Gather::new();
         gather.add(ioba, bytes, window.geometry.page_shift());
         let flushed = gather.flush(&*pe.phb, &[pe.cfg.pe]);
         if flushed.is_err() {
             // The batch released its references to the replaced pages, but
             // the PHB may still translate to them: fence unregistration
-            // until a kill of this PE completes (before `units` is let go).
+            // until a kill of this PE completes (before the partition lock is let go).
             pe.kill_owed.store(true, Ordering::Release);
         }
-        drop(units);
+        drop(shared);
         flushed.map_err(|_| HStatus::Hardware)
     }
 }

@@ -61,6 +61,13 @@ impl<A: PageAllocator> TceTable<A> {
         }
         debug_assert!(tces.iter().all(|t| self.check_entry(*t).is_ok()));
         let (first, last) = self.run_range(iova, tces.len() as u64)?;
+        if let Some(entries) = self.one_leaf_run(first, last) {
+            for (entry, tce) in entries.iter().zip(tces) {
+                entry.store(tce.raw().to_be(), Ordering::Relaxed);
+            }
+            fence(Ordering::Release);
+            return Ok(());
+        }
         // Only leaves holding a valid new entry need to exist; a missing leaf
         // already reads as NONE everywhere.
         let lo = tces.iter().position(|t| t.is_valid());
@@ -100,26 +107,20 @@ impl<A: PageAllocator> TceTable<A> {
             t.is_valid() && self.check_entry(t).is_ok()
         }));
         let (first, last) = self.run_range(iova, src.len() as u64)?;
+        if let Some(entries) = self.one_leaf_run(first, last) {
+            store_offset(entries, src, delta);
+            fence(Ordering::Release);
+            return Ok(());
+        }
         // Every entry is valid: every leaf of the range must exist.
         self.prepare_levels(first, last)?;
         self.for_each_leaf_run(first, last, |pfn, entries| {
             if let Some(entries) = entries {
-                let src = &src[(pfn - first) as usize..][..entries.len()];
-                let store = |entry: &AtomicU64, g: u64| {
-                    entry.store(g.wrapping_add(delta).to_be(), Ordering::Relaxed);
-                };
-                // Eight at a time: the loop is short enough that its own
-                // counting shows.
-                let (entries8, entries_rest) = entries.as_chunks::<8>();
-                let (src8, src_rest) = src.as_chunks::<8>();
-                for (e, g) in entries8.iter().zip(src8) {
-                    for (e, &g) in e.iter().zip(g) {
-                        store(e, g);
-                    }
-                }
-                for (e, &g) in entries_rest.iter().zip(src_rest) {
-                    store(e, g);
-                }
+                store_offset(
+                    entries,
+                    &src[(pfn - first) as usize..][..entries.len()],
+                    delta,
+                );
             }
         });
         fence(Ordering::Release);
@@ -136,14 +137,17 @@ impl<A: PageAllocator> TceTable<A> {
         }
         let (first, last) = self.run_range(iova, count)?;
         self.check_entry(tce)?;
+        let raw = tce.raw().to_be();
+        if let Some(entries) = self.one_leaf_run(first, last) {
+            store_same(entries, raw);
+            fence(Ordering::Release);
+            return Ok(());
+        }
         if tce.is_valid() {
             self.prepare_levels(first, last)?;
         }
-        let raw = tce.raw().to_be();
         self.for_each_leaf_run(first, last, |_, entries| {
-            for entry in entries.unwrap_or(&[]) {
-                entry.store(raw, Ordering::Relaxed);
-            }
+            store_same(entries.unwrap_or(&[]), raw);
         });
         fence(Ordering::Release);
         Ok(())
@@ -156,6 +160,40 @@ impl<A: PageAllocator> TceTable<A> {
             .checked_mul(self.geometry().page_size())
             .ok_or(TceError::Overflow)?;
         self.geometry().check_range(iova, size)
+    }
+}
+
+/// Stores `raw` into every entry, eight stores per loop turn (a loop of one
+/// store is bound by its own branch, not by the stores).
+#[inline(always)]
+fn store_same(entries: &[AtomicU64], raw: u64) {
+    let (entries8, rest) = entries.as_chunks::<8>();
+    for e in entries8 {
+        for e in e {
+            e.store(raw, Ordering::Relaxed);
+        }
+    }
+    for e in rest {
+        e.store(raw, Ordering::Relaxed);
+    }
+}
+
+/// Stores `src[i] + delta` (wrapping, big-endian) into `entries[i]`.
+#[inline(always)]
+fn store_offset(entries: &[AtomicU64], src: &[u64], delta: u64) {
+    let store = |entry: &AtomicU64, g: u64| {
+        entry.store(g.wrapping_add(delta).to_be(), Ordering::Relaxed);
+    };
+    // Eight at a time: the loop is short enough that its own counting shows.
+    let (entries8, entries_rest) = entries.as_chunks::<8>();
+    let (src8, src_rest) = src.as_chunks::<8>();
+    for (e, g) in entries8.iter().zip(src8) {
+        for (e, &g) in e.iter().zip(g) {
+            store(e, g);
+        }
+    }
+    for (e, &g) in entries_rest.iter().zip(src_rest) {
+        store(e, g);
     }
 }
 

@@ -201,6 +201,19 @@ impl<A: PageAllocator> TceTable<A> {
         self.geometry.index(pfn, self.geometry.levels() - 1)
     }
 
+    /// The entries of pages `first..=last` if they lie in one leaf level
+    /// that exists (the common case of a batch: one walk for all of it).
+    #[inline]
+    pub(crate) fn one_leaf_run(&self, first: u64, last: u64) -> Option<&[AtomicU64]> {
+        let bits = self.geometry.entry_bits();
+        if first >> bits != last >> bits {
+            return None;
+        }
+        let entries = self.leaf_for(first)?;
+        let start = self.leaf_index(first);
+        entries.get(start..=start + (last - first) as usize)
+    }
+
     /// The leaf level holding page `pfn`, if it exists.
     fn leaf_for(&self, pfn: u64) -> Option<&[AtomicU64]> {
         let mut node = self.tree.top();

@@ -1,43 +1,69 @@
-//! `cargo xtask bench`: runs the benchmark targets and writes
-//! docs/PERFORMANCE.md from the `BENCH <name> <value> <unit>` lines they
-//! print, with each figure set against its target where the issues name one.
+//! `cargo xtask bench`: runs the benchmark targets [`ROUNDS`] times and
+//! writes docs/PERFORMANCE.md (and the SVG it embeds) from the
+//! `BENCH <name> <value> <unit>` lines they print.
+//!
+//! Each round is one run of every benchmark, in which ours and the peers'
+//! strategies take turns (benches/papr). Absolute figures move with the
+//! machine's load; a ratio of two figures of one round much less, so the
+//! comparisons are computed per round and judged on their median.
 
-use std::fmt::Write as _;
+mod plot;
+
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-/// A target a figure must meet: the figure is at most `limit`.
+/// Whole benchmark runs.
+const ROUNDS: usize = 5;
+
+/// A bound a figure or ratio must keep.
+#[derive(Clone, Copy)]
+enum Limit {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Limit {
+    fn met(self, v: f64) -> bool {
+        match self {
+            Limit::AtMost(l) => v <= l,
+            Limit::AtLeast(l) => v >= l,
+        }
+    }
+    fn show(self) -> String {
+        match self {
+            Limit::AtMost(l) => format!("<= {l}"),
+            Limit::AtLeast(l) => format!(">= {l}"),
+        }
+    }
+}
+
+/// A target for a figure (by name, or a prefix ending in `*`).
 struct Target {
-    /// Figure name, or a prefix ending in `*`.
     name: &'static str,
-    limit: f64,
+    limit: Limit,
     why: &'static str,
 }
 
 const TARGETS: &[Target] = &[
     Target {
         name: "tce_map_dense_*",
-        limit: 3.0,
+        limit: Limit::AtMost(3.0),
         why: "dense map <= 3 ns per TCE",
     },
     Target {
         name: "tce_bytes_per_page_*",
-        limit: 8.1,
+        limit: Limit::AtMost(8.1),
         why: "<= 8.1 table bytes per mapped page (dense 1 GiB); with more than one level \
               the smallest (4 KiB) upper level alone adds 0.25",
     },
     Target {
-        name: "papr_h_put_tce_indirect_512",
-        limit: 1.5,
-        why: "INDIRECT(512) <= 1.5 ns per TCE, full validation, all-or-nothing",
-    },
-    Target {
-        name: "papr_h_stuff_tce_512",
-        limit: 1.0,
-        why: "STUFF(512) <= 1 ns per TCE",
+        name: "papr_h_put_tce",
+        limit: Limit::AtMost(30.0),
+        why: "a single H_PUT_TCE <= 30 ns per call",
     },
     Target {
         name: "papr_invalidations_per_call",
-        limit: 1.0,
+        limit: Limit::AtMost(1.0),
         why: "one invalidation per call",
     },
 ];
@@ -49,16 +75,73 @@ fn target_for(name: &str) -> Option<&'static Target> {
     })
 }
 
-/// Whole benchmark runs; each figure reported is the median over them, so
-/// one slow spell of a shared machine does not decide a figure.
-const RUNS: usize = 5;
+/// A comparison computed in each round: `num / den` (or the figure `num`
+/// itself, already a ratio, when `den` is empty).
+struct Ratio {
+    label: &'static str,
+    num: &'static str,
+    den: &'static str,
+    limit: Option<Limit>,
+}
 
-/// Runs `cargo bench` for the library [`RUNS`] times and records the
-/// median of each figure.
+const RATIOS: &[Ratio] = &[
+    Ratio {
+        label: "INDIRECT(512) / emulator loop",
+        num: "sweep_ours_indirect_512",
+        den: "sweep_emulator_512",
+        limit: Some(Limit::AtMost(1.5)),
+    },
+    Ratio {
+        label: "two-pass exchange / INDIRECT(512)",
+        num: "sweep_two_pass_512",
+        den: "sweep_ours_indirect_512",
+        limit: None,
+    },
+    Ratio {
+        label: "STUFF(512) / store floor",
+        num: "sweep_ours_stuff_512",
+        den: "sweep_floor_512",
+        limit: Some(Limit::AtMost(1.2)),
+    },
+    Ratio {
+        label: "two partitions / one, calls per second",
+        num: "papr_two_partitions_speedup",
+        den: "",
+        limit: Some(Limit::AtLeast(1.8)),
+    },
+    Ratio {
+        label: "two partitions / one, calls per CPU second",
+        num: "papr_two_partitions_speedup_cpu",
+        den: "",
+        limit: None,
+    },
+    Ratio {
+        label: "control: two threads on one partition / one, calls per CPU second",
+        num: "papr_one_partition_two_threads_speedup_cpu",
+        den: "",
+        limit: None,
+    },
+];
+
+/// The strategies of the sweep, as the bench names them, with their legends.
+const STRATEGIES: &[(&str, &str)] = &[
+    ("ours_indirect", "ours: H_PUT_TCE_INDIRECT"),
+    ("ours_stuff", "ours: H_STUFF_TCE"),
+    ("emulator", "emulator loop (QEMU)"),
+    ("two_pass", "two-pass exchange (KVM)"),
+    ("floor", "store floor"),
+];
+
+/// One round's figures: name -> (value, unit).
+type Round = BTreeMap<String, (f64, String)>;
+
+/// Runs the benchmarks [`ROUNDS`] times and writes docs/PERFORMANCE.md.
 pub fn run() -> Result<bool, String> {
-    let mut samples: Vec<(String, Vec<f64>, String)> = Vec::new();
-    for run in 1..=RUNS {
-        println!("xtask: benchmark run {run} of {RUNS}");
+    let mut rounds: Vec<Round> = Vec::new();
+    let mut load = Vec::new();
+    for round in 1..=ROUNDS {
+        println!("xtask: benchmark round {round} of {ROUNDS}");
+        load.push(loadavg());
         let out = Command::new(env!("CARGO"))
             .args(["bench", "-p", "pnv-iommu", "--features", "std"])
             .current_dir(crate::workspace_root())
@@ -70,28 +153,26 @@ pub fn run() -> Result<bool, String> {
         if !out.status.success() {
             return Err("cargo bench failed".into());
         }
-        for (name, value, unit) in parse(&text) {
-            match samples.iter_mut().find(|s| s.0 == name) {
-                Some(s) => s.1.push(value),
-                None => samples.push((name, vec![value], unit)),
-            }
-        }
+        rounds.push(
+            parse(&text)
+                .into_iter()
+                .map(|(n, v, u)| (n, (v, u)))
+                .collect(),
+        );
     }
-    if samples.is_empty() {
+    load.push(loadavg());
+    if rounds.iter().all(|r| r.is_empty()) {
         return Err("the benchmarks printed no BENCH lines".into());
     }
-    let rows: Vec<Row> = samples
-        .into_iter()
-        .map(|(name, v, unit)| Row {
-            name,
-            best: v.iter().copied().fold(f64::INFINITY, f64::min),
-            median: median(v),
-            unit,
-        })
-        .collect();
-    let md = render(&rows, &machine());
-    let path = crate::workspace_root().join("docs/PERFORMANCE.md");
-    std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
+    let docs = crate::workspace_root().join("docs");
+    std::fs::create_dir_all(&docs).map_err(|e| e.to_string())?;
+    let svg = plot::sweep_svg(
+        "ns per TCE against batch size (median of rounds)",
+        &lines(&rounds),
+    )?;
+    std::fs::write(docs.join("papr_sweep.svg"), svg).map_err(|e| e.to_string())?;
+    let md = render(&rounds, &machine(), &load);
+    let path = docs.join("PERFORMANCE.md");
     std::fs::write(&path, md).map_err(|e| e.to_string())?;
     println!("xtask: wrote {}", crate::image::shown(&path));
     Ok(true)
@@ -112,11 +193,71 @@ fn parse(text: &str) -> Vec<(String, f64, String)> {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
     if n % 2 == 1 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
+}
+
+/// The values of figure `name` over the rounds that have it.
+fn values(rounds: &[Round], name: &str) -> Vec<f64> {
+    rounds
+        .iter()
+        .filter_map(|r| r.get(name).map(|v| v.0))
+        .collect()
+}
+
+/// A ratio in each round (NaN where a figure is missing).
+fn ratio_per_round(rounds: &[Round], r: &Ratio) -> Vec<f64> {
+    rounds
+        .iter()
+        .map(|round| {
+            let num = round.get(r.num).map_or(f64::NAN, |v| v.0);
+            if r.den.is_empty() {
+                return num;
+            }
+            num / round.get(r.den).map_or(f64::NAN, |v| v.0)
+        })
+        .collect()
+}
+
+/// The sweep's lines: per strategy, the median over rounds at each size.
+fn lines(rounds: &[Round]) -> Vec<plot::Line> {
+    STRATEGIES
+        .iter()
+        .map(|(key, label)| plot::Line {
+            label: label.to_string(),
+            points: sweep_sizes(rounds)
+                .into_iter()
+                .filter_map(|n| {
+                    let v = values(rounds, &format!("sweep_{key}_{n}"));
+                    (!v.is_empty()).then(|| (n as f64, median(v)))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn sweep_sizes(rounds: &[Round]) -> Vec<u64> {
+    let mut sizes: Vec<u64> = rounds
+        .iter()
+        .flat_map(|r| r.keys())
+        .filter_map(|k| k.strip_prefix("sweep_")?.rsplit('_').next()?.parse().ok())
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 fn machine() -> String {
@@ -128,112 +269,20 @@ fn machine() -> String {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cpu}, {cores} cores")
+    format!("{cpu}, {} cores", cores())
 }
 
-/// One figure over all runs.
-struct Row {
-    name: String,
-    median: f64,
-    best: f64,
-    unit: String,
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn render(rows: &[Row], machine: &str) -> String {
-    let mut md = String::new();
-    md.push_str("# Performance\n\n");
-    let _ = write!(
-        md,
-        "<!-- Generated by `cargo xtask bench`; do not edit by hand. -->\n\n\
-         Host benchmarks of the library built in release mode (`benches/`); each \
-         benchmark takes the best of several repetitions (their doc comments \
-         say how each is measured), and the whole set runs {RUNS} times: the \
-         table gives the best and the median of those runs. Other tenants of \
-         this shared 2-core machine slow whole runs by up to 2x (every figure \
-         of such a run, H_PUT_TCE's included, moves together), and that \
-         interference only ever adds time, so targets are judged on the best: \
-         the same estimator each benchmark already uses for its repetitions.\n\n"
-    );
-    let _ = writeln!(md, "Machine: {machine}.\n");
-    md.push_str(
-        "| benchmark | best | median | unit | target | best / target |\n|---|---:|---:|---|---|---:|\n",
-    );
-    for Row {
-        name,
-        median,
-        best: value,
-        unit,
-    } in rows
-    {
-        let (target, ratio) = match target_for(name) {
-            Some(t) => {
-                let verdict = if *value <= t.limit {
-                    "met"
-                } else {
-                    "**not met**"
-                };
-                (
-                    format!("<= {} ({verdict})", t.limit),
-                    format!("{:.2}", value / t.limit),
-                )
-            }
-            None => (String::new(), String::new()),
-        };
-        let _ = writeln!(
-            md,
-            "| `{name}` | {value:.2} | {median:.2} | {unit} | {target} | {ratio} |"
-        );
-    }
-    let find = |n: &str| rows.iter().find(|r| r.name == n).map(|r| r.best);
-    if let (Some(big), Some(small)) = (
-        find("tce_create_1t_64k_3lvl"),
-        find("tce_create_16g_64k_3lvl"),
-    ) {
-        let _ = writeln!(
-            md,
-            "\nCreating a window does not depend on its size: 1 TiB / 16 GiB creation \
-             time = {:.2} (only the top level is allocated).",
-            big / small
-        );
-    }
-    md.push_str("\nTargets:\n\n");
-    for t in TARGETS {
-        let _ = writeln!(md, "- `{}`: {}.", t.name, t.why);
-    }
-    md
+fn verdict(limit: Limit, v: f64) -> String {
+    let met = if limit.met(v) { "met" } else { "**not met**" };
+    format!("{} ({met})", limit.show())
 }
+
+mod render;
+use render::render;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_match_by_name_or_prefix_and_give_ratios() {
-        assert_eq!(target_for("tce_map_dense_4k_1lvl").unwrap().limit, 3.0);
-        assert!(target_for("tce_unmap_dense_4k_1lvl").is_none());
-        assert_eq!(target_for("papr_h_stuff_tce_512").unwrap().limit, 1.0);
-        let row = |name: &str, median, best| Row {
-            name: name.into(),
-            median,
-            best,
-            unit: "ns/tce".into(),
-        };
-        let md = render(
-            &[
-                row("papr_h_stuff_tce_512", 2.0, 1.5),
-                row("tce_map_dense_4k_1lvl", 0.6, 0.5),
-            ],
-            "test",
-        );
-        assert!(md.contains(
-            "| `papr_h_stuff_tce_512` | 1.50 | 2.00 | ns/tce | <= 1 (**not met**) | 1.50 |"
-        ));
-        assert!(
-            md.contains("| `tce_map_dense_4k_1lvl` | 0.50 | 0.60 | ns/tce | <= 3 (met) | 0.17 |")
-        );
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
-    }
-}
+mod tests;

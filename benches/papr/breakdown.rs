@@ -1,0 +1,50 @@
+//! `H_PUT_TCE`: the whole call, ns per call, and each of its stages timed
+//! alone (`pnv_iommu::papr::profile`) on a partition of its own.
+
+use pnv_iommu::papr::profile::PutStages;
+
+use super::{Guest, Hv, RW, add_guest, report, time};
+
+/// Calls made per timing: about a millisecond, so that most timings run
+/// without the OS taking the CPU away on a busy machine.
+const PUTS: u64 = 20_000;
+/// Timings of the whole call (the best is kept).
+const REPS: usize = 40;
+
+/// Times `H_PUT_TCE` and its stages (interleaved repetitions, best kept);
+/// returns the number of calls made on `g`.
+pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
+    let solo = add_guest(hv, 7);
+    let hv = &*hv;
+    let mut best = f64::INFINITY;
+    let mut stages = [f64::INFINITY; 7];
+    for rep in 0..REPS {
+        best = best.min(time(|| {
+            for i in 0..PUTS {
+                let ioba = (i & 511) << 12;
+                let page = ((i & 1) + 2) << 12;
+                hv.h_put_tce(g.p, g.liobn, ioba, page | RW).unwrap();
+            }
+        }));
+        if rep % (REPS / super::REPS) != 0 {
+            continue;
+        }
+        let s: PutStages = hv
+            .profile_h_put_tce(solo.p, solo.liobn, 0x5000, [0x2000 | RW, 0x3000 | RW], PUTS)
+            .unwrap();
+        let s = [
+            s.lock, s.window, s.validate, s.shadow, s.table, s.settle, s.kill,
+        ];
+        for (b, v) in stages.iter_mut().zip(s) {
+            *b = b.min(v);
+        }
+    }
+    report("papr_h_put_tce", best / PUTS as f64, "ns/call");
+    let names = [
+        "lock", "window", "validate", "shadow", "table", "settle", "kill",
+    ];
+    for (name, v) in names.iter().zip(stages) {
+        report(&format!("papr_h_put_tce_stage_{name}"), v, "ns");
+    }
+    REPS as u64 * PUTS
+}

@@ -1,0 +1,330 @@
+//! PAPR TCE hypercall benchmarks, ours beside the peers' strategies
+//! ([`peers`]), interleaved in one run. Prints `BENCH <name> <value> <unit>`.
+//!
+//! - `sweep_<strategy>_<n>`: ns per TCE of a call setting `n` entries
+//!   (n = 1, 2, 4 ... 512), for `ours_indirect` (`H_PUT_TCE_INDIRECT`: list
+//!   copied from guest memory, every entry validated before any is written,
+//!   old entries settled, one kill), `ours_stuff` (`H_STUFF_TCE`), and the
+//!   peers `emulator`, `two_pass` and `floor`. Two lists naming different
+//!   pages (two values for STUFF and the floor) alternate, so every call
+//!   replaces valid entries. Each strategy is timed in turn, repetition by
+//!   repetition, and keeps its best repetition.
+//! - `papr_h_put_tce`: one `H_PUT_TCE`, ns per call; `papr_h_put_tce_stage_*`:
+//!   the same call stopped after each of its stages (see `breakdown`).
+//! - `papr_two_partitions_speedup`: `H_PUT_TCE` calls per second of two
+//!   partitions on two threads over one partition on one thread;
+//!   `..._cpu`: the same with each thread's calls counted per second of CPU
+//!   it got (what the other tenants of a shared machine do not change);
+//!   `papr_one_partition_two_threads_speedup_cpu`: the control, two threads
+//!   on one partition, whose shared locks the measure must show.
+//! - `papr_invalidations_per_call`: TCE kills per call of ours (must be 1).
+//!
+//! Arguments other than flags filter the figures by name (`=name` for an
+//! exact match), for profiling one of them.
+
+mod breakdown;
+mod peers;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use peers::PeerTable;
+use pnv_iommu::iopt::{Invalidate, IovaRange};
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::papr::fake::FakeGuestMemory;
+use pnv_iommu::papr::{
+    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+    WindowProgrammer, WindowTable,
+};
+
+const MIB: u64 = 1 << 20;
+const RAM: u64 = 64 * MIB;
+const RW: u64 = 3;
+/// Logical addresses of the two lists.
+const LISTS: [u64; 2] = [MIB, MIB + 0x1000];
+/// Bus address of the batches (a leaf boundary).
+const BASE: u64 = 0x100_0000;
+/// Entries of the default window (1 GiB of 4 KiB pages).
+const WINDOW_ENTRIES: usize = 1 << 18;
+const SIZES: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+/// Repetitions of each timing (the best is kept).
+const REPS: usize = 10;
+
+/// A PHB for benchmarks: kills are counted with a plain increment, as one
+/// CPU uses each of them (each partition has its own, on its own cache lines).
+#[derive(Default)]
+#[repr(align(128))]
+pub struct BenchPhb {
+    kills: AtomicU64,
+}
+
+impl BenchPhb {
+    fn count(&self) -> Result<(), ()> {
+        let k = self.kills.load(Ordering::Relaxed);
+        self.kills.store(k + 1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Invalidate for BenchPhb {
+    type Error = ();
+    fn invalidate_all(&self) -> Result<(), ()> {
+        self.count()
+    }
+    fn invalidate_pe(&self, _: u16) -> Result<(), ()> {
+        self.count()
+    }
+    fn invalidate_range(&self, _: u16, _: IovaRange) -> Result<(), ()> {
+        self.count()
+    }
+    fn sync(&self) -> Result<(), ()> {
+        Ok(())
+    }
+}
+
+impl WindowProgrammer for BenchPhb {
+    fn set_window(&self, _: u16, _: u32, _: &WindowTable) -> Result<(), ()> {
+        Ok(())
+    }
+    fn clear_window(&self, _: u16, _: u32) -> Result<(), ()> {
+        Ok(())
+    }
+}
+
+pub type Hv = Hypervisor<BenchPhb, GlobalPages>;
+
+/// One partition with one PE, its own PHB and guest memory.
+pub struct Guest {
+    pub p: PartitionId,
+    pub liobn: u64,
+    pub phb: Arc<BenchPhb>,
+    pub mem: Arc<FakeGuestMemory>,
+    /// Host address of logical 0.
+    pub host: u64,
+}
+
+/// Adds partition number `n`: 64 MiB of RAM, one PE, and the two lists of
+/// 512 distinct pages each.
+pub fn add_guest(hv: &mut Hv, n: u64) -> Guest {
+    let host = 0x20_0000_0000 + n * 0x1_0000_0000;
+    let phb = Arc::new(BenchPhb::default());
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(host, RAM as usize);
+    let ram = [RamRegion {
+        logical: 0,
+        host,
+        size: RAM,
+    }];
+    let p = hv
+        .add_partition(&ram, mem.clone(), PartitionConfig::default())
+        .unwrap();
+    let cfg = PeConfig {
+        buid: 0x800_0000 + n,
+        config_addr: 0x100,
+        pe: 1 + n as u16,
+        default_window_size: 1 << 30,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    };
+    let liobn = hv.attach_pe(p, phb.clone(), cfg).unwrap() as u64;
+    for (k, &la) in LISTS.iter().enumerate() {
+        let tces: Vec<u64> = (0..512u64)
+            .map(|i| ((4 * MIB) + (k as u64 * 512 + i) * 0x1000) | RW)
+            .collect();
+        assert!(mem.write_be_u64s(host + la, &tces));
+    }
+    Guest {
+        p,
+        liobn,
+        phb,
+        mem,
+        host,
+    }
+}
+
+pub fn report(name: &str, value: f64, unit: &str) {
+    println!("BENCH {name} {value:.3} {unit}");
+}
+
+/// Whether figure `name` was asked for (no filter: all of them).
+pub fn wanted(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters.iter().any(|f| match f.strip_prefix('=') {
+            Some(exact) => name == exact,
+            None => name.contains(f.as_str()),
+        })
+}
+
+/// Times `f`, in ns.
+pub fn time(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_nanos() as f64
+}
+
+/// The strategies of the sweep, in the order they take turns.
+const STRATEGIES: [&str; 5] = [
+    "ours_indirect",
+    "emulator",
+    "two_pass",
+    "ours_stuff",
+    "floor",
+];
+
+fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
+    let peer = PeerTable::new(WINDOW_ENTRIES);
+    let peer_phb = BenchPhb::default();
+    let ram = hv.ram(g.p).unwrap();
+    let lists = LISTS.map(|la| g.host + la);
+    for n in SIZES {
+        // About 64K entries per timing (at most a few ms: most timings run
+        // without the OS taking the CPU away on a busy machine).
+        let calls = (64 * 1024 / n) as u64;
+        let mut best = [f64::INFINITY; STRATEGIES.len()];
+        for _ in 0..REPS {
+            for (s, name) in STRATEGIES.iter().enumerate() {
+                if !wanted(&format!("sweep_{name}_{n}")) {
+                    continue;
+                }
+                let ns = time(|| match s {
+                    0 => {
+                        for i in 0..calls {
+                            let list = LISTS[(i & 1) as usize];
+                            hv.h_put_tce_indirect(g.p, g.liobn, BASE, list, n as u64)
+                                .unwrap();
+                        }
+                    }
+                    1 => {
+                        for i in 0..calls {
+                            let list = lists[(i & 1) as usize];
+                            peers::emulator_indirect(&peer, &g.mem, BASE, list, n).unwrap();
+                        }
+                    }
+                    2 => {
+                        for i in 0..calls {
+                            let list = lists[(i & 1) as usize];
+                            peers::two_pass_indirect(&peer, &g.mem, ram, &peer_phb, BASE, list, n)
+                                .unwrap();
+                        }
+                    }
+                    3 => {
+                        for i in 0..calls {
+                            let tce = (0x10_0000 + (i & 1) * 0x1000) | RW;
+                            hv.h_stuff_tce(g.p, g.liobn, BASE, tce, n as u64).unwrap();
+                        }
+                    }
+                    _ => {
+                        for i in 0..calls {
+                            let tce = (g.host + 0x10_0000 + (i & 1) * 0x1000) | RW;
+                            peers::store_floor(&peer, BASE, tce, n);
+                        }
+                    }
+                });
+                if s == 0 || s == 3 {
+                    *calls_made += calls;
+                }
+                best[s] = best[s].min(ns / (calls * n as u64) as f64);
+            }
+        }
+        for (s, name) in STRATEGIES.iter().enumerate() {
+            if best[s].is_finite() {
+                report(&format!("sweep_{name}_{n}"), best[s], "ns/tce");
+            }
+        }
+    }
+    // The peers did their work: the last list is in their table (the
+    // emulator's guest values, or the two-pass translation to host).
+    black_box(peer.get(BASE as usize >> 12));
+}
+
+/// `H_PUT_TCE` calls per second on `guests.len()` threads at once, one
+/// partition each: (wall-clock rate, rate per second of CPU each got).
+fn rate(hv: &Hv, guests: &[&Guest], dur: Duration) -> (f64, f64) {
+    let stop = AtomicBool::new(false);
+    let results: Vec<(u64, f64)> = std::thread::scope(|s| {
+        let threads: Vec<_> = guests
+            .iter()
+            .map(|g| {
+                let stop = &stop;
+                s.spawn(move || {
+                    let cpu0 = thread_cpu_ns();
+                    let mut calls = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for i in 0..256u64 {
+                            let ioba = (i & 511) << 12;
+                            let page = ((i & 1) + 2) << 12;
+                            hv.h_put_tce(g.p, g.liobn, ioba, page | RW).unwrap();
+                        }
+                        calls += 256;
+                    }
+                    (calls, thread_cpu_ns() - cpu0)
+                })
+            })
+            .collect();
+        std::thread::sleep(dur);
+        stop.store(true, Ordering::Relaxed);
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let secs = dur.as_secs_f64();
+    let wall: f64 = results.iter().map(|r| r.0 as f64 / secs).sum();
+    let cpu: f64 = results.iter().map(|r| r.0 as f64 / (r.1 * 1e-9)).sum();
+    (wall, cpu)
+}
+
+/// CPU time this thread has had, in ns (Linux `schedstat`).
+fn thread_cpu_ns() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let mut hv: Hv = Hypervisor::new(GlobalPages);
+    let a = add_guest(&mut hv, 0);
+    let b = add_guest(&mut hv, 1);
+    let mut calls = 0u64;
+
+    sweep(&hv, &a, &mut calls);
+
+    if wanted("papr_h_put_tce") {
+        calls += breakdown::run(&mut hv, &a);
+    }
+
+    if calls > 0 {
+        let kills = a.phb.kills.load(Ordering::Relaxed);
+        report(
+            "papr_invalidations_per_call",
+            kills as f64 / calls as f64,
+            "kills/call",
+        );
+    }
+
+    if wanted("papr_two_partitions_speedup") {
+        let dur = Duration::from_millis(150);
+        let (mut one, mut two, mut shared) = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0));
+        let max = |x: (f64, f64), y: (f64, f64)| (x.0.max(y.0), x.1.max(y.1));
+        for _ in 0..3 {
+            one = max(one, rate(&hv, &[&a], dur));
+            two = max(two, rate(&hv, &[&a, &b], dur));
+            shared = max(shared, rate(&hv, &[&a, &a], dur));
+        }
+        report("papr_two_partitions_speedup", two.0 / one.0, "x");
+        report("papr_two_partitions_speedup_cpu", two.1 / one.1, "x");
+        // The control: two threads on one partition share its locks, and the
+        // measure must show it.
+        report(
+            "papr_one_partition_two_threads_speedup_cpu",
+            shared.1 / one.1,
+            "x",
+        );
+    }
+
+    black_box(hv.take_dirty_pages(a.p).len());
+}

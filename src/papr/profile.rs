@@ -1,0 +1,123 @@
+//! Where the time of one `H_PUT_TCE` goes (host benchmarks only).
+//!
+//! Each stage of the call is timed alone, in a loop, on the same state the
+//! call works on: the same partition lock, window lock, validation, shadow,
+//! table, settling and kill code, called the way [`Hypervisor::h_put_tce`]
+//! calls it (through `Window::put`), with the same two alternating values.
+//! Stages timed alone overlap less than in the call (a CPU runs the end of
+//! one stage beside the start of the next), so their sum is an upper bound
+//! of the call's time, not an exact split.
+//!
+//! The stages leave the window's table and shadow out of step with each
+//! other; profile a window used for nothing else.
+
+use core::hint::black_box;
+use std::time::Instant;
+
+use super::hcall::HResult;
+use super::prereg::{Cursor, Deltas};
+use super::settle::settle_one_unit;
+use super::tce_calls::find_window;
+use super::validate::validate;
+use super::{Hypervisor, PartitionId, WindowProgrammer};
+use crate::iopt::Gather;
+use crate::page_alloc::PageAllocator;
+
+/// ns per call of each stage of `H_PUT_TCE`, timed alone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PutStages {
+    /// Partition lock, taken and released, and the LIOBN lookup.
+    pub lock: f64,
+    /// The window's lock, taken and released.
+    pub window: f64,
+    /// Validation of the guest TCE (permissions, alignment, unit lookup).
+    pub validate: f64,
+    /// The guest-value shadow: make sure the entry's chunk exists, keep the
+    /// old value, store the new one.
+    pub shadow: f64,
+    /// The hardware table: walk to the leaf and store the entry.
+    pub table: f64,
+    /// Settling the old entry (map count, dirty log).
+    pub settle: f64,
+    /// The invalidation: a range kill and a sync on the PHB.
+    pub kill: f64,
+}
+
+/// ns per iteration of `f` run `iters` times.
+fn per(iters: u64, mut f: impl FnMut(u64)) -> f64 {
+    let start = Instant::now();
+    for i in 0..iters {
+        f(i);
+    }
+    start.elapsed().as_nanos() as f64 / iters as f64
+}
+
+impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
+    /// Times each stage of `H_PUT_TCE` on entry `ioba` of `liobn`, `iters`
+    /// times, with the guest TCEs `tces` alternating (valid ones naming the
+    /// partition's memory).
+    pub fn profile_h_put_tce(
+        &self,
+        p: PartitionId,
+        liobn: u64,
+        ioba: u64,
+        tces: [u64; 2],
+        iters: u64,
+    ) -> HResult<PutStages> {
+        // The real call first, so every level and chunk exists.
+        for tce in tces {
+            self.h_put_tce(p, liobn, ioba, tce)?;
+        }
+        let part = self.part(p)?;
+        let mut stages = PutStages {
+            lock: per(iters, |_| {
+                let shared = part.shared.read();
+                black_box(find_window(&shared.pes, liobn).is_ok());
+            }),
+            ..PutStages::default()
+        };
+        let shared = part.shared.read();
+        let (pe, window) = find_window(&shared.pes, liobn)?;
+        let g = window.geometry;
+        let page = g.page_size();
+        let index = (ioba - g.bus_offset()) >> g.page_shift();
+        stages.window = per(iters, |_| drop(black_box(window.state.lock())));
+        let units = &shared.units;
+        stages.validate = per(iters, |i| {
+            let mut cursor = Cursor::new(units);
+            let _ = black_box(validate(
+                black_box(tces[(i & 1) as usize]),
+                page,
+                &mut cursor,
+            ));
+        });
+        let hw = tces.map(|t| validate(t, page, &mut Cursor::new(units)).map(|v| v.0));
+        let hw = [hw[0]?, hw[1]?];
+        let mut st = window.state.lock();
+        stages.shadow = per(iters, |i| {
+            let new = tces[(i & 1) as usize];
+            let _ = st.shadow.reserve(index, 1);
+            st.shadow.for_each_run(index, 1, |_, entries| {
+                black_box(entries[0]);
+                entries[0] = new;
+            });
+        });
+        stages.table = per(iters, |i| {
+            let _ = st.table.fill_run(ioba, hw[(i & 1) as usize], 1);
+        });
+        drop(st);
+        if let Some(unit) = units.single() {
+            stages.settle = per(iters, |i| {
+                let old = [tces[(i & 1) as usize]];
+                let released = settle_one_unit(&old, unit, &part.dirty, page);
+                Deltas::new(units).add(0, 1 - released as i64);
+            });
+        }
+        stages.kill = per(iters, |_| {
+            let mut gather = Gather::new();
+            gather.add(ioba, page, g.page_shift());
+            let _ = black_box(gather.flush(&*pe.phb, &[pe.cfg.pe]));
+        });
+        Ok(stages)
+    }
+}

@@ -1,0 +1,206 @@
+//! Guests cannot starve host operations (issue 12, finding 2).
+//!
+//! Four threads issue `H_PUT_TCE` back to back on one partition, each call
+//! holding the partition's read lock across a TCE kill that takes 10 µs or
+//! more, so their calls overlap all the time. Meanwhile the host reads the dirty log,
+//! registers and unregisters a region, creates and removes a DDW window and
+//! assigns PEs, each of which takes the partition lock for writing. Each must
+//! get in within 10 ms (measured: about 0.1 ms at worst on an idle host; see
+//! the assertions for the host OS's own delays). With a reader-preferring
+//! lock the first one waited until the callers stopped: the whole run.
+//!
+//! The rule that makes the kill run under the lock still holds: a region
+//! cannot be unregistered before the kill that unmapped it has completed
+//! (`papr_kill_ordering`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use pnv_iommu::iopt::{Invalidate, IovaRange};
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::papr::fake::FakeGuestMemory;
+use pnv_iommu::papr::{
+    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+    WindowProgrammer, WindowTable,
+};
+
+const CALLERS: u64 = 4;
+const KILL: Duration = Duration::from_micros(10);
+const BOUND: Duration = Duration::from_millis(10);
+/// Host operations of each kind measured.
+const SAMPLES: usize = 20;
+/// The callers stop after this, whatever happens (bounds the test).
+const DEADLINE: Duration = Duration::from_secs(5);
+
+/// A PHB whose kills take [`KILL`] (at least: the thread sleeps, so that
+/// what is measured is the lock, not how the host OS shares two CPUs among
+/// five busy threads) and are counted.
+#[derive(Default)]
+struct SlowKillPhb {
+    kills: AtomicU64,
+}
+
+impl SlowKillPhb {
+    fn kill(&self) -> Result<(), ()> {
+        std::thread::sleep(KILL);
+        self.kills.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Invalidate for SlowKillPhb {
+    type Error = ();
+    fn invalidate_all(&self) -> Result<(), ()> {
+        self.kill()
+    }
+    fn invalidate_pe(&self, _: u16) -> Result<(), ()> {
+        self.kill()
+    }
+    fn invalidate_range(&self, _: u16, _: IovaRange) -> Result<(), ()> {
+        self.kill()
+    }
+    fn sync(&self) -> Result<(), ()> {
+        Ok(())
+    }
+}
+
+impl WindowProgrammer for SlowKillPhb {
+    fn set_window(&self, _: u16, _: u32, _: &WindowTable) -> Result<(), ()> {
+        Ok(())
+    }
+    fn clear_window(&self, _: u16, _: u32) -> Result<(), ()> {
+        Ok(())
+    }
+}
+
+fn pe(pe: u16) -> PeConfig {
+    PeConfig {
+        buid: 0x800_0000,
+        config_addr: 0x100 * pe as u32,
+        pe,
+        default_window_size: 1 << 28,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    }
+}
+
+#[test]
+fn host_operations_get_in_while_guests_call_back_to_back() {
+    let phb = Arc::new(SlowKillPhb::default());
+    let mut hv: Hypervisor<SlowKillPhb, GlobalPages> = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(0x1_0000_0000, 1 << 24);
+    let p: PartitionId = hv
+        .add_partition(
+            &[RamRegion {
+                logical: 0,
+                host: 0x1_0000_0000,
+                size: 1 << 24,
+            }],
+            mem,
+            PartitionConfig {
+                prereg: true,
+                ..PartitionConfig::default()
+            },
+        )
+        .unwrap();
+    let liobn = hv.attach_pe(p, phb.clone(), pe(1)).unwrap() as u64;
+    hv.attach_pe(p, phb.clone(), pe(2)).unwrap();
+    // The callers map writable pages of the first 1 MiB.
+    hv.prereg_register(p, 0, 1 << 20).unwrap();
+    let hv = Arc::new(hv);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let calls = Arc::new(AtomicU64::new(0));
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|t| {
+            let (hv, stop, calls) = (hv.clone(), stop.clone(), calls.clone());
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) && start.elapsed() < DEADLINE {
+                    let entry = t * 64 + i % 64;
+                    let page = ((t * 64 + (i + 1) % 64) << 12) | 2;
+                    hv.h_put_tce(p, liobn, entry << 12, page).unwrap();
+                    i += 1;
+                }
+                calls.fetch_add(i, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    // Let the callers overlap first.
+    while phb.kills.load(Ordering::Relaxed) < 100 {
+        std::thread::yield_now();
+    }
+
+    let timed = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    };
+    let mut waits: Vec<(&str, Duration)> = Vec::new();
+    let mut dirty = 0;
+    for i in 0..SAMPLES {
+        // Let the callers run in between.
+        std::thread::sleep(Duration::from_millis(2));
+        let region = (1u64 << 22) + i as u64 * 0x1000;
+        let d = timed(&mut || dirty += hv.take_dirty_pages(p).len());
+        waits.push(("take_dirty_pages", d));
+        let d = timed(&mut || hv.prereg_register(p, region, 0x1000).unwrap());
+        waits.push(("prereg_register", d));
+        let d = timed(&mut || hv.prereg_unregister(p, region, 0x1000).unwrap());
+        waits.push(("prereg_unregister", d));
+        let mut created = 0;
+        let d = timed(&mut || {
+            created = hv
+                .ddw_create(p, pe(2).config_addr, pe(2).buid, 12, 30)
+                .unwrap()
+                .liobn
+        });
+        waits.push(("ddw_create", d));
+        let d = timed(&mut || hv.ddw_remove(p, created).unwrap());
+        waits.push(("ddw_remove", d));
+        let d = timed(&mut || {
+            hv.attach_pe(p, phb.clone(), pe(10 + i as u16)).unwrap();
+        });
+        waits.push(("attach_pe", d));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for c in callers {
+        c.join().unwrap();
+    }
+    let calls = calls.load(Ordering::Relaxed);
+    for (name, d) in waits.iter().filter(|w| w.1 > Duration::from_millis(1)) {
+        println!("slow: {name} {d:?}");
+    }
+    let worst = waits.iter().max_by_key(|w| w.1).unwrap();
+    let mut sorted: Vec<Duration> = waits.iter().map(|w| w.1).collect();
+    sorted.sort();
+    let p95 = sorted[sorted.len() * 95 / 100];
+    println!(
+        "{} host operations during {calls} guest calls: median {:?}, 95th percentile {p95:?}, \
+         worst {:?} ({})",
+        waits.len(),
+        sorted[sorted.len() / 2],
+        worst.1,
+        worst.0
+    );
+    // The bound holds for the lock; this machine's OS may still preempt the
+    // measuring thread (or a caller inside its kill) for a few ms now and
+    // then, which no lock can prevent. So 95% of the operations must keep
+    // the bound, and every one must get in long before the callers stop (a
+    // starved one waits for all of [`DEADLINE`]).
+    assert!(
+        p95 <= BOUND,
+        "95th percentile wait {p95:?} (bound {BOUND:?})"
+    );
+    assert!(
+        worst.1 <= BOUND * 100,
+        "{} waited {:?}: starved",
+        worst.0,
+        worst.1
+    );
+    assert!(calls >= 200, "the callers ran ({calls} calls)");
+    assert!(dirty > 0, "replaced writable TCEs marked pages");
+}

@@ -1,0 +1,101 @@
+//! `H_STUFF_TCE` over whole 512-entry shadow chunks records one value per
+//! chunk; every other call on those entries must still see, settle and
+//! replace each entry exactly as if it had been stored one by one: guest
+//! values, hardware entries, map counts and the dirty log.
+
+use std::sync::Arc;
+
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
+use pnv_iommu::papr::{Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PeConfig, RamRegion};
+
+const HOST: u64 = 0x40_0000_0000;
+const RAM: u64 = 16 << 20;
+const CHUNK: u64 = 512;
+
+#[test]
+fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
+    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(HOST, RAM as usize);
+    let ram = [RamRegion {
+        logical: 0,
+        host: HOST,
+        size: RAM,
+    }];
+    let p = hv
+        .add_partition(&ram, mem.clone(), PartitionConfig::default())
+        .unwrap();
+    let cfg = PeConfig {
+        buid: 1,
+        config_addr: 0x100,
+        pe: 1,
+        default_window_size: 1 << 30,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    };
+    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    let base = 4 * CHUNK << 12; // a chunk boundary
+    let mapped = |hv: &Hypervisor<RecordingPhb, GlobalPages>| hv.mapped_regions(p)[0].mapped;
+
+    // Two whole chunks (a call each: 512 at most) and a bit.
+    let stuff = |hv: &Hypervisor<RecordingPhb, GlobalPages>, tce, tail| {
+        for k in 0..2 {
+            hv.h_stuff_tce(p, liobn, base + (k * CHUNK << 12), tce, CHUNK)
+                .unwrap();
+        }
+        hv.h_stuff_tce(p, liobn, base + (2 * CHUNK << 12), tce, tail)
+            .unwrap();
+    };
+    // Writable: one value.
+    let a = 0x10_0000 | 3;
+    stuff(&hv, a, 10);
+    assert_eq!(mapped(&hv), 2 * CHUNK + 10);
+    // Replaced by another value: the old page is dirty once, counts stay.
+    let b = 0x20_0000 | 1;
+    stuff(&hv, b, 0);
+    assert_eq!(hv.take_dirty_pages(p), vec![0x10_0000]);
+    assert_eq!(mapped(&hv), 2 * CHUNK + 10);
+    for i in [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK - 1] {
+        let ioba = base + (i << 12);
+        assert_eq!(hv.h_get_tce(p, liobn, ioba).unwrap(), b, "entry {i}");
+        assert_eq!(
+            hv.hardware_tce(p, liobn, ioba).unwrap().raw(),
+            (HOST + 0x20_0000) | 1
+        );
+    }
+    assert_eq!(
+        hv.read_tces(p, liobn, base + ((2 * CHUNK - 2) << 12), 3)
+            .unwrap(),
+        vec![b, b, a]
+    );
+    // One entry inside a stuffed chunk; its neighbours keep the value.
+    hv.h_put_tce(p, liobn, base + (7 << 12), 0x30_0000 | 2)
+        .unwrap();
+    assert_eq!(
+        hv.read_tces(p, liobn, base + (6 << 12), 3).unwrap(),
+        vec![b, 0x30_0000 | 2, b]
+    );
+    // A list over the second chunk, then a clear of everything.
+    let list: Vec<u64> = (0..CHUNK).map(|i| ((0x40_0000 + (i << 12)) | 2)).collect();
+    assert!(mem.write_be_u64s(HOST + 0x8000, &list));
+    hv.h_put_tce_indirect(p, liobn, base + (CHUNK << 12), 0x8000, CHUNK)
+        .unwrap();
+    assert_eq!(
+        hv.h_get_tce(p, liobn, base + ((CHUNK + 5) << 12)).unwrap(),
+        list[5]
+    );
+    assert!(hv.take_dirty_pages(p).is_empty(), "b was read-only");
+    stuff(&hv, 0, 10);
+    assert_eq!(mapped(&hv), 0);
+    let dirty = hv.take_dirty_pages(p);
+    // The put (W), the list (W, 512 pages) and `a` (W) in the last 10.
+    assert_eq!(dirty.len(), 1 + CHUNK as usize + 1);
+    assert!(dirty.contains(&0x30_0000) && dirty.contains(&0x10_0000));
+    assert!(
+        hv.read_tces(p, liobn, base, 2 * CHUNK + 10)
+            .unwrap()
+            .iter()
+            .all(|&v| v == 0)
+    );
+}

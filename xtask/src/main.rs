@@ -15,6 +15,7 @@ mod linux;
 mod qemu;
 mod scenarios;
 mod setup;
+mod skiboot;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -144,11 +145,12 @@ fn main() -> ExitCode {
             timeout,
             qemu_args,
         } => setup::ensure_qemu("qemu-system-ppc64").and_then(|()| {
+            let fw = skiboot::build(skiboot::Variant::Normal)?;
             let run = linux::LinuxRun {
                 name: "cli".into(),
                 device,
                 bypass,
-                firmware: None,
+                firmware: Some(fw.lid),
                 init: |_| {},
                 qemu_args,
                 timeout_secs: timeout,

@@ -89,10 +89,10 @@ pub fn boot(run: &LinuxRun) -> Result<Outcome, String> {
     Ok(outcome)
 }
 
-/// The guest printed the sha256 of the pattern it wrote; the disk file must
-/// hold it (the device really read it from guest memory).
+/// The guest printed the sha256 of each pattern it wrote; the disk file must
+/// hold the last one (the device really read it from guest memory).
 fn check_pattern_on_host(outcome: &mut Outcome, disk: &TestDisk) -> Result<(), String> {
-    let printed = outcome.lines.iter().find_map(|l| {
+    let printed = outcome.lines.iter().rev().find_map(|l| {
         l.split("pattern sha256 ")
             .nth(1)?
             .split_whitespace()

@@ -163,9 +163,14 @@ const SHORT_NVME_TIMEOUTS: &str = "admin_timeout=2 io_timeout=2 max_retries=0";
 /// Runs every case (or those named in `only`); `record(name, ok, detail)`
 /// receives each check.
 pub fn run(only: &[String], record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
+    let mut fp_checked = false;
     for case in CASES {
         if !only.is_empty() && !only.iter().any(|n| n == case.name) {
             continue;
+        }
+        if case.variant == Variant::Normal && !fp_checked {
+            fp_checked = true;
+            fp_check(record)?;
         }
         let fw = skiboot::build(case.variant)?;
         let run = LinuxRun {
@@ -219,6 +224,41 @@ pub fn run_standalone(only: &[String]) -> Result<bool, String> {
     })?;
     println!("\n{passed} passed, {failed} failed");
     Ok(failed == 0)
+}
+
+/// The disassembly proof (`fpcheck`) on our skiboot, and its negative
+/// control: the same image with the library built for POWER9's vector
+/// units must be caught.
+fn fp_check(record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
+    for variant in [Variant::Normal, Variant::Pwr9Vector] {
+        let fw = skiboot::build(variant)?;
+        let r = crate::fpcheck::check(&fw.elf, &fw.library, skiboot::CROSS)?;
+        let detail = format!(
+            "{} functions reachable ({} of the library; indirect branches: {}), {} with \
+             FP/VMX/VSX {:?}; {} such library functions in the image",
+            r.reachable,
+            r.reachable_library,
+            r.indirect,
+            r.offending.len(),
+            r.offending.iter().take(3).collect::<Vec<_>>(),
+            r.image_offending
+        );
+        println!("xtask: fpcheck ({variant:?}): {detail}");
+        if variant == Variant::Normal {
+            record(
+                "skiboot image: routed calls reach no FP/VMX/VSX instruction",
+                r.offending.is_empty() && r.image_offending > 0,
+                &detail,
+            );
+        } else {
+            record(
+                "skiboot image, library built for pwr9: the check finds VSX in the routed calls",
+                !r.offending.is_empty(),
+                &detail,
+            );
+        }
+    }
+    Ok(())
 }
 
 fn init_rescan(init: &mut InitConfig) {

@@ -9,6 +9,7 @@ mod bench;
 mod boards;
 mod conformance;
 pub mod debian;
+mod fpcheck;
 mod image;
 pub mod initramfs;
 mod linux;

@@ -29,6 +29,10 @@ pub enum Variant {
     /// The library built with `negative-control-wrong-tve`: its
     /// `map_pe_dma_window` writes a wrong table address into the TVE.
     WrongTve,
+    /// The library built for POWER9 with its vector units (the firmware
+    /// target's default flags): the negative control of `fpcheck`, never
+    /// booted.
+    Pwr9Vector,
 }
 
 impl Variant {
@@ -36,12 +40,23 @@ impl Variant {
         match self {
             Variant::Normal => "normal",
             Variant::WrongTve => "wrong-tve",
+            Variant::Pwr9Vector => "pwr9-vector",
+        }
+    }
+
+    /// RUSTFLAGS of the library build, and its cargo target directory
+    /// (different flags in one directory would rebuild everything on each
+    /// switch).
+    fn rust_flags(self) -> (&'static str, &'static str) {
+        match self {
+            Variant::Normal | Variant::WrongTve => (LIB_RUSTFLAGS, "skiboot-lib"),
+            Variant::Pwr9Vector => ("-C target-cpu=pwr9", "skiboot-lib-pwr9"),
         }
     }
 
     fn cargo_features(self) -> &'static [&'static str] {
         match self {
-            Variant::Normal => &[],
+            Variant::Normal | Variant::Pwr9Vector => &[],
             Variant::WrongTve => &["--features", "negative-control-wrong-tve"],
         }
     }
@@ -53,6 +68,8 @@ pub struct Skiboot {
     pub lid: PathBuf,
     /// `skiboot.elf`, for the disassembly check.
     pub elf: PathBuf,
+    /// The library archive linked into it.
+    pub library: PathBuf,
 }
 
 /// Cross compiler prefix skiboot is built with.
@@ -165,13 +182,15 @@ pub fn build(variant: Variant) -> Result<Skiboot, String> {
     Ok(Skiboot {
         lid: tree.join("skiboot.lid"),
         elf: tree.join("skiboot.elf"),
+        library: lib,
     })
 }
 
 /// `libpnv_iommu_capi.a` for skiboot, copied out per variant (the two
 /// variants share one cargo target directory).
 fn build_library(variant: Variant) -> Result<PathBuf, String> {
-    let target_dir = crate::image::target_dir().join("skiboot-lib");
+    let (rustflags, dir) = variant.rust_flags();
+    let target_dir = crate::image::target_dir().join(dir);
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -184,7 +203,7 @@ fn build_library(variant: Variant) -> Result<PathBuf, String> {
         ])
         .args(variant.cargo_features())
         .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", LIB_RUSTFLAGS)
+        .env("RUSTFLAGS", rustflags)
         .current_dir(crate::workspace_root())
         .status()
         .map_err(|e| e.to_string())?;

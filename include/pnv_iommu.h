@@ -72,6 +72,14 @@ extern "C" {
 int64_t pnv_opal_map_pe_dma_window(uint64_t phb_id, uint64_t pe, uint16_t window_id,
 				   uint16_t levels, uint64_t table_addr,
 				   uint64_t table_size, uint64_t page_size);
+/*
+ * The TVE value the library holds, and wrote to the TVT, for window_id of
+ * phb_id, into *tve. A firmware with its own TVE cache (skiboot's
+ * tve_cache[], written back to the TVT after a PHB reset) copies it after
+ * each successful window call. PNV_OPAL_PARAMETER: unknown PHB, window_id
+ * outside its TVT, tve NULL or misaligned (nothing written).
+ */
+int64_t pnv_iommu_phb_tve(uint64_t phb_id, uint64_t window_id, uint64_t *tve);
 /* Untranslated window: start/size 16 MiB aligned, end < 2^50, bit 59 of
  * pci_start equal to window_id & 1; size 0 disables the window. */
 int64_t pnv_opal_map_pe_dma_window_real(uint64_t phb_id, uint64_t pe, uint16_t window_id,

@@ -8,11 +8,17 @@
 mod bench;
 mod boards;
 mod conformance;
+pub mod debian;
+mod fpcheck;
 mod fuzz;
 mod image;
+pub mod initramfs;
+mod linux;
+mod linux_cases;
 mod qemu;
 mod scenarios;
 mod setup;
+mod skiboot;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +62,33 @@ enum Command {
         /// Start QEMU halted with a gdb server on :1234 and print the gdb command.
         #[arg(long)]
         gdb: bool,
+        /// Extra QEMU arguments (after `--`).
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Boot a stock Debian ppc64el kernel on skiboot under QEMU powernv9
+    /// and check its disk DMA from the initramfs.
+    Linux {
+        /// The disk's PCI device.
+        #[arg(long, value_enum, default_value = "nvme")]
+        device: linux::Device,
+        /// Let Linux use the 64-bit bypass window (the kernel's default).
+        #[arg(long, overrides_with = "nobypass")]
+        bypass: bool,
+        /// Boot with `iommu=nobypass` (the default here).
+        #[arg(long, overrides_with = "bypass")]
+        nobypass: bool,
+        /// Seconds to wait for the verdict.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// Run the named Linux cases of `cargo xtask test` (every device
+        /// and mode, remove+rescan, the negative control) instead of one
+        /// boot.
+        #[arg(long, conflicts_with_all = ["device", "bypass", "nobypass", "qemu_args"])]
+        cases: bool,
+        /// With `--cases`: run only the named case(s).
+        #[arg(long = "case", requires = "cases")]
+        only: Vec<String>,
         /// Extra QEMU arguments (after `--`).
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -125,6 +158,33 @@ fn main() -> ExitCode {
                 extra: qemu_args,
             };
             let outcome = qemu::run(b, &fw, &img, &devices, &opts)?;
+            println!("xtask: {}", outcome.verdict);
+            Ok(outcome.verdict.passed())
+        }),
+        Command::Linux {
+            device,
+            bypass,
+            nobypass: _,
+            timeout,
+            cases,
+            only,
+            qemu_args,
+        } => setup::ensure_qemu("qemu-system-ppc64").and_then(|()| {
+            if cases {
+                return linux_cases::run_standalone(&only);
+            }
+            let fw = skiboot::build(skiboot::Variant::Normal)?;
+            let run = linux::LinuxRun {
+                name: "cli".into(),
+                device,
+                bypass,
+                firmware: Some(fw.lid),
+                init: linux_cases::skiboot_report,
+                qemu_args,
+                timeout_secs: timeout,
+                echo: true,
+            };
+            let outcome = linux::boot(&run)?;
             println!("xtask: {}", outcome.verdict);
             Ok(outcome.verdict.passed())
         }),

@@ -134,7 +134,7 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
     /// Bit n set: PHB index n has been brought up (under some id).
     static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
-    let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
+    let Some(cfg) = Phb4Config::p9(0, phb_index) else {
         return OpalCode::Parameter.code();
     };
     let Some(bit) = 1u64.checked_shl(phb_index) else {
@@ -178,7 +178,7 @@ mod host {
         }
         let cfg = Phb4Config {
             regs_base: desc.regs_base,
-            ..Phb4Config::p9_chip0(0).expect("PHB0 exists")
+            ..Phb4Config::p9(0, 0).expect("PHB0 exists")
         };
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
@@ -210,7 +210,7 @@ mod host {
         if fake(phb_id).is_some() || num_pes == 0 || num_pes > 512 {
             return OpalCode::Parameter.code();
         }
-        let cfg = Phb4Config::p9_chip0(0).expect("PHB0 exists");
+        let cfg = Phb4Config::p9(0, 0).expect("PHB0 exists");
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
             &cfg,

@@ -94,41 +94,43 @@ pub struct Phb4Config {
 
 impl Phb4Config {
     /// The configuration skiboot's physical map gives PHB `index` of POWER9
-    /// chip 0 (QEMU `powernv9`): 2 GiB M32 window at `0x6_00C0_0000_0000 +
-    /// index * 2 GiB`, registers at `0x6_00C3_C000_0000 + index * 1 MiB`.
-    pub const fn p9_chip0(index: u32) -> Option<Phb4Config> {
+    /// chip `chip_id` (QEMU `powernv9`): on chip 0 a 2 GiB M32 window at
+    /// `0x6_00C0_0000_0000 + index * 2 GiB` and registers at
+    /// `0x6_00C3_C000_0000 + index * 1 MiB`; chip c's XSCOM window and
+    /// addresses are chip 0's plus `c << 42` (DESIGN §12). `None` for a PHB
+    /// index or chip id the map lacks.
+    pub const fn p9(chip_id: u32, index: u32) -> Option<Phb4Config> {
         let Some((pec, stack)) = p9_phb_location(index) else {
             return None;
         };
+        if chip_id >= P9_MAX_CHIPS {
+            return None;
+        }
         Some(Phb4Config {
-            chip_id: 0,
+            chip_id,
             index,
-            xscom_base: P9_XSCOM_BASE,
+            xscom_base: p9_chip_addr(chip_id, P9_XSCOM_BASE),
             pec_nest_base: p9_pec_nest_base(pec),
             stack,
-            regs_base: P9_REGS_BASE + index as u64 * P9_REGS_SIZE,
-            m32_cpu_base: P9_M32_BASE + index as u64 * P9_M32_SIZE,
+            regs_base: p9_chip_addr(chip_id, P9_REGS_BASE + index as u64 * P9_REGS_SIZE),
+            m32_cpu_base: p9_chip_addr(chip_id, P9_M32_BASE + index as u64 * P9_M32_SIZE),
             m32_size: P9_M32_SIZE,
             m32_pci_start: M32_PCI_START,
             msi32: false,
         })
     }
-}
 
-impl Phb4Config {
     /// The configuration of a PHB stack the device tree describes: the
     /// XSCOM base and PEC nest block come from the tree, the addresses from
-    /// skiboot's physical map for the stack's `ibm,phb-index`. Only chip 0's
-    /// map is known here (`None` otherwise, or for an index the map lacks).
+    /// skiboot's physical map for the chip's `ibm,chip-id` and the stack's
+    /// `ibm,phb-index` ([`p9`](Self::p9)). `None` for a chip id or PHB index
+    /// the map lacks.
     pub fn for_stack(
         chip: &crate::topology::Chip,
         pec: &crate::topology::Pec,
         stack: &crate::topology::PhbStack,
     ) -> Option<Phb4Config> {
-        if chip.chip_id != 0 {
-            return None;
-        }
-        let by_index = Phb4Config::p9_chip0(stack.phb_index)?;
+        let by_index = Phb4Config::p9(chip.chip_id, stack.phb_index)?;
         Some(Phb4Config {
             xscom_base: chip.xscom_base,
             pec_nest_base: pec.nest_base,
@@ -409,7 +411,38 @@ mod config_tests {
             Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
         for (chip, pec, stack) in t.phb_stacks() {
             let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
-            assert_eq!(from_tree, Phb4Config::p9_chip0(stack.phb_index).unwrap());
+            assert_eq!(from_tree, Phb4Config::p9(0, stack.phb_index).unwrap());
         }
+    }
+
+    /// DESIGN §12: chip 1's map is chip 0's plus `1 << 42`.
+    #[test]
+    fn chip1_addresses() {
+        let c = Phb4Config::p9(1, 3).unwrap();
+        assert_eq!(c.chip_id, 1);
+        assert_eq!(c.xscom_base, 0x0006_07FC_0000_0000);
+        assert_eq!(c.regs_base, 0x0006_04C3_C030_0000);
+        assert_eq!(c.m32_cpu_base, 0x0006_04C1_8000_0000);
+        assert_eq!((c.pec_nest_base, c.stack), (0x0401_1400, 0));
+        assert_eq!(Phb4Config::p9(0, 6), None);
+        assert_eq!(Phb4Config::p9(128, 0), None);
+    }
+
+    #[test]
+    fn every_stack_of_a_two_chip_tree_gets_its_chips_map() {
+        let t = Topology::from_fdt(include_bytes!(
+            "../../tests/fixtures/qemu-powernv9-2chip.dtb"
+        ))
+        .unwrap();
+        let mut n = 0;
+        for (chip, pec, stack) in t.phb_stacks() {
+            let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
+            assert_eq!(
+                from_tree,
+                Phb4Config::p9(chip.chip_id, stack.phb_index).unwrap()
+            );
+            n += 1;
+        }
+        assert_eq!(n, 12);
     }
 }

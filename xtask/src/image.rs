@@ -13,10 +13,8 @@ use object::read::elf::{ElfFile64, ProgramHeader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Offset of the boot-argument block in the image, and its size.
-const ARGS_OFFSET: usize = 0x20;
-const ARGS_SIZE: usize = 0xe0;
-const ARGS_MAGIC: &[u8; 8] = b"PNVARGS\0";
+/// The boot-argument block's offset, size and magic (shared with the boards).
+use pnv_contract::boot_args::{MAGIC as ARGS_MAGIC, OFFSET as ARGS_OFFSET, SIZE as ARGS_SIZE};
 /// QEMU's device tree sits at 16 MiB; the image must end before it.
 const IMAGE_LIMIT: u64 = 0x0100_0000;
 

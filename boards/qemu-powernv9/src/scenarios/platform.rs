@@ -16,26 +16,35 @@ pub fn io() -> CacheInhibited {
     unsafe { CacheInhibited::new() }
 }
 
-/// Brings PHB `index` of chip 0 up, enumerates it and returns the edu
-/// function with its BAR0.
+/// [`bring_up_with_edu_on`] chip 0.
 pub fn bring_up_with_edu(
     index: u32,
 ) -> Result<(Phb4<CacheInhibited>, PciFunction, PciBar), String> {
-    let cfg = Phb4Config::p9_chip0(index).ok_or("no such PHB")?;
+    bring_up_with_edu_on(0, index)
+}
+
+/// Brings PHB `index` of chip `chip` up, enumerates it and returns the edu
+/// function with its BAR0.
+pub fn bring_up_with_edu_on(
+    chip: u32,
+    index: u32,
+) -> Result<(Phb4<CacheInhibited>, PciFunction, PciBar), String> {
+    let cfg = Phb4Config::p9(chip, index).ok_or("no such PHB")?;
     let mut phb = Phb4::init(io(), cfg, &mut GlobalHeap)
-        .map_err(|e| format!("PHB{} init: {:?}", index, e))?;
+        .map_err(|e| format!("chip {} PHB{} init: {:?}", chip, index, e))?;
     let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;
     let edu = functions
         .into_iter()
         .find(|f| f.vendor == EDU_VENDOR && f.device == EDU_DEVICE)
-        .ok_or_else(|| format!("no edu behind PHB{}", index))?;
+        .ok_or_else(|| format!("no edu behind chip {} PHB{}", chip, index))?;
     let bar0 = *edu
         .bars
         .iter()
         .find(|b| b.index == 0)
         .ok_or("edu has no BAR0")?;
     crate::println!(
-        "PNV: PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}",
+        "PNV: chip {} PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}",
+        chip,
         index,
         edu.bdf.bus,
         edu.bdf.devfn >> 3,

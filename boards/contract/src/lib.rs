@@ -248,16 +248,12 @@ mod tests {
     #[test]
     fn the_block_asm_spells_the_constants() {
         let asm = boot_args_block!();
-        assert!(asm.starts_with(&alloc_free_format_offset()));
+        assert_eq!(boot_args::OFFSET, 0x20);
+        assert!(asm.starts_with("    . = 0x20\n"));
         assert!(asm.contains(".ascii \"PNVARGS\\0\""));
         assert_eq!(boot_args::MAGIC, b"PNVARGS\0");
         assert!(asm.contains(".space 0xd8"));
         assert_eq!(boot_args::SIZE - boot_args::MAGIC.len(), 0xd8);
-    }
-
-    fn alloc_free_format_offset() -> &'static str {
-        assert_eq!(boot_args::OFFSET, 0x20);
-        "    . = 0x20\n"
     }
 
     #[test]

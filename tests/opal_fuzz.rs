@@ -5,7 +5,7 @@
 
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::{PHB_IODA_ADDR, PHB_IODA_DATA0};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
@@ -16,7 +16,7 @@ const NUM_PES: u64 = 256;
 
 fn phbs(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     let mut s = OpalPhbs::new();
-    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     s.add(PHB, phb).unwrap();
     io.clear_log();
     s

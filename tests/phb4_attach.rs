@@ -4,7 +4,7 @@
 
 use pnv_iommu::mmio::fake::{Access, Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::{AttachedPhb4, Phb4, Phb4Config, Phb4Error};
@@ -39,7 +39,7 @@ fn brought_up(io: &RecordingIo) -> Phb4<&RecordingIo> {
         regs_base: REGS,
         ..Phb4Config::p9(0, 3).unwrap()
     };
-    let phb = Phb4::init(io, cfg, &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, cfg, &GlobalPages).unwrap();
     io.clear_log();
     phb
 }

@@ -131,7 +131,8 @@ fn init_code(e: pnv_iommu::phb::PhbError) -> i64 {
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::page_alloc::GlobalPages;
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     /// Bit n set: PHB index n has been brought up (under some id).
     static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
     let Some(cfg) = Phb4Config::p9(0, phb_index) else {
@@ -146,7 +147,7 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
         return OpalCode::Parameter.code();
     }
-    match Phb4::init(&TARGET_IO as Io, cfg, &mut GlobalHeap) {
+    match Phb4::init(&TARGET_IO as Io, cfg, &GlobalPages) {
         Ok(phb) => {
             let code = add(phb_id, phb);
             if code == OpalCode::Success.code() {
@@ -162,8 +163,9 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
 mod host {
     use super::*;
     use pnv_iommu::mmio::fake::RecordingIo;
+    use pnv_iommu::page_alloc::GlobalPages;
     use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -217,7 +219,7 @@ mod host {
             num_pes,
             Vec::from([FakeFunction::edu()]),
         )));
-        match Phb4::init(io as Io, cfg, &mut GlobalHeap) {
+        match Phb4::init(io as Io, cfg, &GlobalPages) {
             Ok(phb) => {
                 io.clear_log();
                 FAKES.lock().push((phb_id, io));

@@ -48,10 +48,11 @@ pub mod xscom;
 mod interface;
 
 use crate::mmio::RegisterIo;
+use crate::page_alloc::PageAllocator;
 use crate::phb::slots::TveSlots;
 use alloc::vec;
 use alloc::vec::Vec;
-use dmamem::{DmaRegion, PhbMemory};
+use dmamem::DmaRegion;
 use pe::FreezeState;
 use regs::*;
 
@@ -218,7 +219,10 @@ impl<I: RegisterIo> Phb4<I> {
     ///
     /// On success the PHB decodes its registers and M32 window, every RID
     /// maps to the reserved PE, and no TVE is valid.
-    pub fn init(io: I, cfg: Phb4Config, mem: &mut impl PhbMemory) -> Result<Phb4<I>, Phb4Error> {
+    pub fn init<A>(io: I, cfg: Phb4Config, pages: &A) -> Result<Phb4<I>, Phb4Error>
+    where
+        A: PageAllocator + Clone + Send + 'static,
+    {
         if !cfg.m32_size.is_power_of_two()
             || !cfg.m32_cpu_base.is_multiple_of(cfg.m32_size)
             || cfg
@@ -239,16 +243,14 @@ impl<I: RegisterIo> Phb4<I> {
         let ctrlr = io.read_be64(cfg.regs_base + PHB_CTRLR) & !PHB_CTRLR_TVT_ADDR_SEL;
         io.write_be64(cfg.regs_base + PHB_CTRLR, ctrlr);
 
-        let rtt = mem
-            .alloc_zeroed(RTT_SIZE, RTT_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let peltv = mem
-            .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let pest_size = num_pes as u64 * PEST_ENTRY_SIZE;
-        let pest = mem
-            .alloc_zeroed(pest_size, pest_size)
-            .ok_or(Phb4Error::NoMemory)?;
+        let table = |bytes: u64| {
+            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| Phb4Error::NoMemory)
+        };
+        let rtt = table(RTT_SIZE)?;
+        let peltv = table(PELTV_SIZE)?;
+        // Whole naturally aligned pages: 4 KiB for 256 PEs, 8 KiB for 512.
+        let pest_bytes = (num_pes as u64 * PEST_ENTRY_SIZE).next_power_of_two();
+        let pest = table(pest_bytes.max(0x1000))?;
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);

@@ -70,14 +70,14 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
 /// checks the PE count each reports: 512 on the big PHBs (index 0 and 3),
 /// 256 on the others.
 fn every_phb_up(t: &Topology) -> Result<(), alloc::string::String> {
-    use pnv_iommu::phb4::dmamem::GlobalHeap;
+    use pnv_iommu::page_alloc::GlobalPages;
     use pnv_iommu::phb4::{Phb4, Phb4Config};
     let mut up = 0;
     for (chip, pec, stack) in t.phb_stacks() {
         let what = format!("chip {} PHB{}", chip.chip_id, stack.phb_index);
         let cfg = Phb4Config::for_stack(chip, pec, stack)
             .ok_or_else(|| format!("no address map for {}", what))?;
-        let phb = Phb4::init(super::platform::io(), cfg, &mut GlobalHeap)
+        let phb = Phb4::init(super::platform::io(), cfg, &GlobalPages)
             .map_err(|e| format!("{}: {:?}", what, e))?;
         let want = if matches!(stack.phb_index, 0 | 3) {
             512

@@ -4,7 +4,7 @@
 use alloc::format;
 use alloc::string::String;
 use pnv_iommu::mmio::CacheInhibited;
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::enumerate::{PciBar, PciFunction};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
 use pnv_rt::edu::{EDU_DEVICE, EDU_VENDOR};
@@ -30,7 +30,7 @@ pub fn bring_up_with_edu_on(
     index: u32,
 ) -> Result<(Phb4<CacheInhibited>, PciFunction, PciBar), String> {
     let cfg = Phb4Config::p9(chip, index).ok_or("no such PHB")?;
-    let mut phb = Phb4::init(io(), cfg, &mut GlobalHeap)
+    let mut phb = Phb4::init(io(), cfg, &GlobalPages)
         .map_err(|e| format!("chip {} PHB{} init: {:?}", chip, index, e))?;
     let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;
     let edu = functions

@@ -9,11 +9,9 @@ use pnv_iommu::phb4::enumerate::{PciBar, PciFunction};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
 use pnv_rt::edu::{EDU_DEVICE, EDU_VENDOR};
 
-/// Register access for the scenarios.
+/// Register access for the scenarios (the board's one accessor).
 pub fn io() -> CacheInhibited {
-    // SAFETY: the firmware runs in hypervisor real mode; this accessor is
-    // used only on PHB, XSCOM and device registers the driver programs.
-    unsafe { CacheInhibited::new() }
+    crate::io::io()
 }
 
 /// [`bring_up_with_edu_on`] chip 0.

@@ -22,7 +22,13 @@
 //! Each generation is one module implementing [`Phb`] (today
 //! [`phb4`](crate::phb4), brought up by [`Phb4::init`](crate::phb4::Phb4::init)
 //! or attached by [`Phb4::attach`](crate::phb4::Phb4::attach)); adding one
-//! touches nothing above the trait.
+//! touches nothing above the trait. A generation keeps the TVE it wants in
+//! each slot, and which slots shared tables hold, in a [`slots::TveSlots`]
+//! (the source of truth its TVT is written from); the argument checks of
+//! [`slots::TveSlots::index`] give every generation the same PE and slot
+//! errors. Upper layers hold a mix of generations as `Box<dyn Phb>`
+//! (the C ABI does), one generation as `P: Phb`, and the hypervisor a PHB as
+//! [`LockedPhb`](crate::papr::LockedPhb).
 
 #![deny(unsafe_code)]
 

@@ -169,7 +169,7 @@ void pnv_iommu_abort(const char *msg, size_t len) __attribute__((noreturn));
 /* Host only: a PHB modelled by the recording fake, for tests. */
 int64_t pnv_iommu_host_add_fake_phb(uint64_t phb_id, uint32_t num_pes);
 uint64_t pnv_iommu_host_write_count(uint64_t phb_id);
-uint64_t pnv_iommu_host_tve(uint64_t phb_id, uint64_t pe, uint32_t n);
+uint64_t pnv_iommu_host_tve(uint64_t phb_id, uint64_t pe, uint32_t slot);
 #endif
 
 #ifdef __cplusplus

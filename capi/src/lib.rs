@@ -236,11 +236,15 @@ mod host {
         fake(phb_id).map_or(u64::MAX, |io| io.writes().len() as u64)
     }
 
-    /// Host only: the TVE firmware holds for window `n` of `pe` (0 if the PHB
+    /// Host only: the TVE firmware holds for `slot` of `pe` (0 if the PHB
     /// or PE is unknown).
     #[unsafe(no_mangle)]
-    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, n: u32) -> u64 {
-        with(|s| s.phb(phb_id).and_then(|p| p.tve(pe, n).ok()).unwrap_or(0))
+    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, slot: u32) -> u64 {
+        with(|s| {
+            s.phb(phb_id)
+                .and_then(|p| p.tve(pe, slot).ok())
+                .unwrap_or(0)
+        })
     }
 }
 

@@ -78,6 +78,9 @@ pub enum ScenarioId {
     DmaPhb3,
     /// DMA checks on chip 1 PHB0 of a two-chip machine.
     DmaChip1Phb0,
+    /// DMA checks on PHB0 through a driver attached after another brought
+    /// the PHB up.
+    DmaAttachedPhb0,
     /// A guest partition: traps, translation, isolation.
     Guest,
     /// The PAPR conformance guest as a partition of our hypervisor.
@@ -177,6 +180,15 @@ pub const SCENARIOS: &[Scenario] = &[
         devices: edu_on!("pcie.6"),
         guest: None,
         expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0,
+        board: POWERNV9,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
         id: ScenarioId::Guest,

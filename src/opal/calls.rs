@@ -100,16 +100,17 @@ impl<P: Phb> OpalPhbs<P> {
     /// (two drivers would disagree on its TVEs), is refused with
     /// `PARAMETER`; the refused driver is dropped.
     pub fn add(&mut self, phb_id: u64, phb: P) -> Result<(), OpalCode> {
-        if self.phb(phb_id).is_some()
-            || self
-                .phbs
-                .iter()
-                .any(|(_, p)| p.regs_base() == phb.regs_base())
-        {
+        if self.phb(phb_id).is_some() || self.has_regs(phb.regs_base()) {
             return Err(OpalCode::Parameter);
         }
         self.phbs.push((phb_id, phb));
         Ok(())
+    }
+
+    /// Whether a PHB with its registers at `regs_base` is registered (check
+    /// before bringing a PHB up: a second driver must not touch it).
+    pub fn has_regs(&self, regs_base: u64) -> bool {
+        self.phbs.iter().any(|(_, p)| p.regs_base() == regs_base)
     }
 
     /// The PHB with `phb_id`.
@@ -168,19 +169,14 @@ impl<P: Phb> OpalPhbs<P> {
         table_size: u64,
         page_size: u64,
     ) -> OpalCode {
-        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
-            Ok(w) => w,
-            Err(c) => return c,
-        };
         let window = if table_size == 0 {
-            DmaWindow::Off
+            Some(DmaWindow::Off)
         } else {
-            match TranslatedTve::new(table_addr, levels, table_size, page_size) {
-                Ok(t) => DmaWindow::Translated(t),
-                Err(_) => return OpalCode::Parameter,
-            }
+            TranslatedTve::new(table_addr, levels, table_size, page_size)
+                .ok()
+                .map(DmaWindow::Translated)
         };
-        done(phb.set_window(pe, slot, &window))
+        self.set_slot(phb_id, pe, window_id, window)
     }
 
     /// `OPAL_PCI_MAP_PE_DMA_WINDOW_REAL`: sets window `window_id` of `pe` to
@@ -194,16 +190,31 @@ impl<P: Phb> OpalPhbs<P> {
         pci_start: u64,
         size: u64,
     ) -> OpalCode {
-        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
-            Ok(w) => w,
-            Err(c) => return c,
-        };
         let window = if size == 0 {
             DmaWindow::Off
         } else {
             DmaWindow::Bypass { pci_start, size }
         };
-        done(phb.set_window(pe, slot, &window))
+        self.set_slot(phb_id, pe, window_id, Some(window))
+    }
+
+    /// Sets the slot `window_id` names to `window` (`None`: arguments the
+    /// window format refuses, `PARAMETER`).
+    fn set_slot(
+        &mut self,
+        phb_id: u64,
+        pe: u64,
+        window_id: u64,
+        window: Option<DmaWindow>,
+    ) -> OpalCode {
+        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
+            Ok(w) => w,
+            Err(c) => return c,
+        };
+        match window {
+            Some(w) => done(phb.set_window(pe, slot, &w)),
+            None => OpalCode::Parameter,
+        }
     }
 
     /// `OPAL_PCI_TCE_KILL`: `kill_type` is one of [`kill_type`]; for pages,

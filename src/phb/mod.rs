@@ -22,7 +22,13 @@
 //! Each generation is one module implementing [`Phb`] (today
 //! [`phb4`](crate::phb4), brought up by [`Phb4::init`](crate::phb4::Phb4::init)
 //! or attached by [`Phb4::attach`](crate::phb4::Phb4::attach)); adding one
-//! touches nothing above the trait.
+//! touches nothing above the trait. A generation keeps the TVE it wants in
+//! each slot, and which slots shared tables hold, in a [`slots::TveSlots`]
+//! (the source of truth its TVT is written from); the argument checks of
+//! [`slots::TveSlots::index`] give every generation the same PE and slot
+//! errors. Upper layers hold a mix of generations as `Box<dyn Phb>`
+//! (the C ABI does), one generation as `P: Phb`, and the hypervisor a PHB as
+//! [`LockedPhb`](crate::papr::LockedPhb).
 
 #![deny(unsafe_code)]
 
@@ -114,6 +120,22 @@ pub enum KillScope {
         /// Number of pages.
         npages: u64,
     },
+}
+
+impl KillScope {
+    /// The page kill covering `range` of `pe` (its start rounded down to a
+    /// page): what a gather flush asks for.
+    pub fn pages_of(pe: u64, range: crate::iopt::IovaRange) -> Result<KillScope, PhbError> {
+        let page = 1u64
+            .checked_shl(range.page_shift)
+            .ok_or(PhbError::Tve(TveError::PageSize))?;
+        Ok(KillScope::Pages {
+            pe,
+            page_shift: range.page_shift,
+            dma_addr: range.start & !(page - 1),
+            npages: range.pages(),
+        })
+    }
 }
 
 /// A kill or sync did not complete.

@@ -33,7 +33,7 @@
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::liobn::{Ctx, MAX_DEFAULT_LIOBN, PeState, Window};
+use super::liobn::{MAX_DEFAULT_LIOBN, PartitionAccounting, PeState, Window};
 use super::partition::Partition;
 use super::phb::{WindowProgrammer, WindowTable};
 use super::{Hypervisor, PartitionId, PeConfig, SetupError};
@@ -432,7 +432,7 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
         pe.kill_owed.store(true, Ordering::Release);
     }
     let units = part.units.read();
-    window.release_all(&Ctx {
+    window.release_all(&PartitionAccounting {
         units: &units,
         dirty: &part.dirty,
         memory: &part.tce_memory,

@@ -16,7 +16,8 @@
 //!   there is no memory for it, the call fails (-1) and nothing changed.
 //! - Removing the default window is allowed (to give its resources to a
 //!   dynamic window); the PE then has only what it creates.
-//! - Reset removes both and recreates the boot-time default, empty.
+//! - Reset removes both and recreates the boot-time default, empty (made
+//!   before anything is torn down, like the default a remove brings back).
 //!
 //! `ibm,query-pe-dma-window` has two forms, told apart by the caller's
 //! output count: 5 outputs (status, windows available, largest block,
@@ -294,12 +295,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let part = self.part_rtas(p)?;
         let mut pes = part.pes.write();
         let pe = find_pe_mut(&mut pes, config_addr, buid)?;
+        // The new default first: no memory for it means no change.
+        let default = self.new_default_window(pe)?;
         for slot in [1, 0] {
             if pe.windows[slot].is_some() {
                 teardown(part, pe, slot)?;
             }
         }
-        self.install_default(pe)
+        program(pe, default)
     }
 
     /// The DDW calls at the RTAS argument-buffer level: `args` are the input

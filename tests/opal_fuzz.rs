@@ -74,7 +74,9 @@ proptest! {
         let addr = addr_pages.wrapping_mul(level_bytes.max(1));
         let window_id = pe.wrapping_mul(2).wrapping_add(n);
         let code = s.map_pe_dma_window(phb_id, pe, window_id, levels, addr, level_bytes, page);
-        let addressing_ok = phb_id == PHB && pe < NUM_PES && n < 2 && window_id == pe * 2 + n;
+        // The window is named by its id alone (pe * 2 or pe * 2 + 1).
+        let addressing_ok = phb_id == PHB && pe < NUM_PES
+            && window_id.wrapping_sub(pe.wrapping_mul(2)) < 2;
         // `table_size == 0` disables the window (TVE 0), whatever the rest says.
         let expected = match (addressing_ok, level_bytes) {
             (false, _) => None,
@@ -116,7 +118,8 @@ proptest! {
         let valid = pe < NUM_PES && n < 2 && window_id == pe * 2 + n && (size == 0 || (
             (pci_start >> 59) == n
             && low % (1 << 24) == 0 && size % (1 << 24) == 0
-            && low.checked_add(size).is_some_and(|end| end <= 1 << 50)));
+            // The TVE holds the end in 26 bits above 16 MiB: below 2^50.
+            && low.checked_add(size).is_some_and(|end| end < 1 << 50)));
         if valid {
             prop_assert_eq!(code, OpalCode::Success);
         } else {

@@ -7,8 +7,9 @@
 //! - the map counts equal the number of valid guest TCEs;
 //! - every call's status is one its rules allow (a problem-state call:
 //!   H_PRIVILEGE only);
-//! and over the whole run every kind of changing call succeeded many times
-//! (a run in which every call was refused fails).
+//!
+//! Over the whole run every kind of changing call must have succeeded (a run
+//! in which every call was refused fails).
 
 mod papr_common;
 

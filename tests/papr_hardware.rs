@@ -93,8 +93,8 @@ fn a_refused_indirect_leaves_the_hardware_table_unchanged_on_one_region() {
             })
             .collect();
         let bad_values = [
-            16 * MIB | RW,           // just past the RAM
-            u64::MAX & !0xfff | R,   // far outside
+            (16 * MIB) | RW,         // just past the RAM
+            !0xfff | R,              // far outside
             (0x80_0000 + 0x800) | R, // not page aligned
             (16 * MIB - PAGE) | R,   // fine: the last page (control)
         ];
@@ -204,7 +204,9 @@ fn every_kill_names_the_pe_of_the_window_and_the_exact_range() {
         size: pages << shift,
         page_shift: shift,
     };
-    let cases: [(u16, u64, u64, u32, &dyn Fn() -> Result<(), HStatus>); 7] = [
+    // (PE, first IOVA, pages, page shift) of the kill each call must send.
+    type Case<'a> = (u16, u64, u64, u32, &'a dyn Fn() -> Result<(), HStatus>);
+    let cases: [Case; 7] = [
         (1, 0x3000, 1, 12, &|| {
             hv.h_put_tce(g.p, g.liobn as u64, 0x3000, 0x5000 | R)
         }),

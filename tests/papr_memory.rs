@@ -156,4 +156,14 @@ fn a_window_create_without_memory_is_refused_and_changes_nothing() {
     assert_eq!(hv.liobns(p).len(), 1);
     hv.ddw_remove(p, w.liobn).unwrap();
     assert_eq!(hv.liobns(p)[0].liobn as u64, liobn);
+    // Reset makes a new default window too: without memory, nothing changes.
+    let w = hv.ddw_create(p, CONFIG, BUID, 12, 30).unwrap();
+    assert_eq!(hv.h_put_tce(p, w.liobn as u64, w.start, 0x2000 | 1), Ok(()));
+    let before = hv.liobns(p);
+    let r = with_failing_chunks(|| hv.ddw_reset(p, CONFIG, BUID));
+    assert_eq!(r, Err(RtasStatus::HardwareError));
+    assert_eq!(hv.liobns(p), before);
+    assert_eq!(hv.h_get_tce(p, w.liobn as u64, w.start), Ok(0x2000 | 1));
+    assert_eq!(hv.ddw_reset(p, CONFIG, BUID), Ok(()));
+    assert_eq!(hv.liobns(p).len(), 1);
 }

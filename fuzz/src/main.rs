@@ -13,7 +13,9 @@
 //! of valid TCEs held at once, and each failure with its seed; exits 1 on a
 //! failure.
 
+mod capi;
 mod check;
+mod opal;
 mod papr;
 mod rng;
 
@@ -26,6 +28,9 @@ use rng::Rng;
 
 /// Calls per episode (one fresh world each).
 const EPISODE: u64 = 20_000;
+/// C ABI calls per episode and per run (see `episode`).
+const CAPI_PER_EPISODE: u64 = 1_000;
+const CAPI_CALLS: u64 = 8_000;
 /// Calls between whole-table checks.
 const WHOLE_EVERY: u64 = 2_500;
 
@@ -68,10 +73,28 @@ struct Stats {
     changed: u64,
     peak: check::Peak,
     host_ops: u64,
+    opal: u64,
+    opal_changed: u64,
+    capi: u64,
 }
 
-/// Runs one episode of `calls` calls from `seed`.
+/// Runs one episode of `calls` calls from `seed`: one in eight on the
+/// OPAL calls, one in eight partly on the C ABI, the others on the PAPR
+/// hypervisor.
 fn episode(seed: u64, calls: u64, stats: &mut Stats) -> Result<(), String> {
+    let mut calls = calls;
+    match seed % 8 {
+        5 => return opal_episode(seed, calls, stats),
+        6 if stats.capi < CAPI_CALLS => {
+            // The C ABI's one fake PHB lives for the process and its
+            // register log only grows: a bounded number of calls per run,
+            // the rest of the episode on the hypervisor.
+            let n = calls.min(CAPI_PER_EPISODE).min(CAPI_CALLS - stats.capi);
+            capi_episode(seed, n, stats)?;
+            calls -= n;
+        }
+        _ => {}
+    }
     let mut rng = Rng::new(seed);
     let mut world = papr::World::new();
     world.concurrent = seed % 4 == 3;
@@ -109,6 +132,37 @@ fn episode(seed: u64, calls: u64, stats: &mut Stats) -> Result<(), String> {
     result?;
     world.concurrent = false;
     check::whole(&mut world).map_err(|e| format!("whole-table check at the end: {e}"))
+}
+
+/// An episode of OPAL calls on two PHBs that live through it.
+fn opal_episode(seed: u64, calls: u64, stats: &mut Stats) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let mut world = opal::World::new();
+    for call in 0..calls {
+        CURRENT_CALL.store(call, Ordering::Relaxed);
+        let out = world
+            .call(&mut rng)
+            .map_err(|e| format!("OPAL call {call}: {e}"))?;
+        stats.calls += 1;
+        stats.opal += 1;
+        stats.opal_changed += u64::from(out.changed);
+        stats.changed += u64::from(out.changed);
+    }
+    Ok(())
+}
+
+/// An episode of C ABI calls (bad pointers, lengths, alignments).
+fn capi_episode(seed: u64, calls: u64, stats: &mut Stats) -> Result<(), String> {
+    capi::setup()?;
+    let mut rng = Rng::new(seed);
+    for call in 0..calls {
+        CURRENT_CALL.store(call, Ordering::Relaxed);
+        let out = capi::call(&mut rng).map_err(|e| format!("C ABI call {call}: {e}"))?;
+        stats.calls += 1;
+        stats.capi += 1;
+        stats.changed += u64::from(out.changed);
+    }
+    Ok(())
 }
 
 fn main() {
@@ -150,9 +204,12 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "pnv-fuzz: {} calls in {secs:.1} s ({:.0} calls/s), {:.1}% changed state, peak {} valid TCEs, {} host operations beside them, {failures} failures (seeds {}..{})",
+        "pnv-fuzz: {} calls in {secs:.1} s ({:.0} calls/s; {} of them OPAL, {} of those changed state; {} C ABI), {:.1}% changed state, peak {} valid TCEs, {} host operations beside them, {failures} failures (seeds {}..{})",
         stats.calls,
         stats.calls as f64 / secs,
+        stats.opal,
+        stats.opal_changed,
+        stats.capi,
         100.0 * stats.changed as f64 / stats.calls.max(1) as f64,
         stats.peak.0,
         stats.host_ops,

@@ -186,7 +186,7 @@ impl World {
             0 => end.unwrap_or(0).next_multiple_of(page) | perm,
             1 => (rng.below(1 << 20) * page + 0x800) | perm,
             2 => other.host | perm,
-            3 => (u64::MAX & !(page - 1)) | perm,
+            3 => !(page - 1) | perm,
             _ => rng.edge() | 1,
         }
     }

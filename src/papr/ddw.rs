@@ -16,7 +16,8 @@
 //!   there is no memory for it, the call fails (-1) and nothing changed.
 //! - Removing the default window is allowed (to give its resources to a
 //!   dynamic window); the PE then has only what it creates.
-//! - Reset removes both and recreates the boot-time default, empty.
+//! - Reset removes both and recreates the boot-time default, empty (made
+//!   before anything is torn down, like the default a remove brings back).
 //!
 //! `ibm,query-pe-dma-window` has two forms, told apart by the caller's
 //! output count: 5 outputs (status, windows available, largest block,
@@ -33,7 +34,7 @@
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::liobn::{Ctx, MAX_DEFAULT_LIOBN, PeState, Window};
+use super::liobn::{MAX_DEFAULT_LIOBN, PartitionAccounting, PeState, Window};
 use super::partition::{Partition, Shared};
 use super::phb::{WindowProgrammer, WindowTable};
 use super::prereg::Units;
@@ -315,12 +316,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let mut shared = part.shared.write();
         let Shared { pes, units } = &mut *shared;
         let pe = find_pe_mut(pes, config_addr, buid)?;
+        // The new default first: no memory for it means no change.
+        let default = self.new_default_window(pe)?;
         for slot in [1, 0] {
             if pe.windows[slot].is_some() {
                 teardown(part, units, pe, slot)?;
             }
         }
-        self.install_default(pe)
+        program(pe, default)
     }
 
     /// The DDW calls at the RTAS argument-buffer level: `args` are the input
@@ -453,7 +456,7 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
         // completes no region may be unregistered.
         pe.kill_owed.store(true, Ordering::Release);
     }
-    window.release_all(&Ctx {
+    window.release_all(&PartitionAccounting {
         units,
         dirty: &part.dirty,
         memory: &part.tce_memory,

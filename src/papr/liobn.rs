@@ -33,7 +33,7 @@ use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Units};
 use super::settle::{
-    OldSettler, settle_one_unit, settle_one_unit_checked, settle_one_unit_repeated,
+    OldSettler, settle_one_unit, settle_one_unit_given_progression, settle_one_unit_repeated,
 };
 use super::shadow::{Old, Shadow};
 use super::validate::{
@@ -66,8 +66,9 @@ impl Source<'_> {
     }
 }
 
-/// The partition state a batch reads and updates besides the window.
-pub(crate) struct Ctx<'a> {
+/// The partition's books a batch reads and updates besides the window: the
+/// units and their map counts, the dirty log, the TCE memory charged.
+pub(crate) struct PartitionAccounting<'a> {
     pub(crate) units: &'a Units,
     pub(crate) dirty: &'a DirtyLog,
     pub(crate) memory: &'a TceMemory,
@@ -262,7 +263,12 @@ impl<A: PageAllocator> Window<A> {
 
     /// Writes a batch of guest TCEs from `ioba`, all or nothing. Returns the
     /// bytes changed (0 for an empty batch) for the caller's invalidation.
-    pub(crate) fn put(&self, ioba: u64, src: Source<'_>, ctx: &Ctx<'_>) -> HResult<u64> {
+    pub(crate) fn put(
+        &self,
+        ioba: u64,
+        src: Source<'_>,
+        ctx: &PartitionAccounting<'_>,
+    ) -> HResult<u64> {
         let count = src.count();
         let first = self.check(ioba, count)?;
         if count == 0 {
@@ -326,7 +332,7 @@ impl<A: PageAllocator> Window<A> {
                         st.table
                             .store_checked_offset_run(ioba, guest, delta)
                             .map_err(|_| HStatus::Hardware)?;
-                        Ok((NewRefs::One(0, count), None, regular))
+                        Ok((NewRefs::InOneUnit { unit: 0, count }, None, regular))
                     })
                 } else {
                     let refs = match ctx.units.single() {
@@ -376,16 +382,16 @@ impl<A: PageAllocator> Window<A> {
                     // `regular` is known only for a batch in one chunk, which
                     // is then this one run, unchanged since it was checked.
                     released += match regular {
-                        Some(regular) => {
-                            settle_one_unit_checked(entries, regular, unit, ctx.dirty, page)
-                        }
+                        Some(regular) => settle_one_unit_given_progression(
+                            entries, regular, unit, ctx.dirty, page,
+                        ),
                         None => settle_one_unit(entries, unit, ctx.dirty, page),
                     };
                     copy_new(index, entries);
                 }),
             }
             let added = match refs {
-                NewRefs::One(_, k) => k,
+                NewRefs::InOneUnit { count, .. } => count,
                 NewRefs::None | NewRefs::Mixed => 0,
             };
             // At most 512 each way: no overflow.
@@ -414,7 +420,7 @@ impl<A: PageAllocator> Window<A> {
             }
             match refs {
                 NewRefs::None => {}
-                NewRefs::One(u, k) => deltas.add(u, k as i64),
+                NewRefs::InOneUnit { unit, count } => deltas.add(unit, count as i64),
                 NewRefs::Mixed => {
                     for &v in values {
                         if let Ok((_, Some(u))) = validate(v, page, &mut cursor) {
@@ -439,7 +445,7 @@ impl<A: PageAllocator> Window<A> {
 
     /// Releases every entry's reference (the window is going away; its TVE is
     /// already cleared and killed).
-    pub(crate) fn release_all(&self, ctx: &Ctx<'_>) {
+    pub(crate) fn release_all(&self, ctx: &PartitionAccounting<'_>) {
         let st = self.state.lock();
         let held = st.table.bytes_held() + st.shadow.bytes();
         ctx.memory.release(held.saturating_sub(self.base_bytes));

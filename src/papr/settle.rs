@@ -14,7 +14,7 @@
 //! pass and marked as one range. Other partitions use [`OldSettler`].
 
 use super::dirty::{DirtyLog, mark_word};
-use super::liobn::Ctx;
+use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
 use crate::iopt::Perm;
@@ -55,13 +55,14 @@ pub(crate) fn settle_one_unit(old: &[u64], unit: &Unit, dirty: &DirtyLog, page: 
     for &o in old {
         irregular |= progression_miss(o, &mut expected, step);
     }
-    settle_one_unit_checked(old, irregular == 0, unit, dirty, page)
+    settle_one_unit_given_progression(old, irregular == 0, unit, dirty, page)
 }
 
 /// [`settle_one_unit`] for a caller that has already checked whether `old`
-/// is the arithmetic progression [`progression`] makes of it (`regular`).
+/// is the arithmetic progression [`progression`] makes of it (`regular`):
+/// the single-unit settling, given that answer.
 #[inline]
-pub(crate) fn settle_one_unit_checked(
+pub(crate) fn settle_one_unit_given_progression(
     old: &[u64],
     regular: bool,
     unit: &Unit,
@@ -168,7 +169,7 @@ pub(crate) struct OldSettler<'a> {
 }
 
 impl<'a> OldSettler<'a> {
-    pub(crate) fn new(ctx: &Ctx<'a>, page: u64) -> Self {
+    pub(crate) fn new(ctx: &PartitionAccounting<'a>, page: u64) -> Self {
         OldSettler {
             cursor: Cursor::new(ctx.units),
             dirty: ctx.dirty,
@@ -252,7 +253,7 @@ mod tests {
                     .collect();
                 let fast = settle_one_unit(&old, unit, &ctx_dirty, page);
                 let memory = super::super::liobn::TceMemory::new(u64::MAX);
-                let slow_ctx = Ctx {
+                let slow_ctx = PartitionAccounting {
                     units: &units,
                     dirty: &slow_dirty,
                     memory: &memory,

@@ -19,7 +19,7 @@
 //! owes a kill and no region can be unregistered until one completes).
 
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
-use super::liobn::{Ctx, PeState, Source, Window};
+use super::liobn::{PartitionAccounting, PeState, Source, Window};
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::iopt::Gather;
 use crate::page_alloc::PageAllocator;
@@ -110,7 +110,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let part = self.part(p)?;
         let shared = part.shared.read();
         let (pe, window) = find_window(&shared.pes, liobn)?;
-        let ctx = Ctx {
+        let ctx = PartitionAccounting {
             units: &shared.units,
             dirty: &part.dirty,
             memory: &part.tce_memory,

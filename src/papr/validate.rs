@@ -24,8 +24,8 @@ const FLAGS: u64 = Perm::all().bits();
 pub(crate) enum NewRefs {
     /// No valid entry.
     None,
-    /// `n` valid entries, all in unit `u`.
-    One(usize, u64),
+    /// `count` valid entries, all in unit `unit`.
+    InOneUnit { unit: usize, count: u64 },
     /// Valid entries in several units (counted again when settling).
     Mixed,
 }
@@ -34,7 +34,7 @@ impl NewRefs {
     /// `n` entries equal to one validated TCE in `unit` (`None`: a clear).
     pub(crate) fn repeated(unit: Option<usize>, n: u64) -> NewRefs {
         match unit {
-            Some(u) => NewRefs::One(u, n),
+            Some(u) => NewRefs::InOneUnit { unit: u, count: n },
             None => NewRefs::None,
         }
     }
@@ -201,9 +201,9 @@ pub(crate) fn all_valid_one_unit(guest: &[u64], unit: &Unit, page: u64) -> Optio
 
 /// [`all_valid_one_unit`], and in the same pass whether `old` (the entries'
 /// old guest values, as many) is the arithmetic progression
-/// [`progression`] makes of it (for [`settle_one_unit_checked`]).
+/// [`progression`] makes of it (for [`settle_one_unit_given_progression`]).
 ///
-/// [`settle_one_unit_checked`]: super::settle::settle_one_unit_checked
+/// [`settle_one_unit_given_progression`]: super::settle::settle_one_unit_given_progression
 #[inline(never)]
 pub(crate) fn all_valid_one_unit_beside(
     guest: &[u64],
@@ -284,7 +284,10 @@ pub(crate) fn validate_any(
     Ok(match (unit0, mixed) {
         (None, _) => NewRefs::None,
         (Some(_), true) => NewRefs::Mixed,
-        (Some(u), false) => NewRefs::One(u, valid),
+        (Some(u), false) => NewRefs::InOneUnit {
+            unit: u,
+            count: valid,
+        },
     })
 }
 
@@ -351,7 +354,10 @@ mod tests {
                 let all_valid = all_valid_one_unit(&list, unit, page);
                 assert_eq!(
                     all_valid.is_some(),
-                    fast == Ok(NewRefs::One(0, list.len() as u64)),
+                    fast == Ok(NewRefs::InOneUnit {
+                        unit: 0,
+                        count: list.len() as u64
+                    }),
                     "page {page:#x} list {list:x?}"
                 );
                 // With the old values beside: the same answer, and whether

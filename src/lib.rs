@@ -7,6 +7,7 @@
 //! Modules, one per concept:
 //! - [`mmio`]: register access (cache-inhibited on target, recording fake on host).
 //! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
+//! - [`phb3`]: the POWER8 PHB3 driver (IODA2; PBCQ BARs, config space, RTT/PE, TCE kill, windows).
 //! - [`phb4`]: the POWER9 PHB4 driver (bring-up, config space, IODA, RTT/PE, TCE kill, windows).
 //! - [`opal`]: OPAL-style DMA-window calls and return codes over a set of PHBs.
 //! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
@@ -23,6 +24,7 @@ pub mod mmio;
 pub mod opal;
 pub mod page_alloc;
 pub mod papr;
+pub mod phb3;
 pub mod phb4;
 pub mod tce;
 pub mod topology;

@@ -114,6 +114,27 @@ pub const fn encode_bypass(start: u64, end: u64) -> u64 {
         | IODA3_TVT_NON_TRANSLATE_50
 }
 
+/// Checks the table fields every IODA2/IODA3 translated TVE shares (the
+/// page size is the generation's own check): levels 1..=5, a power-of-two
+/// level of at least 4 KiB that the `tts` field can encode, and a top level
+/// aligned to its size (each level is reached by OR-ing the index into the
+/// base) whose address fits the 48-bit field. PHB3 and PHB4 both use it.
+pub fn check_table(table_addr: u64, levels: u64, level_bytes: u64) -> Result<(), TveError> {
+    if !(1..=MAX_LEVELS as u64).contains(&levels) {
+        return Err(TveError::Levels);
+    }
+    if !level_bytes.is_power_of_two() || level_bytes < MIN_LEVEL_BYTES {
+        return Err(TveError::LevelSize);
+    }
+    if level_bytes.trailing_zeros() - 11 > 31 {
+        return Err(TveError::LevelSize);
+    }
+    if table_addr & (level_bytes - 1) != 0 || table_addr >> 60 != 0 {
+        return Err(TveError::TableAddress);
+    }
+    Ok(())
+}
+
 /// A TCE table as one TVE describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TranslatedTve {
@@ -136,21 +157,8 @@ impl TranslatedTve {
         level_bytes: u64,
         page_bytes: u64,
     ) -> Result<TranslatedTve, TveError> {
-        if !(1..=MAX_LEVELS as u64).contains(&levels) {
-            return Err(TveError::Levels);
-        }
-        if !level_bytes.is_power_of_two() || level_bytes < MIN_LEVEL_BYTES {
-            return Err(TveError::LevelSize);
-        }
-        if level_bytes.trailing_zeros() - 11 > 31 {
-            return Err(TveError::LevelSize);
-        }
+        check_table(table_addr, levels, level_bytes)?;
         let page = PageSize::from_bytes(page_bytes).ok_or(TveError::PageSize)?;
-        // Each level is reached by OR-ing the index into the base, so the
-        // base must be aligned to the level size; the field holds 48 bits.
-        if table_addr & (level_bytes - 1) != 0 || table_addr >> 60 != 0 {
-            return Err(TveError::TableAddress);
-        }
         Ok(TranslatedTve {
             table_addr,
             levels: levels as u32,

@@ -1,0 +1,94 @@
+//! PHB3 partitionable endpoints: the RTT in memory and the EEH freeze state.
+//!
+//! Same rules as PHB4 ([`crate::phb4::pe`]): one big-endian u16 PE per RID,
+//! unmapped RIDs on the reserved PE (255), an `RTC_INVALIDATE` after every
+//! change. PHB3 has one more reason to keep every entry below 256: an RTE
+//! of 256 or more makes the PHB fail the requester's DMA.
+
+use super::Phb3;
+use super::regs::*;
+use crate::mmio::RegisterIo;
+use crate::phb4::pe::{FreezeState, RidMatch};
+use crate::phb4::{Phb4Error, RTT_SIZE};
+
+impl<I: RegisterIo> Phb3<I> {
+    pub(crate) fn rtt_reset(&mut self) {
+        let reserved = self.reserved_pe() as u16;
+        for off in (0..RTT_SIZE).step_by(2) {
+            self.rtt.write_be16(off, reserved);
+        }
+    }
+
+    /// The PE the RTT gives `rid`.
+    pub fn rtt_entry(&self, rid: u16) -> u16 {
+        self.rtt.read_be16(2 * rid as u64)
+    }
+
+    /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
+    /// `map == false`, back to the reserved PE), then invalidates the RID
+    /// cache. Returns the number of RTT entries written.
+    pub fn set_pe(
+        &mut self,
+        pe: u64,
+        rid: u16,
+        rule: RidMatch,
+        map: bool,
+    ) -> Result<u32, Phb4Error> {
+        let pe = self.check_pe(pe)?;
+        let value = if map { pe } else { self.reserved_pe() } as u16;
+        let mask = rule.mask();
+        let mut count = 0;
+        for r in 0..=u16::MAX {
+            if r & mask == rid & mask {
+                self.rtt.write_be16(2 * r as u64, value);
+                count += 1;
+            }
+        }
+        self.io.barrier();
+        self.io
+            .write_be64(self.reg(PHB_RTC_INVALIDATE), PHB_RTC_INVALIDATE_ALL);
+        Ok(count)
+    }
+
+    /// The freeze state of `pe`.
+    pub fn freeze_state(&self, pe: u64) -> Result<FreezeState, Phb4Error> {
+        Ok(self.freeze[self.check_pe(pe)? as usize])
+    }
+
+    /// Freezes MMIO and/or DMA of `pe`; a DMA freeze invalidates its TVEs.
+    pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
+        let pe = self.check_pe(pe)?;
+        let st = &mut self.freeze[pe as usize];
+        st.mmio |= mmio;
+        let newly_dma = dma && !st.dma;
+        st.dma |= dma;
+        if newly_dma {
+            self.write_pe_tves(pe)?;
+        }
+        Ok(())
+    }
+
+    /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores its TVEs.
+    pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
+        let pe = self.check_pe(pe)?;
+        let st = &mut self.freeze[pe as usize];
+        if mmio {
+            st.mmio = false;
+        }
+        let thaw = dma && st.dma;
+        if dma {
+            st.dma = false;
+        }
+        if thaw {
+            self.write_pe_tves(pe)?;
+        }
+        Ok(())
+    }
+
+    fn write_pe_tves(&mut self, pe: u32) -> Result<(), Phb4Error> {
+        for w in [2 * pe, 2 * pe + 1] {
+            self.ioda_write(Ioda2Table::Tvt, w, self.tve_hw_value(w));
+        }
+        self.kill_pe(pe as u64)
+    }
+}

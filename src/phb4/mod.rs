@@ -45,6 +45,28 @@ pub const PELTV_SIZE: u64 = 0x2_0000;
 /// Bytes of PEST per PE (PESTA + PESTB words).
 pub const PEST_ENTRY_SIZE: u64 = 16;
 
+/// Which member of the PHB4 family a PHB is. QEMU models PHB5 (POWER10)
+/// as a PHB4 with no overrides: same registers, TVE format, walk, bypass
+/// and kill word; the firmware differs only in the sync step of a kill
+/// (see [`kill`]). The POWER10 address map is in [`crate::phb5`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phb4Family {
+    /// PHB4, POWER9.
+    Phb4,
+    /// PHB5, POWER10.
+    Phb5,
+}
+
+impl Phb4Family {
+    /// What `PHB_VERSION` reads on this family (QEMU's model).
+    pub const fn version(self) -> u64 {
+        match self {
+            Phb4Family::Phb4 => PHB4_VERSION,
+            Phb4Family::Phb5 => PHB5_VERSION,
+        }
+    }
+}
+
 /// Where a PHB sits and which addresses firmware gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Phb4Config {
@@ -66,6 +88,8 @@ pub struct Phb4Config {
     pub m32_pci_start: u64,
     /// Enable 32-bit MSIs (takes PCI 0xFFFF0000.. from DMA window 0).
     pub msi32: bool,
+    /// PHB4 or PHB5.
+    pub family: Phb4Family,
 }
 
 impl Phb4Config {
@@ -86,6 +110,7 @@ impl Phb4Config {
             m32_size: P9_M32_SIZE,
             m32_pci_start: M32_PCI_START,
             msi32: false,
+            family: Phb4Family::Phb4,
         })
     }
 }
@@ -278,6 +303,16 @@ impl<I: RegisterIo> Phb4<I> {
     /// The register accessor.
     pub fn io(&self) -> &I {
         &self.io
+    }
+
+    /// PHB4 or PHB5.
+    pub fn family(&self) -> Phb4Family {
+        self.cfg.family
+    }
+
+    /// What `PHB_VERSION` reads (one register load).
+    pub fn read_version(&self) -> u64 {
+        self.io.read_be64(self.reg(PHB_VERSION))
     }
 
     /// Number of PEs (from `PHB4_EEH_CAP`).

@@ -9,6 +9,7 @@
 //! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
 //! - [`phb3`]: the POWER8 PHB3 driver (IODA2; PBCQ BARs, config space, RTT/PE, TCE kill, windows).
 //! - [`phb4`]: the POWER9 PHB4 driver (bring-up, config space, IODA, RTT/PE, TCE kill, windows).
+//! - [`phb5`]: the POWER10 PHB5 (the PHB4 driver with POWER10's map, layout and kill sync).
 //! - [`opal`]: OPAL-style DMA-window calls and return codes over a set of PHBs.
 //! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
 //! - [`page_alloc`]: zeroed, naturally aligned blocks for memory the PHB reads.
@@ -26,5 +27,6 @@ pub mod page_alloc;
 pub mod papr;
 pub mod phb3;
 pub mod phb4;
+pub mod phb5;
 pub mod tce;
 pub mod topology;

@@ -194,3 +194,34 @@ mod tests {
         );
     }
 }
+
+/// The PHB3 TCE kill as the [`Invalidate`](crate::iopt::Invalidate)
+/// implementation [`Gather::flush`](crate::iopt::Gather::flush) drives.
+/// `sync` is a `sync` instruction: a PHB3 kill is complete once its store
+/// has reached the PHB (there is no status to wait for).
+impl<I: RegisterIo> crate::iopt::Invalidate for Phb3<I> {
+    type Error = Phb4Error;
+
+    fn invalidate_all(&self) -> Result<(), Phb4Error> {
+        self.kill_all();
+        Ok(())
+    }
+
+    fn invalidate_pe(&self, pe: u16) -> Result<(), Phb4Error> {
+        self.kill_pe(pe as u64)
+    }
+
+    fn invalidate_range(&self, pe: u16, range: crate::iopt::IovaRange) -> Result<(), Phb4Error> {
+        let page = Phb3PageSize::ALL
+            .into_iter()
+            .find(|p| p.shift() == range.page_shift)
+            .ok_or(Phb4Error::Parameter)?;
+        let start = range.start & !(page.bytes() - 1);
+        self.kill_pages(pe as u64, page, start, range.pages())
+    }
+
+    fn sync(&self) -> Result<(), Phb4Error> {
+        self.io.barrier();
+        Ok(())
+    }
+}

@@ -62,6 +62,10 @@ impl FnState {
     fn new(f: FakeFunction) -> FnState {
         let mut dwords = BTreeMap::new();
         dwords.insert(0, (f.device as u32) << 16 | f.vendor as u32);
+        if f.bdf == Bdf::ROOT_PORT {
+            // A root port is a bridge: header type 1, no BARs to size.
+            dwords.insert(0x0c, 0x0001_0000);
+        }
         for (i, b) in f.bars.iter().enumerate() {
             if b.size != 0 && b.is64 {
                 dwords.insert(0x10 + 4 * i as u16, 0x4);
@@ -76,7 +80,7 @@ impl FnState {
 
     fn write(&mut self, reg: u16, value: u32) {
         let mut v = value;
-        if (0x10..0x28).contains(&reg) {
+        if (0x10..0x28).contains(&reg) && self.f.bdf != Bdf::ROOT_PORT {
             let i = ((reg - 0x10) / 4) as usize;
             let upper = i > 0 && self.f.bars[i - 1].is64 && self.f.bars[i - 1].size != 0;
             if upper {

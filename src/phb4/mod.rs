@@ -120,11 +120,19 @@ impl Phb4Config {
     /// XSCOM base and PEC nest block come from the tree, the addresses from
     /// skiboot's physical map for the stack's `ibm,phb-index`. Only chip 0's
     /// map is known here (`None` otherwise, or for an index the map lacks).
+    /// A POWER10 stack gets the PHB5 map ([`crate::phb5::for_stack`]); a
+    /// POWER8 PBCQ is not a PHB4 (`None`; see [`crate::phb3`]).
     pub fn for_stack(
         chip: &crate::topology::Chip,
         pec: &crate::topology::Pec,
         stack: &crate::topology::PhbStack,
     ) -> Option<Phb4Config> {
+        use crate::topology::ChipGeneration;
+        match chip.generation {
+            ChipGeneration::Power9 => {}
+            ChipGeneration::Power10 => return crate::phb5::for_stack(chip, pec, stack),
+            ChipGeneration::Power8 => return None,
+        }
         if chip.chip_id != 0 {
             return None;
         }

@@ -81,11 +81,11 @@ impl<I: RegisterIo> PciHost for Phb3<I> {
     ) -> Result<(), Phb4Error> {
         Phb3::config_write(self, bdf, offset, width, value)
     }
-    fn m32_window(&self) -> M32Window {
-        M32Window {
+    fn m32_window(&self) -> Result<M32Window, Phb4Error> {
+        Ok(M32Window {
             cpu_base: self.m32.base,
             pci_start: M32_PCI_START,
             size: self.m32.size,
-        }
+        })
     }
 }

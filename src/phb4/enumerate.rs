@@ -67,8 +67,9 @@ pub trait PciHost {
         width: Width,
         value: u32,
     ) -> Result<(), Phb4Error>;
-    /// The 32-bit MMIO window.
-    fn m32_window(&self) -> M32Window;
+    /// The 32-bit MMIO window ([`Phb4Error::Unsupported`] when the PHB
+    /// was attached: its owner placed the devices).
+    fn m32_window(&self) -> Result<M32Window, Phb4Error>;
 }
 
 impl<I: RegisterIo> PciHost for Phb4<I> {
@@ -84,12 +85,13 @@ impl<I: RegisterIo> PciHost for Phb4<I> {
     ) -> Result<(), Phb4Error> {
         Phb4::config_write(self, bdf, offset, width, value)
     }
-    fn m32_window(&self) -> M32Window {
-        M32Window {
-            cpu_base: self.cfg.m32_cpu_base,
-            pci_start: self.cfg.m32_pci_start,
-            size: self.cfg.m32_size,
-        }
+    fn m32_window(&self) -> Result<M32Window, Phb4Error> {
+        let cfg = self.brought_up()?.cfg;
+        Ok(M32Window {
+            cpu_base: cfg.m32_cpu_base,
+            pci_start: cfg.m32_pci_start,
+            size: cfg.m32_size,
+        })
     }
 }
 
@@ -130,7 +132,7 @@ pub fn enable_command(h: &impl PciHost, bdf: Bdf, bits: u16) -> Result<(), Phb4E
 /// 1) and its memory window (the whole M32 window).
 pub fn setup_root_port(h: &impl PciHost) -> Result<(), Phb4Error> {
     let rp = Bdf::ROOT_PORT;
-    let m32 = h.m32_window();
+    let m32 = h.m32_window()?;
     write32(h, rp, offsets::BUS_NUMBERS, 0x0001_0100)?;
     let base = m32.pci_start;
     let limit = base + m32.size - 1;
@@ -148,7 +150,7 @@ pub fn setup_root_port(h: &impl PciHost) -> Result<(), Phb4Error> {
 /// the root port.
 pub fn enumerate(h: &impl PciHost) -> Result<Vec<PciFunction>, Phb4Error> {
     setup_root_port(h)?;
-    let mut next = h.m32_window().pci_start;
+    let mut next = h.m32_window()?.pci_start;
     let mut found = Vec::new();
     for dev in 0..32u8 {
         for func in 0..8u8 {
@@ -184,7 +186,7 @@ pub fn enumerate(h: &impl PciHost) -> Result<Vec<PciFunction>, Phb4Error> {
 }
 
 fn assign_bars(h: &impl PciHost, bdf: Bdf, next: &mut u64) -> Result<Vec<PciBar>, Phb4Error> {
-    let m32 = h.m32_window();
+    let m32 = h.m32_window()?;
     let mut bars = Vec::new();
     let mut i = 0u8;
     while i < 6 {

@@ -100,7 +100,7 @@ impl<I: RegisterIo> Phb4<I> {
     /// completion bits ([`PHB_DMA_SYNC_KEEP_PHB5`]), as skiboot does on
     /// POWER10; PHB4 writes the start bit alone.
     pub fn dma_sync(&self) -> Result<(), KillError> {
-        let start = match self.cfg.family {
+        let start = match self.family {
             Phb4Family::Phb4 => PHB_DMA_READ_SYNC_START,
             Phb4Family::Phb5 => {
                 let v = self.io.read_be64(self.reg(PHB_DMA_READ_WRITE_SYNC));

@@ -67,6 +67,7 @@ pub const fn p10(chip: u32, index: u32) -> Option<Phb4Config> {
     };
     let chip_base = (chip as u64) << P10_CHIP_SHIFT;
     Some(Phb4Config {
+        chip_id: chip,
         index,
         xscom_base: p10_xscom_base(chip),
         pec_nest_base: p10_pec_nest_base(pec),

@@ -76,8 +76,11 @@ fn bring_up_reads_bars_back_then_enables_and_programs_m32() {
     // 2..4: version read, table BARs, M32 (base, mask, start), then
     //    PHB3_CONFIG with M32_EN last.
     let w: Vec<(u64, u64)> = io.writes().into_iter().skip(1).collect();
-    assert_eq!(w[0], (REGS + PHB_RTT_BAR, phb.rtt_addr() | 1 << 63));
-    assert_eq!(phb.rtt_addr() % 0x2_0000, 0);
+    assert_eq!(
+        w[0],
+        (REGS + PHB_RTT_BAR, phb.rtt_addr().unwrap() | 1 << 63)
+    );
+    assert_eq!(phb.rtt_addr().unwrap() % 0x2_0000, 0);
     assert_eq!(w[1].0, REGS + PHB_PELTV_BAR);
     assert_eq!(w[2].0, REGS + PHB_PEST_BAR);
     assert_eq!(
@@ -129,7 +132,7 @@ fn bring_up_reads_bars_back_then_enables_and_programs_m32() {
         !log.iter()
             .any(|a| a.op == Op::Read && a.addr == REGS + PHB_TCE_KILL)
     );
-    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == 255));
+    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every register and XSCOM access is 8 bytes; nothing above the 4 KiB
     // register window is touched.
     assert!(
@@ -163,18 +166,13 @@ fn bring_up_refuses_missing_bars_or_a_non_phb3() {
 #[test]
 fn attach_writes_nothing_and_drop_writes_nothing() {
     let io = model();
-    // Another firmware brought the PHB up: BARs enabled, an RTT in place.
-    let rtt = {
-        let owner = Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap();
-        let a = owner.rtt_addr();
-        core::mem::forget(owner); // its tables stay, as another firmware's would
-        a
-    };
+    // Another firmware brought the PHB up: BARs enabled, tables in place.
+    let owner = Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap();
+    core::mem::forget(owner); // its tables stay, as another firmware's would
     io.clear_log();
-    // SAFETY: the forgotten driver's RTT is leaked heap memory nobody else uses.
-    let mut phb = unsafe { Phb3::attach(&io, cfg()) }.unwrap();
-    assert!(!phb.is_owned());
-    assert_eq!(phb.rtt_addr(), rtt);
+    let mut phb = Phb3::attach(&io, cfg()).unwrap();
+    assert!(phb.is_attached());
+    assert_eq!(phb.rtt_addr(), None);
     assert!(io.writes().is_empty());
     let reads: Vec<u64> = io.log().iter().map(|a| a.addr).collect();
     assert_eq!(
@@ -187,15 +185,35 @@ fn attach_writes_nothing_and_drop_writes_nothing() {
             nest(0x44),
             nest(0x45),
             REGS + PHB_VERSION,
-            REGS + PHB_RTT_BAR
         ]
     );
-    // The attached driver programs TVEs like an owner...
+    // The attached driver programs TVEs and kills like an owner...
     let t = Phb3TranslatedTve::new(0x10_0000, 1, 0x1000, 0x1000).unwrap();
-    phb.map_translated(3, 0, &t).unwrap();
-    assert_eq!(io.peek(REGS + PHB_IODA_DATA0), t.encode());
-    // ...and its drop leaves the PHB as it was.
     io.clear_log();
+    phb.map_translated(3, 0, &t).unwrap();
+    phb.unmap_window(3, 0).unwrap();
+    assert_eq!(
+        io.writes(),
+        [
+            (REGS + PHB_IODA_ADDR, 0x0009_0000_0000_0006),
+            (REGS + PHB_IODA_DATA0, t.encode()),
+            (REGS + PHB_IODA_ADDR, 0x0009_0000_0000_0006),
+            (REGS + PHB_IODA_DATA0, 0),
+            (REGS + PHB_TCE_KILL, 0x4000_0000_0000_0003),
+        ]
+    );
+    // ...but what needs the owner's tables is refused, writing nothing.
+    io.clear_log();
+    assert_eq!(
+        phb.set_pe(3, 0x100, RidMatch::EXACT, true),
+        Err(Phb4Error::Unsupported)
+    );
+    assert_eq!(phb.freeze_set(3, false, true), Err(Phb4Error::Unsupported));
+    assert_eq!(phb.ioda_reset(), Err(Phb4Error::Unsupported));
+    assert_eq!(phb.ioda_purge(), Err(Phb4Error::Unsupported));
+    assert_eq!(phb.enumerate().unwrap_err(), Phb4Error::Unsupported);
+    assert!(io.writes().is_empty());
+    // Its drop leaves the PHB as it was.
     drop(phb);
     assert!(io.log().iter().all(|a| a.op != Op::Write));
 }
@@ -203,8 +221,7 @@ fn attach_writes_nothing_and_drop_writes_nothing() {
 #[test]
 fn attach_refuses_a_phb_nobody_enabled() {
     let io = model();
-    // SAFETY: attach fails before it touches any RTT.
-    let r = unsafe { Phb3::attach(&io, cfg()) };
+    let r = Phb3::attach(&io, cfg());
     assert_eq!(r.unwrap_err(), Phb4Error::Broken);
     assert!(io.writes().is_empty());
 }
@@ -370,7 +387,7 @@ fn set_pe_and_freeze() {
     let io = model();
     let mut phb = up(&io);
     assert_eq!(phb.set_pe(4, 0x0100, RidMatch::EXACT, true).unwrap(), 1);
-    assert_eq!(phb.rtt_entry(0x0100), 4);
+    assert_eq!(phb.rtt_entry(0x0100), Some(4));
     assert_eq!(io.writes(), [(REGS + PHB_RTC_INVALIDATE, 1 << 63)]);
     assert_eq!(
         phb.set_pe(256, 0x0100, RidMatch::EXACT, true),

@@ -62,7 +62,8 @@ impl<I: RegisterIo> Phb3<I> {
 
     /// Finds every function behind the root port, assigns its memory BARs
     /// in the M32 window and enables memory and bus mastering
-    /// ([`crate::phb4::enumerate::enumerate`]).
+    /// ([`crate::phb4::enumerate::enumerate`]); [`Phb4Error::Unsupported`]
+    /// on an attached PHB (its owner placed the devices).
     pub fn enumerate(&mut self) -> Result<alloc::vec::Vec<PciFunction>, Phb4Error> {
         crate::phb4::enumerate::enumerate(self)
     }
@@ -82,6 +83,7 @@ impl<I: RegisterIo> PciHost for Phb3<I> {
         Phb3::config_write(self, bdf, offset, width, value)
     }
     fn m32_window(&self) -> Result<M32Window, Phb4Error> {
+        self.tables()?;
         Ok(M32Window {
             cpu_base: self.m32.base,
             pci_start: M32_PCI_START,

@@ -89,18 +89,21 @@ impl Phb3Config {
     }
 }
 
+/// What a driver that brought its PHB3 up owns: the memory the PHB reads.
+struct Tables {
+    rtt: DmaRegion,
+    peltv: DmaRegion,
+    pest: DmaRegion,
+}
+
 /// One PHB3 and the state firmware keeps for it.
 pub struct Phb3<I: RegisterIo> {
     io: I,
     cfg: Phb3Config,
     bars: PbcqBars,
     m32: regs::Window,
-    /// Brought up by this driver (owns its tables) or attached (borrowed).
-    owned: bool,
-    rtt: DmaRegion,
-    /// PELT-V and PEST, allocated by [`Phb3::init`]; `None` when attached.
-    peltv: Option<DmaRegion>,
-    pest: Option<DmaRegion>,
+    /// The tables a brought-up PHB owns; `None` when attached.
+    owned: Option<Tables>,
     tve_cache: Vec<u64>,
     tve_shared: Vec<bool>,
     freeze: Vec<FreezeState>,
@@ -112,7 +115,7 @@ impl<I: RegisterIo> core::fmt::Debug for Phb3<I> {
             .field("chip", &self.cfg.chip_id)
             .field("index", &self.cfg.index)
             .field("regs", &self.bars.regs)
-            .field("owned", &self.owned)
+            .field("attached", &self.owned.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -122,7 +125,7 @@ impl<I: RegisterIo> core::fmt::Debug for Phb3<I> {
 /// borrowed, and its drop writes nothing.
 impl<I: RegisterIo> Drop for Phb3<I> {
     fn drop(&mut self) {
-        if !self.owned {
+        if self.owned.is_none() {
             return;
         }
         for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
@@ -152,14 +155,14 @@ impl<I: RegisterIo> Phb3<I> {
         let pest = mem
             .alloc_zeroed(pest_size, pest_size)
             .ok_or(Phb4Error::NoMemory)?;
-        let mut phb = Phb3::new(io, cfg, bars, true, rtt, Some(peltv), Some(pest));
-        phb.rtt_reset();
+        let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
+        let mut phb = Phb3::new(io, cfg, bars);
+        phb.owned = Some(Tables { rtt, peltv, pest });
+        phb.rtt_reset()?;
 
         let r = |off| phb.bars.regs + off;
         phb.io
-            .write_be64(r(PHB_RTT_BAR), phb.rtt.addr() | PHB_RTT_BAR_ENABLE);
-        let peltv_addr = phb.peltv.as_ref().map_or(0, DmaRegion::addr);
-        let pest_addr = phb.pest.as_ref().map_or(0, DmaRegion::addr);
+            .write_be64(r(PHB_RTT_BAR), rtt_addr | PHB_RTT_BAR_ENABLE);
         phb.io
             .write_be64(r(PHB_PELTV_BAR), peltv_addr | PHB_PELTV_BAR_ENABLE);
         phb.io
@@ -171,50 +174,30 @@ impl<I: RegisterIo> Phb3<I> {
         phb.io
             .write_be64(r(PHB_PHB3_CONFIG), phb3_config(phb.cfg.msi32));
 
-        phb.ioda_reset();
+        phb.ioda_reset()?;
         Ok(phb)
     }
 
-    /// Takes over the DMA translation of a PHB3 another firmware brought up
-    /// (skiboot, a C firmware), writing no register: reads the PBCQ BARs
-    /// and BAR_EN, `PHB_VERSION` and `RTT_BAR`. Every TVE is taken as
-    /// invalid until this driver sets it. Dropping the driver writes
-    /// nothing.
-    ///
-    /// # Safety
-    /// The 128 KiB RTT that `RTT_BAR` names must be RAM, identity mapped,
-    /// that the caller hands to this driver to manage for as long as the
-    /// driver lives (no other code writes it meanwhile).
-    pub unsafe fn attach(io: I, cfg: Phb3Config) -> Result<Phb3<I>, Phb4Error> {
+    /// Takes over the DMA windows of a PHB3 another firmware (skiboot, a C
+    /// firmware) brought up, writing no register: reads the PBCQ BARs and
+    /// BAR_EN (the registers must be enabled) and `PHB_VERSION`. The driver
+    /// owns no table and its drop writes nothing. Windows (TVEs) and TCE
+    /// kills work as on a brought-up PHB; the calls that need the owner's
+    /// tables or MMIO window (`set_pe`, freeze, IODA reset, enumeration)
+    /// return [`Phb4Error::Unsupported`], as on an attached PHB4. Every TVE
+    /// is taken as invalid until this driver sets it.
+    pub fn attach(io: I, cfg: Phb3Config) -> Result<Phb3<I>, Phb4Error> {
         let bars = pbcq::read_bars(&io, cfg.xscom_base, cfg.nest_base)?;
         if !pbcq::bars_enabled(&io, cfg.xscom_base, cfg.nest_base) {
             return Err(Phb4Error::Broken);
         }
         check_version(&io, bars.regs)?;
-        let rtt_bar = io.read_be64(bars.regs + PHB_RTT_BAR);
-        let rtt_addr = rtt_bar & !PHB_RTT_BAR_ENABLE;
-        if rtt_bar & PHB_RTT_BAR_ENABLE == 0
-            || !rtt_addr.is_multiple_of(RTT_SIZE)
-            || rtt_addr >> 50 != 0
-        {
-            return Err(Phb4Error::BadConfig);
-        }
-        // SAFETY: the caller guarantees the RTT is RAM handed to this
-        // driver; it is 128 KiB-aligned (checked) and never released (no
-        // release function): the other firmware owns it.
-        let rtt = unsafe { DmaRegion::new(rtt_addr, RTT_SIZE, RTT_SIZE, None) };
-        Ok(Phb3::new(io, cfg, bars, false, rtt, None, None))
+        Ok(Phb3::new(io, cfg, bars))
     }
 
-    fn new(
-        io: I,
-        cfg: Phb3Config,
-        bars: PbcqBars,
-        owned: bool,
-        rtt: DmaRegion,
-        peltv: Option<DmaRegion>,
-        pest: Option<DmaRegion>,
-    ) -> Phb3<I> {
+    /// Firmware's state for a PHB with every TVE invalid, no PE frozen and
+    /// no table owned.
+    fn new(io: I, cfg: Phb3Config, bars: PbcqBars) -> Phb3<I> {
         let m32 = regs::Window {
             base: bars.mmio1.base,
             size: bars.mmio1.size.min(M32_MAX_SIZE),
@@ -224,10 +207,7 @@ impl<I: RegisterIo> Phb3<I> {
             cfg,
             bars,
             m32,
-            owned,
-            rtt,
-            peltv,
-            pest,
+            owned: None,
             tve_cache: vec![0; PHB3_TVT_ENTRIES as usize],
             tve_shared: vec![false; PHB3_TVT_ENTRIES as usize],
             freeze: vec![FreezeState::default(); PHB3_NUM_PES as usize],
@@ -254,9 +234,17 @@ impl<I: RegisterIo> Phb3<I> {
         self.bars.regs
     }
 
-    /// Whether this driver brought the PHB up (else it attached to it).
-    pub fn is_owned(&self) -> bool {
-        self.owned
+    /// Whether the driver was attached to a PHB another firmware brought up.
+    pub fn is_attached(&self) -> bool {
+        self.owned.is_none()
+    }
+
+    fn tables(&self) -> Result<&Tables, Phb4Error> {
+        self.owned.as_ref().ok_or(Phb4Error::Unsupported)
+    }
+
+    fn tables_mut(&mut self) -> Result<&mut Tables, Phb4Error> {
+        self.owned.as_mut().ok_or(Phb4Error::Unsupported)
     }
 
     /// Number of PEs (256 on every PHB3).
@@ -274,9 +262,9 @@ impl<I: RegisterIo> Phb3<I> {
         PHB3_TVT_ENTRIES
     }
 
-    /// Physical address of the RTT.
-    pub fn rtt_addr(&self) -> u64 {
-        self.rtt.addr()
+    /// Physical address of the RTT (`None` when attached).
+    pub fn rtt_addr(&self) -> Option<u64> {
+        self.owned.as_ref().map(|t| t.rtt.addr())
     }
 
     fn reg(&self, off: u64) -> u64 {
@@ -312,7 +300,9 @@ impl<I: RegisterIo> Phb3<I> {
     /// Rewrites the IODA2 DMA/MMIO/EEH tables from firmware's copies: TVT
     /// (TVEs of DMA-frozen PEs invalid), M64BT, M32DT, PESTA/B and PEEV
     /// zeroed; then drops the RID cache and kills every cached TCE.
-    pub fn ioda_reset(&mut self) {
+    /// [`Phb4Error::Unsupported`] on an attached PHB (nothing written).
+    pub fn ioda_reset(&mut self) -> Result<(), Phb4Error> {
+        self.tables()?;
         let tvt: Vec<u64> = (0..PHB3_TVT_ENTRIES)
             .map(|w| self.tve_hw_value(w))
             .collect();
@@ -329,23 +319,23 @@ impl<I: RegisterIo> Phb3<I> {
         self.io
             .write_be64(self.reg(PHB_RTC_INVALIDATE), PHB_RTC_INVALIDATE_ALL);
         self.kill_all();
+        Ok(())
     }
 
     /// Returns the PHB's DMA state to power-on: every TVE invalid, every RID
     /// on the reserved PE, no PE frozen, PELT-V/PEST zeroed; then
     /// [`ioda_reset`](Self::ioda_reset). The M32 window stays.
-    pub fn ioda_purge(&mut self) {
+    /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
+    pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
+        self.tables()?;
         self.tve_cache.iter_mut().for_each(|t| *t = 0);
         self.tve_shared.iter_mut().for_each(|s| *s = false);
         self.freeze.iter_mut().for_each(|f| *f = Default::default());
-        self.rtt_reset();
-        if let Some(p) = self.peltv.as_mut() {
-            p.zero();
-        }
-        if let Some(p) = self.pest.as_mut() {
-            p.zero();
-        }
-        self.ioda_reset();
+        self.rtt_reset()?;
+        let t = self.tables_mut()?;
+        t.peltv.zero();
+        t.pest.zero();
+        self.ioda_reset()
     }
 }
 

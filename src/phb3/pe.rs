@@ -12,21 +12,24 @@ use crate::phb4::pe::{FreezeState, RidMatch};
 use crate::phb4::{Phb4Error, RTT_SIZE};
 
 impl<I: RegisterIo> Phb3<I> {
-    pub(crate) fn rtt_reset(&mut self) {
+    pub(crate) fn rtt_reset(&mut self) -> Result<(), Phb4Error> {
         let reserved = self.reserved_pe() as u16;
+        let rtt = &mut self.tables_mut()?.rtt;
         for off in (0..RTT_SIZE).step_by(2) {
-            self.rtt.write_be16(off, reserved);
+            rtt.write_be16(off, reserved);
         }
+        Ok(())
     }
 
-    /// The PE the RTT gives `rid`.
-    pub fn rtt_entry(&self, rid: u16) -> u16 {
-        self.rtt.read_be16(2 * rid as u64)
+    /// The PE the RTT gives `rid` (`None` when attached).
+    pub fn rtt_entry(&self, rid: u16) -> Option<u16> {
+        Some(self.tables().ok()?.rtt.read_be16(2 * rid as u64))
     }
 
     /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
     /// `map == false`, back to the reserved PE), then invalidates the RID
     /// cache. Returns the number of RTT entries written.
+    /// [`Phb4Error::Unsupported`] on an attached PHB (its RTT is the owner's).
     pub fn set_pe(
         &mut self,
         pe: u64,
@@ -38,9 +41,10 @@ impl<I: RegisterIo> Phb3<I> {
         let value = if map { pe } else { self.reserved_pe() } as u16;
         let mask = rule.mask();
         let mut count = 0;
+        let rtt = &mut self.tables_mut()?.rtt;
         for r in 0..=u16::MAX {
             if r & mask == rid & mask {
-                self.rtt.write_be16(2 * r as u64, value);
+                rtt.write_be16(2 * r as u64, value);
                 count += 1;
             }
         }
@@ -56,8 +60,10 @@ impl<I: RegisterIo> Phb3<I> {
     }
 
     /// Freezes MMIO and/or DMA of `pe`; a DMA freeze invalidates its TVEs.
+    /// [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
         let pe = self.check_pe(pe)?;
+        self.tables()?;
         let st = &mut self.freeze[pe as usize];
         st.mmio |= mmio;
         let newly_dma = dma && !st.dma;
@@ -69,8 +75,10 @@ impl<I: RegisterIo> Phb3<I> {
     }
 
     /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores its TVEs.
+    /// [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
         let pe = self.check_pe(pe)?;
+        self.tables()?;
         let st = &mut self.freeze[pe as usize];
         if mmio {
             st.mmio = false;

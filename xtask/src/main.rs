@@ -44,6 +44,10 @@ enum Command {
         /// Board to run.
         #[arg(long, default_value = boards::DEFAULT)]
         board: String,
+        /// QEMU machine to run (`powernv8`, `powernv9`, `powernv10`): runs
+        /// the firmware board of that machine instead of `--board`.
+        #[arg(long)]
+        machine: Option<String>,
         /// Scenario the firmware runs (default: the board's, `boot` for
         /// qemu-powernv9, `dma` for c-firmware). The QEMU devices (and guest
         /// image) a known scenario needs are added automatically.
@@ -91,11 +95,16 @@ fn main() -> ExitCode {
         }),
         Command::Run {
             board,
+            machine,
             scenario,
             timeout,
             gdb,
             qemu_args,
-        } => boards::find(&board).and_then(|b| {
+        } => match machine {
+            Some(m) => boards::for_machine(&m),
+            None => boards::find(&board),
+        }
+        .and_then(|b| {
             setup::ensure_all()?;
             let scenario = scenario.unwrap_or_else(|| b.default_scenario.to_string());
             let fw = image::build(b)?;

@@ -29,6 +29,8 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
     };
     if let Some(uart) = topology.uart {
         console::init(uart.base);
+    } else if let Some(uart) = topology.lpc_uart {
+        console::init_lpc(uart);
     }
     println!("PNV: pnv-iommu firmware, board qemu-powernv9");
     print_topology(&topology);

@@ -15,6 +15,7 @@
 //! - [`exception`]: interrupt vector names; [`spr`]: SPR numbers, readers
 //!   and the timebase.
 //! - [`fdt`]: the device-tree blob a boot loader passes in r3.
+//! - [`lpc`]: ISA I/O on a POWER8 LPC bus through XSCOM (the powernv8 console).
 //! - [`edu`]: QEMU's `edu` DMA device, generic over
 //!   [`pnv_iommu::mmio::RegisterIo`].
 //! - [`no_heap`]: the global allocator of an image without a heap (linking
@@ -28,6 +29,7 @@ pub mod boot_args;
 pub mod edu;
 pub mod exception;
 pub mod fdt;
+pub mod lpc;
 #[cfg(target_arch = "powerpc64")]
 mod mem;
 pub mod no_heap;

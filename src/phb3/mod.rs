@@ -229,6 +229,11 @@ impl<I: RegisterIo> Phb3<I> {
         &self.io
     }
 
+    /// What `PHB_VERSION` reads (one register load).
+    pub fn read_version(&self) -> u64 {
+        self.io.read_be64(self.reg(PHB_VERSION))
+    }
+
     /// CPU address of the PHB's registers.
     pub fn regs_base(&self) -> u64 {
         self.bars.regs

@@ -57,6 +57,20 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
+        board: "qemu-powernv8",
+        name: "boot",
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        board: "qemu-powernv10",
+        name: "boot",
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
         board: "qemu-powernv9",
         name: "dma-phb0",
         devices: EDU_PHB0,

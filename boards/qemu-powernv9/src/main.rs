@@ -32,7 +32,7 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
     } else if let Some(uart) = topology.lpc_uart {
         console::init_lpc(uart);
     }
-    println!("PNV: pnv-iommu firmware, board qemu-powernv9");
+    println!("PNV: pnv-iommu firmware, board qemu-powernv9 (PowerNV: POWER8, POWER9, POWER10)");
     print_topology(&topology);
     if topology.memory_bytes() < heap::RAM_NEEDED {
         console::finish(
@@ -70,7 +70,10 @@ fn print_topology(t: &Topology) {
     }
     println!("PNV: cpus {} cores, {} threads", t.cores.len(), t.threads());
     for c in &t.chips {
-        println!("PNV: chip {} xscom {:#x}", c.chip_id, c.xscom_base);
+        println!(
+            "PNV: chip {} {:?} xscom {:#x}",
+            c.chip_id, c.generation, c.xscom_base
+        );
     }
     for (chip, pec, stack) in t.phb_stacks() {
         println!(
@@ -81,7 +84,13 @@ fn print_topology(t: &Topology) {
     println!("PNV: phb stacks {}", t.phb_stacks().count());
     match t.uart {
         Some(u) => println!("PNV: uart 16550 at {:#x}, clock {} Hz", u.base, u.clock_hz),
-        None => println!("PNV: uart none"),
+        None => match t.lpc_uart {
+            Some(u) => println!(
+                "PNV: uart 16550 on LPC I/O {:#x} (ECCB at XSCOM {:#x})",
+                u.io_port, u.eccb_pcba
+            ),
+            None => println!("PNV: uart none"),
+        },
     }
 }
 

@@ -12,7 +12,10 @@ pub fn run(t: &Topology, checks: &mut Checks) {
     checks.check("boot_every_phb_up", every_phb_up(t));
     checks.check(
         "boot_topology",
-        if t.phb_stacks().count() > 0 && t.uart.is_some() && t.threads() > 0 {
+        if t.phb_stacks().count() > 0
+            && (t.uart.is_some() || t.lpc_uart.is_some())
+            && t.threads() > 0
+        {
             Ok(())
         } else {
             Err(format!("incomplete topology: {:?}", t))
@@ -51,41 +54,73 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
     }
 }
 
-/// Brings up every PHB stack the device tree lists and checks the PE count
-/// each reports: 512 on the big PHBs (index 0 and 3), 256 on the others.
+/// Brings up every PHB the device tree lists, with the driver of its chip's
+/// generation, and checks the PE and TVE counts against QEMU's model:
+/// PHB3 (POWER8) 256 PEs; PHB4 (POWER9) and PHB5 (POWER10) 512 on PHB0
+/// and PHB3, 256 on the others; and each PHB's version register.
 fn every_phb_up(t: &Topology) -> Result<(), alloc::string::String> {
+    use pnv_iommu::phb3::regs::PHB3_VERSION;
+    use pnv_iommu::phb3::{Phb3, Phb3Config};
     use pnv_iommu::phb4::dmamem::GlobalHeap;
     use pnv_iommu::phb4::{Phb4, Phb4Config};
+    use pnv_iommu::topology::ChipGeneration;
     let mut up = 0;
     for (chip, pec, stack) in t.phb_stacks() {
-        let cfg = Phb4Config::for_stack(chip, pec, stack)
-            .ok_or_else(|| format!("no address map for PHB{}", stack.phb_index))?;
-        let phb = Phb4::init(super::platform::io(), cfg, &mut GlobalHeap)
-            .map_err(|e| format!("PHB{}: {:?}", stack.phb_index, e))?;
-        let want = if matches!(stack.phb_index, 0 | 3) {
-            512
-        } else {
-            256
+        let index = stack.phb_index;
+        let (kind, pes, tves, want_pes, version, want_version) = match chip.generation {
+            ChipGeneration::Power8 => {
+                let cfg = Phb3Config::for_pbcq(chip, pec, stack);
+                let phb = Phb3::init(super::platform::io(), cfg, &mut GlobalHeap)
+                    .map_err(|e| format!("PHB{}: {:?}", index, e))?;
+                let version = phb.read_version();
+                (
+                    "PHB3",
+                    phb.num_pes(),
+                    phb.tvt_size(),
+                    256,
+                    version,
+                    PHB3_VERSION,
+                )
+            }
+            ChipGeneration::Power9 | ChipGeneration::Power10 => {
+                let cfg = Phb4Config::for_stack(chip, pec, stack)
+                    .ok_or_else(|| format!("no address map for PHB{}", index))?;
+                let phb = Phb4::init(super::platform::io(), cfg, &mut GlobalHeap)
+                    .map_err(|e| format!("PHB{}: {:?}", index, e))?;
+                let want = if matches!(index, 0 | 3) { 512 } else { 256 };
+                let kind = match phb.family() {
+                    pnv_iommu::phb4::Phb4Family::Phb4 => "PHB4",
+                    pnv_iommu::phb4::Phb4Family::Phb5 => "PHB5",
+                };
+                let version = phb.read_version();
+                (
+                    kind,
+                    phb.num_pes(),
+                    phb.tvt_size(),
+                    want,
+                    version,
+                    phb.family().version(),
+                )
+            }
         };
         crate::println!(
-            "PNV: PHB{} up: {} PEs, {} TVEs, registers at {:#x}",
-            stack.phb_index,
-            phb.num_pes(),
-            phb.tvt_size(),
-            cfg.regs_base
+            "PNV: {} {} up: {} PEs, {} TVEs, version {:#x}",
+            kind,
+            index,
+            pes,
+            tves,
+            version
         );
-        if phb.num_pes() != want || phb.tvt_size() != 2 * want {
+        if pes != want_pes || tves != 2 * want_pes || version != want_version {
             return Err(format!(
-                "PHB{}: {} PEs, {} TVEs",
-                stack.phb_index,
-                phb.num_pes(),
-                phb.tvt_size()
+                "{}{}: {} PEs, {} TVEs, version {:#x}; want {} PEs, version {:#x}",
+                kind, index, pes, tves, version, want_pes, want_version
             ));
         }
         up += 1;
     }
     if up == 0 {
-        Err("no PHB stack in the device tree".into())
+        Err("no PHB in the device tree".into())
     } else {
         Ok(())
     }

@@ -46,6 +46,14 @@ const EDU_PHB3: &[&str] = &[
     "-device",
     "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
 ];
+const EDU_PHB2: &[&str] = &[
+    "-device",
+    "edu,bus=pcie.2,addr=0x0,dma_mask=0xffffffffffffffff",
+];
+const EDU_PHB4: &[&str] = &[
+    "-device",
+    "edu,bus=pcie.4,addr=0x0,dma_mask=0xffffffffffffffff",
+];
 
 /// Every scenario.
 pub const SCENARIOS: &[Scenario] = &[
@@ -81,6 +89,20 @@ pub const SCENARIOS: &[Scenario] = &[
         board: "qemu-powernv9",
         name: "dma-phb3",
         devices: EDU_PHB3,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        board: "qemu-powernv10",
+        name: "dma-phb0",
+        devices: EDU_PHB0,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        board: "qemu-powernv10",
+        name: "dma-phb4",
+        devices: EDU_PHB4,
         guest: None,
         expect: Expect::Pass { min_checks: 8 },
     },

@@ -49,8 +49,8 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
 }
 
 /// Brings PHB `index` up, finds the edu behind it and puts it in PE 7.
-fn setup(index: u32) -> Result<Setup, String> {
-    let (phb, edu_fn, bar0) = platform::bring_up_with_edu(index)?;
+fn setup(t: &Topology, index: u32) -> Result<Setup, String> {
+    let (phb, edu_fn, bar0) = platform::bring_up_with_edu(t, index)?;
     let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
         .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
@@ -435,9 +435,9 @@ fn container(s: &mut Setup) -> Result<(), String> {
 }
 
 /// Runs every DMA check on PHB `index`, with names suffixed `_phb<index>`.
-pub fn run_on(index: u32, checks: &mut Checks) {
+pub fn run_on(t: &Topology, index: u32, checks: &mut Checks) {
     let name = |n: &str| format!("dma_{}_phb{}", n, index);
-    let mut s = match setup(index) {
+    let mut s = match setup(t, index) {
         Ok(s) => s,
         Err(e) => return checks.check(&name("setup"), Err(e)),
     };
@@ -470,11 +470,16 @@ pub fn run_on(index: u32, checks: &mut Checks) {
 }
 
 /// The scenario `dma-phb0`.
-pub fn phb0(_: &Topology, checks: &mut Checks) {
-    run_on(0, checks)
+pub fn phb0(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, checks)
 }
 
 /// The scenario `dma-phb3`.
-pub fn phb3(_: &Topology, checks: &mut Checks) {
-    run_on(3, checks)
+pub fn phb3(t: &Topology, checks: &mut Checks) {
+    run_on(t, 3, checks)
+}
+
+/// The scenario `dma-phb4` (PHB5 on `pcie.4` of a powernv10).
+pub fn phb4(t: &Topology, checks: &mut Checks) {
+    run_on(t, 4, checks)
 }

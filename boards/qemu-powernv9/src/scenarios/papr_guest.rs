@@ -314,20 +314,20 @@ fn write_guest(la: u64, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Runs the scenario.
-pub fn run(_: &Topology, checks: &mut Checks) {
-    if let Err(e) = run_guest(checks) {
+pub fn run(t: &Topology, checks: &mut Checks) {
+    if let Err(e) = run_guest(t, checks) {
         checks.check("papr_guest_setup", Err(e));
     }
 }
 
-fn run_guest(checks: &mut Checks) -> Result<(), String> {
+fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
     // A page of hypervisor memory the guest tries to reach: its isolation
     // case names the first logical page past its RAM, which a hypervisor that
     // forgot to translate would pass to the device as this host page.
     let sentinel = GUEST_RAM;
     ram::fill(sentinel, 0x1000, 0x99);
 
-    let (phb, edu, bar0) = platform::bring_up_with_edu(0)?;
+    let (phb, edu, bar0) = platform::bring_up_with_edu(t, 0)?;
     let mut phb = phb;
     phb.set_pe(
         PE as u64,

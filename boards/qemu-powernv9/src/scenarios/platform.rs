@@ -7,6 +7,7 @@ use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::enumerate::{PciBar, PciFunction};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
+use pnv_iommu::topology::Topology;
 use pnv_rt::edu::{EDU_DEVICE, EDU_VENDOR};
 
 /// Register access for the scenarios.
@@ -16,12 +17,22 @@ pub fn io() -> CacheInhibited {
     unsafe { CacheInhibited::new() }
 }
 
+/// The configuration of PHB `index` of chip 0 as the device tree places it
+/// (a PHB4 on POWER9, a PHB5 on POWER10).
+pub fn phb4_config(t: &Topology, index: u32) -> Result<Phb4Config, String> {
+    t.phb_stacks()
+        .find(|(chip, _, stack)| chip.chip_id == 0 && stack.phb_index == index)
+        .and_then(|(chip, pec, stack)| Phb4Config::for_stack(chip, pec, stack))
+        .ok_or_else(|| format!("no PHB4/PHB5 {} on chip 0", index))
+}
+
 /// Brings PHB `index` of chip 0 up, enumerates it and returns the edu
 /// function with its BAR0.
 pub fn bring_up_with_edu(
+    t: &Topology,
     index: u32,
 ) -> Result<(Phb4<CacheInhibited>, PciFunction, PciBar), String> {
-    let cfg = Phb4Config::p9_chip0(index).ok_or("no such PHB")?;
+    let cfg = phb4_config(t, index)?;
     let mut phb = Phb4::init(io(), cfg, &mut GlobalHeap)
         .map_err(|e| format!("PHB{} init: {:?}", index, e))?;
     let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;

@@ -22,7 +22,7 @@ fn model() -> RecordingIo {
     )
 }
 
-fn set(io: &RecordingIo) -> OpalPhbs<&RecordingIo> {
+fn set(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     let mut s = OpalPhbs::new();
     let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
     s.add(PHB, phb).unwrap();

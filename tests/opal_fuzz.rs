@@ -14,7 +14,7 @@ use proptest::prelude::*;
 const PHB: u64 = 0x10;
 const NUM_PES: u64 = 256;
 
-fn phbs(io: &RecordingIo) -> OpalPhbs<&RecordingIo> {
+fn phbs(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     let mut s = OpalPhbs::new();
     let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
     s.add(PHB, phb).unwrap();

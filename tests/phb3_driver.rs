@@ -4,16 +4,18 @@
 
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
-use pnv_iommu::mmio::{Endian, RegisterIo, Width};
+use pnv_iommu::mmio::{Endian, Width};
+use pnv_iommu::phb::PhbError as Phb4Error;
+use pnv_iommu::phb::pci::Bdf;
+use pnv_iommu::phb::pe::RidMatch;
+use pnv_iommu::phb::tve::TranslatedTve;
+use pnv_iommu::phb::{DmaWindow, Phb};
 use pnv_iommu::phb3::fake::phb3_model;
 use pnv_iommu::phb3::regs::*;
-use pnv_iommu::phb3::tve::{Phb3PageSize, Phb3TranslatedTve};
+use pnv_iommu::phb3::tve::Phb3PageSize;
 use pnv_iommu::phb3::{Phb3, Phb3Config};
-use pnv_iommu::phb4::Phb4Error;
-use pnv_iommu::phb4::config::Bdf;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::FakeFunction;
-use pnv_iommu::phb4::pe::RidMatch;
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, TveError};
 
 /// PHB0 of chip 0: QEMU's preset register BAR.
@@ -188,7 +190,7 @@ fn attach_writes_nothing_and_drop_writes_nothing() {
         ]
     );
     // The attached driver programs TVEs and kills like an owner...
-    let t = Phb3TranslatedTve::new(0x10_0000, 1, 0x1000, 0x1000).unwrap();
+    let t = TranslatedTve::new(0x10_0000, 1, 0x1000, 0x1000).unwrap();
     io.clear_log();
     phb.map_translated(3, 0, &t).unwrap();
     phb.unmap_window(3, 0).unwrap();
@@ -245,7 +247,7 @@ fn owned_drop_disables_table_bars() {
 fn window_set_replace_unset_sequences() {
     let io = model();
     let mut phb = up(&io);
-    let t = Phb3TranslatedTve::new(0x20_0000, 2, 0x1_0000, 0x1_0000).unwrap();
+    let t = TranslatedTve::new(0x20_0000, 2, 0x1_0000, 0x1_0000).unwrap();
     phb.map_translated(7, 1, &t).unwrap();
     // First set of a window: TVT entry 15, no kill (nothing was cached).
     assert_eq!(
@@ -276,16 +278,60 @@ fn window_set_replace_unset_sequences() {
 
 #[test]
 fn page_sizes_are_phb3s() {
-    for p in [0x1000, 0x1_0000, 0x100_0000, 0x1000_0000] {
-        let t = Phb3TranslatedTve::new(0, 1, 0x1000, p).unwrap();
-        assert_eq!(t.encode() & 0x1f, (p.trailing_zeros() - 11) as u64);
+    let io = model();
+    let mut phb = up(&io);
+    for shift in [12u32, 16, 24, 28] {
+        let t = TranslatedTve::new(0, 1, 0x1000, 1 << shift).unwrap();
+        phb.map_translated(1, 0, &t).unwrap();
+        assert_eq!(phb.tve(1, 0).unwrap() & 0x1f, (shift - 11) as u64);
     }
-    for p in [0x20_0000, 0x4000_0000, 0x800, 0] {
+    assert_eq!(
+        phb.capabilities().page_shifts,
+        (1 << 12) | (1 << 16) | (1 << 24) | (1 << 28)
+    );
+    io.clear_log();
+    // PHB4's 2M and 1G, and other sizes the format could hold, are refused
+    // before anything is written.
+    for shift in [21u32, 30, 13, 20] {
+        let t = TranslatedTve::new(0, 1, 0x1000, 1 << shift).unwrap();
         assert_eq!(
-            Phb3TranslatedTve::new(0, 1, 0x1000, p),
-            Err(TveError::PageSize)
+            phb.map_translated(2, 0, &t),
+            Err(Phb4Error::Tve(TveError::PageSize))
         );
     }
+    assert!(io.writes().is_empty());
+}
+
+#[test]
+fn the_phb_interface_serves_phb3() {
+    let io = model();
+    let mut phb = up(&io);
+    let p: &mut dyn Phb = &mut phb;
+    let caps = p.capabilities();
+    assert_eq!((caps.num_pes, caps.max_levels), (256, 5));
+    assert_eq!(caps.slot_starts, [0, 1 << 59]);
+    assert!(!p.opal_tce_kill());
+    let t = TranslatedTve::new(0x10_0000, 2, 0x1000, 0x1_0000).unwrap();
+    p.set_window(9, 1, &DmaWindow::Translated(t)).unwrap();
+    assert_eq!(p.tve(9, 1).unwrap(), t.encode());
+    p.set_window(
+        9,
+        0,
+        &DmaWindow::Bypass {
+            pci_start: 0,
+            size: 1 << 30,
+        },
+    )
+    .unwrap();
+    assert_eq!(p.tve(9, 0).unwrap(), 0x0000_0000_0040_1000);
+    assert_eq!(p.set_pe(9, 0x100, RidMatch::EXACT, true).unwrap(), 1);
+    p.kill(pnv_iommu::phb::KillScope::Pe(9)).unwrap();
+    p.reset_dma_state().unwrap();
+    assert_eq!(p.tve(9, 1).unwrap(), 0);
+    assert_eq!(
+        p.set_window(256, 0, &DmaWindow::Off),
+        Err(Phb4Error::PeRange)
+    );
 }
 
 #[test]
@@ -393,7 +439,7 @@ fn set_pe_and_freeze() {
         phb.set_pe(256, 0x0100, RidMatch::EXACT, true),
         Err(Phb4Error::PeRange)
     );
-    let t = Phb3TranslatedTve::new(0x10_0000, 1, 0x1000, 0x1000).unwrap();
+    let t = TranslatedTve::new(0x10_0000, 1, 0x1000, 0x1000).unwrap();
     phb.map_translated(4, 0, &t).unwrap();
     io.clear_log();
     phb.freeze_set(4, false, true).unwrap();

@@ -115,7 +115,7 @@ fn bad_attach_is_refused() {
 }
 
 /// The calls a firmware routes to an attached PHB, run on one PHB.
-fn window_and_kill_calls(s: &mut OpalPhbs<&RecordingIo>) -> Vec<OpalCode> {
+fn window_and_kill_calls(s: &mut OpalPhbs<Phb4<&RecordingIo>>) -> Vec<OpalCode> {
     vec![
         // PE 3, window 1: 3 levels of 64K, 64K pages, then a kill of the PE.
         s.map_pe_dma_window(PHB, 3, 7, 3, 0x2345_0000, 0x1_0000, 0x1_0000),

@@ -4,13 +4,13 @@
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::mmio::{RegisterIo, Width};
+use pnv_iommu::phb::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::config::Bdf;
 use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeBar, FakeFunction, phb4_model};
 use pnv_iommu::phb4::kill::KillError;
 use pnv_iommu::phb4::pe::{BusCompare, RidMatch};
 use pnv_iommu::phb4::regs::*;
-use pnv_iommu::phb4::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, PageSize, TranslatedTve};
 use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Error};
 
@@ -209,7 +209,16 @@ fn invalidate_trait_drives_tce_kill() {
     )
     .unwrap();
     phb.invalidate_all().unwrap();
+    // Each kill already waited for its DMA read sync: `sync` adds no wait.
+    let before = io.log().len();
     phb.sync().unwrap();
+    assert_eq!(io.log().len(), before);
+    let syncs = io
+        .writes()
+        .into_iter()
+        .filter(|w| w.0 == REGS + PHB_DMA_READ_WRITE_SYNC)
+        .count();
+    assert_eq!(syncs, 3);
     let kills: Vec<u64> = io
         .writes()
         .into_iter()
@@ -225,7 +234,10 @@ fn invalidate_trait_drives_tce_kill() {
         size: 0x1000,
         page_shift: 13,
     };
-    assert_eq!(phb.invalidate_range(2, bad), Err(Phb4Error::Parameter));
+    assert_eq!(
+        phb.invalidate_range(2, bad),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
+    );
 }
 
 #[test]
@@ -434,24 +446,24 @@ fn windows_program_tves() {
     );
     let caps = phb.capabilities();
     assert_eq!(
-        (caps.window32_start, caps.window32_size, caps.window64_start),
-        (0, 0x8000_0000, 1 << 59)
+        (caps.slot_starts, caps.window32_size, caps.num_pes),
+        ([0, 1 << 59], 0x8000_0000, 256)
     );
-    assert_eq!((caps.max_windows, caps.max_levels), (2, 5));
-    assert_eq!(caps.page_sizes, PageSize::ALL);
+    assert_eq!(caps.max_levels, 5);
+    assert_eq!(caps.page_shifts, 1 << 12 | 1 << 16 | 1 << 21 | 1 << 30);
+    assert!(PageSize::ALL.iter().all(|p| caps.supports_page(p.shift())));
+    assert!(!caps.supports_page(24) && !caps.supports_page(13));
+    assert_eq!(caps.ddw_page_mask(), pnv_iommu::papr::PHB4_DDW_PAGES);
     io.clear_log();
     assert_eq!(phb.map_translated(3, 2, &t), Err(Phb4Error::WindowId));
     assert_eq!(phb.map_translated(256, 0, &t), Err(Phb4Error::PeRange));
-    assert!(io.writes().is_empty());
-}
-
-#[test]
-fn matches_tce_engine_tve_encoder() {
-    let t = TranslatedTve::new(0x2345_0000, 3, 0x1_0000, 0x1_0000).unwrap();
+    // A page size the format holds but PHB4 lacks (16M, a PHB3 size).
+    let t16m = TranslatedTve::new(0x1000_0000, 1, 0x1000, 1 << 24).unwrap();
     assert_eq!(
-        t.encode(),
-        pnv_iommu::tce::tve::encode(0x2345_0000, 3, t.tts(), 16)
+        phb.map_translated(3, 0, &t16m),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
     );
+    assert!(io.writes().is_empty());
 }
 
 #[test]
@@ -566,7 +578,7 @@ fn shared_set_with_failed_kill_keeps_the_table_registered() {
     assert_eq!(s.shared_table_users(id).map(|u| u.len()), Some(1));
     assert!(matches!(
         s.shared_table_free(id),
-        Err(pnv_iommu::phb4::shared::SharedTableError::InUse(1))
+        Err(pnv_iommu::phb::shared::SharedTableError::InUse(1))
     ));
     s.shared_table_unset(id, 0x10, 2, 0).unwrap();
     assert_eq!(s.phb(0x10).unwrap().tve(2, 0).unwrap(), 0);

@@ -24,20 +24,25 @@ extern crate alloc;
 #[cfg(target_arch = "powerpc64")]
 mod bare;
 
+use alloc::boxed::Box;
 use pnv_iommu::mmio::RegisterIo;
 use pnv_iommu::opal::{OpalCode, OpalPhbs};
+use pnv_iommu::phb::Phb;
 
 type Io = &'static (dyn RegisterIo + Sync);
 
-static PHBS: spin::Mutex<Option<OpalPhbs<Io>>> = spin::Mutex::new(None);
+/// Every registered PHB, of any generation, behind the PHB interface.
+type Phbs = OpalPhbs<Box<dyn Phb + Send>>;
 
-fn with<R>(f: impl FnOnce(&mut OpalPhbs<Io>) -> R) -> R {
+static PHBS: spin::Mutex<Option<Phbs>> = spin::Mutex::new(None);
+
+fn with<R>(f: impl FnOnce(&mut Phbs) -> R) -> R {
     let mut guard = PHBS.lock();
     f(guard.get_or_insert_with(OpalPhbs::new))
 }
 
-fn add(phb_id: u64, phb: pnv_iommu::phb4::Phb4<Io>) -> i64 {
-    match with(|s| s.add(phb_id, phb)) {
+fn add(phb_id: u64, phb: impl Phb + Send + 'static) -> i64 {
+    match with(|s| s.add(phb_id, Box::new(phb))) {
         Ok(()) => OpalCode::Success.code(),
         Err(c) => c.code(),
     }
@@ -107,8 +112,8 @@ static TARGET_IO: pnv_iommu::mmio::CacheInhibited = {
     unsafe { pnv_iommu::mmio::CacheInhibited::new() }
 };
 
-fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
-    use pnv_iommu::phb4::Phb4Error::*;
+fn init_code(e: pnv_iommu::phb::PhbError) -> i64 {
+    use pnv_iommu::phb::PhbError::*;
     match e {
         NoMemory => OpalCode::NoMem,
         BadConfig => OpalCode::Parameter,
@@ -331,8 +336,8 @@ pub unsafe extern "C" fn pnv_iommu_pci_enumerate(
     }
 }
 
-fn enumerate_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
-    use pnv_iommu::phb4::Phb4Error::*;
+fn enumerate_code(e: pnv_iommu::phb::PhbError) -> i64 {
+    use pnv_iommu::phb::PhbError::*;
     match e {
         NoMmioSpace => OpalCode::Resource,
         NoMemory => OpalCode::NoMem,

@@ -10,7 +10,7 @@
 
 mod calls;
 
-pub use calls::{FreezeStatus, OpalPhbs};
+pub use calls::{FreezeStatus, OpalPhbs, split_window_id, window_id};
 
 /// OPAL return codes (the value on the wire is the discriminant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

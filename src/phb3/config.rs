@@ -10,18 +10,18 @@ use super::M32_PCI_START;
 use super::Phb3;
 use super::regs::*;
 use crate::mmio::{Endian, RegisterIo, Width};
-use crate::phb4::Phb4Error;
-use crate::phb4::config::Bdf;
+use crate::phb::PhbError;
+use crate::phb::pci::Bdf;
 use crate::phb4::enumerate::{M32Window, PciFunction, PciHost};
 
 impl<I: RegisterIo> Phb3<I> {
-    fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), Phb4Error> {
+    fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), PhbError> {
         let bytes = width.bytes() as u16;
         if width == Width::W64 || !offset.is_multiple_of(bytes) || offset >= 0x1000 {
-            return Err(Phb4Error::Parameter);
+            return Err(PhbError::Parameter);
         }
         if bdf.bus == 0 && bdf.devfn != 0 {
-            return Err(Phb4Error::NoDevice);
+            return Err(PhbError::NoDevice);
         }
         Ok(())
     }
@@ -35,7 +35,7 @@ impl<I: RegisterIo> Phb3<I> {
     }
 
     /// Reads `width` (1, 2 or 4 bytes) at `offset` of `bdf`'s config space.
-    pub fn config_read(&self, bdf: Bdf, offset: u16, width: Width) -> Result<u32, Phb4Error> {
+    pub fn config_read(&self, bdf: Bdf, offset: u16, width: Width) -> Result<u32, PhbError> {
         Self::check_cfg(bdf, offset, width)?;
         let data = self.select(bdf, offset);
         Ok(self.io.read(data, width, Endian::Little) as u32)
@@ -48,7 +48,7 @@ impl<I: RegisterIo> Phb3<I> {
         offset: u16,
         width: Width,
         value: u32,
-    ) -> Result<(), Phb4Error> {
+    ) -> Result<(), PhbError> {
         Self::check_cfg(bdf, offset, width)?;
         let data = self.select(bdf, offset);
         self.io.write(
@@ -62,15 +62,15 @@ impl<I: RegisterIo> Phb3<I> {
 
     /// Finds every function behind the root port, assigns its memory BARs
     /// in the M32 window and enables memory and bus mastering
-    /// ([`crate::phb4::enumerate::enumerate`]); [`Phb4Error::Unsupported`]
+    /// ([`crate::phb4::enumerate::enumerate`]); [`PhbError::Unsupported`]
     /// on an attached PHB (its owner placed the devices).
-    pub fn enumerate(&mut self) -> Result<alloc::vec::Vec<PciFunction>, Phb4Error> {
+    pub fn enumerate(&mut self) -> Result<alloc::vec::Vec<PciFunction>, PhbError> {
         crate::phb4::enumerate::enumerate(self)
     }
 }
 
 impl<I: RegisterIo> PciHost for Phb3<I> {
-    fn config_read(&self, bdf: Bdf, offset: u16, width: Width) -> Result<u32, Phb4Error> {
+    fn config_read(&self, bdf: Bdf, offset: u16, width: Width) -> Result<u32, PhbError> {
         Phb3::config_read(self, bdf, offset, width)
     }
     fn config_write(
@@ -79,10 +79,10 @@ impl<I: RegisterIo> PciHost for Phb3<I> {
         offset: u16,
         width: Width,
         value: u32,
-    ) -> Result<(), Phb4Error> {
+    ) -> Result<(), PhbError> {
         Phb3::config_write(self, bdf, offset, width, value)
     }
-    fn m32_window(&self) -> Result<M32Window, Phb4Error> {
+    fn m32_window(&self) -> Result<M32Window, PhbError> {
         self.tables()?;
         Ok(M32Window {
             cpu_base: self.m32.base,

@@ -22,6 +22,7 @@
 //!    RID cache, kill all TCEs.
 
 pub mod config;
+pub mod interface;
 pub mod pbcq;
 pub mod pe;
 pub mod regs;
@@ -29,9 +30,10 @@ pub mod tve;
 pub mod window;
 
 use crate::mmio::RegisterIo;
-use crate::phb4::Phb4Error;
+use crate::phb::PhbError;
+use crate::phb::pe::FreezeState;
+use crate::phb::slots::TveSlots;
 use crate::phb4::dmamem::{DmaRegion, PhbMemory};
-use crate::phb4::pe::FreezeState;
 use crate::phb4::{PELTV_SIZE, PEST_ENTRY_SIZE, RTT_SIZE};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -104,8 +106,9 @@ pub struct Phb3<I: RegisterIo> {
     m32: regs::Window,
     /// The tables a brought-up PHB owns; `None` when attached.
     owned: Option<Tables>,
-    tve_cache: Vec<u64>,
-    tve_shared: Vec<bool>,
+    /// The TVE firmware wants in every slot (what the TVT holds unless a PE
+    /// is DMA-frozen), and which slots shared tables hold.
+    tves: TveSlots,
     freeze: Vec<FreezeState>,
 }
 
@@ -140,21 +143,21 @@ impl<I: RegisterIo> Phb3<I> {
     ///
     /// On success the PHB decodes its registers and M32 window, every RID
     /// maps to the reserved PE and no TVE is valid.
-    pub fn init(io: I, cfg: Phb3Config, mem: &mut impl PhbMemory) -> Result<Phb3<I>, Phb4Error> {
+    pub fn init(io: I, cfg: Phb3Config, mem: &mut impl PhbMemory) -> Result<Phb3<I>, PhbError> {
         let bars = pbcq::read_bars(&io, cfg.xscom_base, cfg.nest_base)?;
         pbcq::enable_bars(&io, cfg.xscom_base, cfg.nest_base);
         check_version(&io, bars.regs)?;
 
         let rtt = mem
             .alloc_zeroed(RTT_SIZE, RTT_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
+            .ok_or(PhbError::NoMemory)?;
         let peltv = mem
             .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
+            .ok_or(PhbError::NoMemory)?;
         let pest_size = PHB3_NUM_PES as u64 * PEST_ENTRY_SIZE;
         let pest = mem
             .alloc_zeroed(pest_size, pest_size)
-            .ok_or(Phb4Error::NoMemory)?;
+            .ok_or(PhbError::NoMemory)?;
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb3::new(io, cfg, bars);
         phb.owned = Some(Tables { rtt, peltv, pest });
@@ -184,12 +187,12 @@ impl<I: RegisterIo> Phb3<I> {
     /// owns no table and its drop writes nothing. Windows (TVEs) and TCE
     /// kills work as on a brought-up PHB; the calls that need the owner's
     /// tables or MMIO window (`set_pe`, freeze, IODA reset, enumeration)
-    /// return [`Phb4Error::Unsupported`], as on an attached PHB4. Every TVE
+    /// return [`PhbError::Unsupported`], as on an attached PHB4. Every TVE
     /// is taken as invalid until this driver sets it.
-    pub fn attach(io: I, cfg: Phb3Config) -> Result<Phb3<I>, Phb4Error> {
+    pub fn attach(io: I, cfg: Phb3Config) -> Result<Phb3<I>, PhbError> {
         let bars = pbcq::read_bars(&io, cfg.xscom_base, cfg.nest_base)?;
         if !pbcq::bars_enabled(&io, cfg.xscom_base, cfg.nest_base) {
-            return Err(Phb4Error::Broken);
+            return Err(PhbError::Broken);
         }
         check_version(&io, bars.regs)?;
         Ok(Phb3::new(io, cfg, bars))
@@ -208,8 +211,7 @@ impl<I: RegisterIo> Phb3<I> {
             bars,
             m32,
             owned: None,
-            tve_cache: vec![0; PHB3_TVT_ENTRIES as usize],
-            tve_shared: vec![false; PHB3_TVT_ENTRIES as usize],
+            tves: TveSlots::new(PHB3_NUM_PES),
             freeze: vec![FreezeState::default(); PHB3_NUM_PES as usize],
         }
     }
@@ -244,12 +246,12 @@ impl<I: RegisterIo> Phb3<I> {
         self.owned.is_none()
     }
 
-    fn tables(&self) -> Result<&Tables, Phb4Error> {
-        self.owned.as_ref().ok_or(Phb4Error::Unsupported)
+    fn tables(&self) -> Result<&Tables, PhbError> {
+        self.owned.as_ref().ok_or(PhbError::Unsupported)
     }
 
-    fn tables_mut(&mut self) -> Result<&mut Tables, Phb4Error> {
-        self.owned.as_mut().ok_or(Phb4Error::Unsupported)
+    fn tables_mut(&mut self) -> Result<&mut Tables, PhbError> {
+        self.owned.as_mut().ok_or(PhbError::Unsupported)
     }
 
     /// Number of PEs (256 on every PHB3).
@@ -276,11 +278,11 @@ impl<I: RegisterIo> Phb3<I> {
         self.bars.regs + off
     }
 
-    fn check_pe(&self, pe: u64) -> Result<u32, Phb4Error> {
+    fn check_pe(&self, pe: u64) -> Result<u32, PhbError> {
         if pe < PHB3_NUM_PES as u64 {
             Ok(pe as u32)
         } else {
-            Err(Phb4Error::PeRange)
+            Err(PhbError::PeRange)
         }
     }
 
@@ -305,8 +307,8 @@ impl<I: RegisterIo> Phb3<I> {
     /// Rewrites the IODA2 DMA/MMIO/EEH tables from firmware's copies: TVT
     /// (TVEs of DMA-frozen PEs invalid), M64BT, M32DT, PESTA/B and PEEV
     /// zeroed; then drops the RID cache and kills every cached TCE.
-    /// [`Phb4Error::Unsupported`] on an attached PHB (nothing written).
-    pub fn ioda_reset(&mut self) -> Result<(), Phb4Error> {
+    /// [`PhbError::Unsupported`] on an attached PHB (nothing written).
+    pub fn ioda_reset(&mut self) -> Result<(), PhbError> {
         self.tables()?;
         let tvt: Vec<u64> = (0..PHB3_TVT_ENTRIES)
             .map(|w| self.tve_hw_value(w))
@@ -330,11 +332,10 @@ impl<I: RegisterIo> Phb3<I> {
     /// Returns the PHB's DMA state to power-on: every TVE invalid, every RID
     /// on the reserved PE, no PE frozen, PELT-V/PEST zeroed; then
     /// [`ioda_reset`](Self::ioda_reset). The M32 window stays.
-    /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
-    pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
+    /// [`PhbError::Unsupported`] on an attached PHB (nothing changes).
+    pub fn ioda_purge(&mut self) -> Result<(), PhbError> {
         self.tables()?;
-        self.tve_cache.iter_mut().for_each(|t| *t = 0);
-        self.tve_shared.iter_mut().for_each(|s| *s = false);
+        self.tves.clear();
         self.freeze.iter_mut().for_each(|f| *f = Default::default());
         self.rtt_reset()?;
         let t = self.tables_mut()?;
@@ -346,10 +347,10 @@ impl<I: RegisterIo> Phb3<I> {
 
 /// A PHB3 answers `0xa3` in the major byte of `PHB_VERSION`; all-ones means
 /// the registers are not there (BARs off, PHB fenced).
-fn check_version(io: &impl RegisterIo, regs: u64) -> Result<(), Phb4Error> {
+fn check_version(io: &impl RegisterIo, regs: u64) -> Result<(), PhbError> {
     let v = io.read_be64(regs + PHB_VERSION);
     if v == u64::MAX || (v >> 32) & 0xff != (PHB3_VERSION >> 32) & 0xff {
-        return Err(Phb4Error::Broken);
+        return Err(PhbError::Broken);
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use super::regs::*;
 use crate::mmio::RegisterIo;
-use crate::phb4::Phb4Error;
+use crate::phb::PhbError;
 
 /// Reads POWER8 XSCOM register `pcba` (one 8-byte load).
 pub fn xscom_read(io: &impl RegisterIo, xscom_base: u64, pcba: u32) -> u64 {
@@ -27,19 +27,19 @@ pub const BAR_EN_VALUE: u64 =
 /// Reads the five BAR and mask registers (five XSCOM loads, in register
 /// order) and checks them: each window a power of two, naturally aligned,
 /// below 2^50; the register BAR 4 KiB aligned. All-ones or zero reads mean
-/// nobody set the BARs up ([`Phb4Error::Broken`]).
+/// nobody set the BARs up ([`PhbError::Broken`]).
 pub fn read_bars(
     io: &impl RegisterIo,
     xscom_base: u64,
     nest_base: u32,
-) -> Result<PbcqBars, Phb4Error> {
+) -> Result<PbcqBars, PhbError> {
     let rd = |reg| xscom_read(io, xscom_base, nest_base + reg);
     let bar0 = rd(PBCQ_NEST_MMIO_BAR0);
     let bar1 = rd(PBCQ_NEST_MMIO_BAR1);
     let phb = rd(PBCQ_NEST_PHB_BAR);
     let mask0 = rd(PBCQ_NEST_MMIO_MASK0);
     let mask1 = rd(PBCQ_NEST_MMIO_MASK1);
-    let window = |bar: u64, mask: u64| -> Result<Window, Phb4Error> {
+    let window = |bar: u64, mask: u64| -> Result<Window, PhbError> {
         let w = Window {
             base: pbcq_bar_addr(bar),
             size: pbcq_mask_size(mask),
@@ -50,7 +50,7 @@ pub fn read_bars(
             && w.base.is_multiple_of(w.size)
             && w.base != 0
             && w.base.checked_add(w.size).is_some_and(|e| e <= 1 << 50);
-        if sane { Ok(w) } else { Err(Phb4Error::Broken) }
+        if sane { Ok(w) } else { Err(PhbError::Broken) }
     };
     let bars = PbcqBars {
         mmio0: window(bar0, mask0)?,
@@ -58,7 +58,7 @@ pub fn read_bars(
         regs: pbcq_bar_addr(phb),
     };
     if phb == u64::MAX || bars.regs == 0 || !bars.regs.is_multiple_of(PHB3_REGS_SIZE) {
-        return Err(Phb4Error::Broken);
+        return Err(PhbError::Broken);
     }
     Ok(bars)
 }

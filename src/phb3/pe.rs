@@ -8,11 +8,12 @@
 use super::Phb3;
 use super::regs::*;
 use crate::mmio::RegisterIo;
-use crate::phb4::pe::{FreezeState, RidMatch};
-use crate::phb4::{Phb4Error, RTT_SIZE};
+use crate::phb::PhbError;
+use crate::phb::pe::{FreezeState, RidMatch};
+use crate::phb4::RTT_SIZE;
 
 impl<I: RegisterIo> Phb3<I> {
-    pub(crate) fn rtt_reset(&mut self) -> Result<(), Phb4Error> {
+    pub(crate) fn rtt_reset(&mut self) -> Result<(), PhbError> {
         let reserved = self.reserved_pe() as u16;
         let rtt = &mut self.tables_mut()?.rtt;
         for off in (0..RTT_SIZE).step_by(2) {
@@ -29,14 +30,14 @@ impl<I: RegisterIo> Phb3<I> {
     /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
     /// `map == false`, back to the reserved PE), then invalidates the RID
     /// cache. Returns the number of RTT entries written.
-    /// [`Phb4Error::Unsupported`] on an attached PHB (its RTT is the owner's).
+    /// [`PhbError::Unsupported`] on an attached PHB (its RTT is the owner's).
     pub fn set_pe(
         &mut self,
         pe: u64,
         rid: u16,
         rule: RidMatch,
         map: bool,
-    ) -> Result<u32, Phb4Error> {
+    ) -> Result<u32, PhbError> {
         let pe = self.check_pe(pe)?;
         let value = if map { pe } else { self.reserved_pe() } as u16;
         let mask = rule.mask();
@@ -55,13 +56,13 @@ impl<I: RegisterIo> Phb3<I> {
     }
 
     /// The freeze state of `pe`.
-    pub fn freeze_state(&self, pe: u64) -> Result<FreezeState, Phb4Error> {
+    pub fn freeze_state(&self, pe: u64) -> Result<FreezeState, PhbError> {
         Ok(self.freeze[self.check_pe(pe)? as usize])
     }
 
     /// Freezes MMIO and/or DMA of `pe`; a DMA freeze invalidates its TVEs.
-    /// [`Phb4Error::Unsupported`] on an attached PHB.
-    pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
+    /// [`PhbError::Unsupported`] on an attached PHB.
+    pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), PhbError> {
         let pe = self.check_pe(pe)?;
         self.tables()?;
         let st = &mut self.freeze[pe as usize];
@@ -75,8 +76,8 @@ impl<I: RegisterIo> Phb3<I> {
     }
 
     /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores its TVEs.
-    /// [`Phb4Error::Unsupported`] on an attached PHB.
-    pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
+    /// [`PhbError::Unsupported`] on an attached PHB.
+    pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), PhbError> {
         let pe = self.check_pe(pe)?;
         self.tables()?;
         let st = &mut self.freeze[pe as usize];
@@ -93,7 +94,7 @@ impl<I: RegisterIo> Phb3<I> {
         Ok(())
     }
 
-    fn write_pe_tves(&mut self, pe: u32) -> Result<(), Phb4Error> {
+    fn write_pe_tves(&mut self, pe: u32) -> Result<(), PhbError> {
         for w in [2 * pe, 2 * pe + 1] {
             self.ioda_write(Ioda2Table::Tvt, w, self.tve_hw_value(w));
         }

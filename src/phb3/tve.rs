@@ -1,17 +1,20 @@
-//! IODA2 TVEs: the translated form is the IODA3 layout (one home:
-//! [`crate::phb4::tve::encode_translated`]), with PHB3's own page sizes;
-//! the bypass form differs (`DESIGN.md` §12).
+//! PHB3 TVEs. The translated form is the IODA2/IODA3 layout
+//! ([`crate::phb::tve`]) with PHB3's page sizes; the bypass form is
+//! PHB3's own (`DESIGN.md` §12).
 //!
 //! QEMU's PHB3 does not check the IOMMU page size, and ignores a bypass
-//! TVE's range fields: the firmware checks both (as skiboot does) so a
-//! caller gets the same answer on the model and on hardware.
+//! TVE's range fields: the firmware checks both (as skiboot does), so a
+//! caller gets the same answer on the model as on hardware.
 
+use crate::phb::tve::decode_translated;
 use crate::phb4::regs::ppc_bit;
-use crate::phb4::tve::{self as ioda3, BypassTve, TveError};
+use crate::phb4::tve::{BypassTve, DecodedTve, IODA3_TVT_NON_TRANSLATE_50};
 
-/// Set in every PHB3 bypass TVE (IBM bit 51); with page-size field 0 it
-/// makes the window untranslated.
+/// Set in every PHB3 bypass TVE (IBM bit 51); with the page-size field 0
+/// it makes the window untranslated.
 pub const IODA2_TVT_NON_TRANSLATE: u64 = ppc_bit(51);
+/// The page-size field of a TVE (0 = untranslated).
+const PAGE_SIZE_FIELD: u64 = 0x1f;
 
 /// IOMMU page sizes PHB3 supports (skiboot's list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,15 +39,20 @@ impl Phb3PageSize {
         Phb3PageSize::Size256M,
     ];
 
-    /// The size for a byte count, if PHB3 supports it.
-    pub const fn from_bytes(bytes: u64) -> Option<Phb3PageSize> {
-        match bytes {
-            0x1000 => Some(Phb3PageSize::Size4K),
-            0x1_0000 => Some(Phb3PageSize::Size64K),
-            0x100_0000 => Some(Phb3PageSize::Size16M),
-            0x1000_0000 => Some(Phb3PageSize::Size256M),
+    /// The size of `1 << shift` bytes, if PHB3 supports it.
+    pub const fn from_shift(shift: u32) -> Option<Phb3PageSize> {
+        match shift {
+            12 => Some(Phb3PageSize::Size4K),
+            16 => Some(Phb3PageSize::Size64K),
+            24 => Some(Phb3PageSize::Size16M),
+            28 => Some(Phb3PageSize::Size256M),
             _ => None,
         }
+    }
+
+    /// The supported sizes as a mask with bit `shift` set for each.
+    pub const fn mask() -> u64 {
+        (1 << 12) | (1 << 16) | (1 << 24) | (1 << 28)
     }
 
     /// log2 of the size.
@@ -58,55 +66,26 @@ impl Phb3PageSize {
     }
 }
 
-/// A TCE table as a PHB3 TVE describes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Phb3TranslatedTve {
-    /// Physical address of the top level (aligned to `level_bytes`).
-    pub table_addr: u64,
-    /// Number of levels, 1..=5.
-    pub levels: u32,
-    /// Bytes per level (a power of two, at least 4 KiB).
-    pub level_bytes: u64,
-    /// IOMMU page size.
-    pub page: Phb3PageSize,
-}
-
-impl Phb3TranslatedTve {
-    /// Checks the OPAL-style arguments (`level_bytes` = one level's bytes,
-    /// `page_bytes` = IOMMU page size in bytes).
-    pub fn new(
-        table_addr: u64,
-        levels: u64,
-        level_bytes: u64,
-        page_bytes: u64,
-    ) -> Result<Phb3TranslatedTve, TveError> {
-        ioda3::check_table(table_addr, levels, level_bytes)?;
-        let page = Phb3PageSize::from_bytes(page_bytes).ok_or(TveError::PageSize)?;
-        Ok(Phb3TranslatedTve {
-            table_addr,
-            levels: levels as u32,
-            level_bytes,
-            page,
-        })
-    }
-
-    /// The `tts` field.
-    pub const fn tts(&self) -> u32 {
-        self.level_bytes.trailing_zeros() - 11
-    }
-
-    /// The TVE value.
-    pub const fn encode(&self) -> u64 {
-        ioda3::encode_translated(self.table_addr, self.levels, self.tts(), self.page.shift())
-    }
-}
-
-/// The PHB3 TVE of a checked bypass range: the IODA3 range fields (which
-/// QEMU ignores but hardware honours) with [`IODA2_TVT_NON_TRANSLATE`] and
-/// without PHB4's 50-bit non-translate mode bit. The range rules (16 MiB
-/// granules, end below 2^50, window parity) are PHB4's.
+/// The PHB3 TVE of a checked bypass range: the range fields of the IODA3
+/// bypass TVE (which QEMU ignores but hardware honours) with
+/// [`IODA2_TVT_NON_TRANSLATE`], without PHB4's 50-bit non-translate mode
+/// bit. The range rules (16 MiB granules, end below 2^50, slot parity) are
+/// PHB4's, as skiboot's PHB3 code has them.
 pub const fn encode_bypass(range: &BypassTve) -> u64 {
-    (range.encode() & !ioda3::IODA3_TVT_NON_TRANSLATE_50) | IODA2_TVT_NON_TRANSLATE
+    (range.encode() & !IODA3_TVT_NON_TRANSLATE_50) | IODA2_TVT_NON_TRANSLATE
+}
+
+/// Decodes a PHB3 TVE.
+pub const fn decode(tve: u64) -> DecodedTve {
+    if tve & PAGE_SIZE_FIELD == 0 && tve & IODA2_TVT_NON_TRANSLATE != 0 {
+        let start = ((tve >> 40) & 0xff_ffff) << 24 | ((tve >> 10) & 3) << 48;
+        let end = ((tve >> 16) & 0xff_ffff) << 24 | ((tve >> 8) & 3) << 48;
+        return DecodedTve::Bypass { start, end };
+    }
+    match decode_translated(tve) {
+        Some(t) => DecodedTve::Translated(t),
+        None => DecodedTve::Invalid,
+    }
 }
 
 #[cfg(test)]
@@ -114,42 +93,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn translated_values_and_page_sizes() {
-        let t = Phb3TranslatedTve::new(0x1000_0000, 1, 0x1000, 0x1000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0001_0000_0101);
-        // 16M pages: psize 24 - 11 = 13.
-        let t = Phb3TranslatedTve::new(0x20_0000, 2, 0x1_0000, 0x100_0000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0000_0200_250d);
-        // 256M pages: psize 17.
-        let t = Phb3TranslatedTve::new(0, 1, 0x1000, 0x1000_0000).unwrap();
-        assert_eq!(t.encode() & 0x1f, 17);
-        // PHB4's 2M and 1G are not PHB3 sizes.
-        for bad in [0x20_0000, 0x4000_0000, 0x2000] {
-            assert_eq!(
-                Phb3TranslatedTve::new(0, 1, 0x1000, bad),
-                Err(TveError::PageSize)
-            );
+    fn page_sizes() {
+        for p in Phb3PageSize::ALL {
+            assert_eq!(Phb3PageSize::from_shift(p.shift()), Some(p));
+            assert_ne!(Phb3PageSize::mask() & (1 << p.shift()), 0);
         }
-        assert_eq!(
-            Phb3TranslatedTve::new(0x1000, 1, 0x2000, 0x1000),
-            Err(TveError::TableAddress)
-        );
-        assert_eq!(
-            Phb3TranslatedTve::new(0, 6, 0x1000, 0x1000),
-            Err(TveError::Levels)
-        );
+        assert_eq!(Phb3PageSize::from_shift(21), None); // PHB4's 2M
+        assert_eq!(Phb3PageSize::from_shift(30), None); // PHB4's 1G
+        assert_eq!(Phb3PageSize::Size16M.bytes(), 0x100_0000);
     }
 
     #[test]
-    fn bypass_value() {
+    fn bypass_value_and_decode() {
         // [0, 1 GiB): end bits 47..24 = 0x40 at 39..16, IBM bit 51 = 0x1000.
         let b = BypassTve::new(0, 0, 1 << 30).unwrap();
         assert_eq!(encode_bypass(&b), 0x0000_0000_0040_1000);
-        let b = BypassTve::new(1, 1 << 59, 1 << 30).unwrap();
         assert_eq!(
-            encode_bypass(&b) & 0x1f,
-            0,
-            "page-size field 0: untranslated"
+            decode(encode_bypass(&b)),
+            DecodedTve::Bypass {
+                start: 0,
+                end: 1 << 30
+            }
         );
+        let b = BypassTve::new(1, 1 << 59, 1 << 30).unwrap();
+        assert_eq!(encode_bypass(&b) & PAGE_SIZE_FIELD, 0);
+        assert_eq!(decode(0), DecodedTve::Invalid);
     }
 }

@@ -24,37 +24,7 @@ use crate::mmio::RegisterIo;
 /// Default number of reads of a status register before giving up.
 pub const DEFAULT_POLL_LIMIT: u32 = 100_000;
 
-/// A kill or sync did not complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KillError {
-    /// The status bit did not reach its value; `reg` is the register offset.
-    Timeout {
-        /// PHB register offset that was polled.
-        reg: u64,
-    },
-    /// The register read all-ones: the PHB is fenced.
-    Fenced,
-}
-
-/// What to invalidate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KillScope {
-    /// The whole TCE cache.
-    All,
-    /// Every cached TCE of one PE.
-    Pe(u64),
-    /// `npages` pages of `page` size from PCI address `dma_addr` of `pe`.
-    Pages {
-        /// PE number.
-        pe: u64,
-        /// IOMMU page size of the window.
-        page: PageSize,
-        /// PCI address of the first page (window-select bit 59 included).
-        dma_addr: u64,
-        /// Number of pages.
-        npages: u64,
-    },
-}
+pub use crate::phb::{KillError, KillScope};
 
 /// The `TCE_KILL` word killing one page (the form hardware takes; see the
 /// module docs for why the driver kills the PE instead).
@@ -153,17 +123,22 @@ impl<I: RegisterIo> Phb4<I> {
         Ok(self.kill_word(tce_kill_pe_word(pe))?)
     }
 
-    /// Performs `scope`.
+    /// Performs `scope`; a page size PHB4 does not support is refused
+    /// ([`TveError::PageSize`](super::tve::TveError::PageSize)).
     pub fn tce_kill(&self, scope: KillScope) -> Result<(), Phb4Error> {
         match scope {
             KillScope::All => Ok(self.kill_all()?),
             KillScope::Pe(pe) => self.kill_pe(pe),
             KillScope::Pages {
                 pe,
-                page,
+                page_shift,
                 dma_addr,
                 npages,
-            } => self.kill_pages(pe, page, dma_addr, npages),
+            } => {
+                let page = PageSize::from_shift(page_shift)
+                    .ok_or(Phb4Error::Tve(super::tve::TveError::PageSize))?;
+                self.kill_pages(pe, page, dma_addr, npages)
+            }
         }
     }
 }

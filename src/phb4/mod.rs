@@ -27,7 +27,7 @@
 //!   the owner's tables or MMIO window (`set_pe`, freeze, IODA reset,
 //!   enumeration) return [`Phb4Error::Unsupported`].
 //!
-//! Either way the TVT starts all-invalid in firmware's view (`tve_cache`):
+//! Either way the TVT starts all-invalid in firmware's view (`tves`):
 //! a bring-up clears it; skiboot clears it in its own bring-up, and the
 //! attaching firmware routes every later window change through this driver.
 
@@ -41,12 +41,14 @@ pub mod ioda;
 pub mod kill;
 pub mod pe;
 pub mod regs;
-pub mod shared;
 pub mod tve;
 pub mod window;
 pub mod xscom;
 
+mod interface;
+
 use crate::mmio::RegisterIo;
+use crate::phb::slots::TveSlots;
 use alloc::vec;
 use alloc::vec::Vec;
 use dmamem::{DmaRegion, PhbMemory};
@@ -169,47 +171,8 @@ impl Phb4Config {
     }
 }
 
-/// Driver errors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phb4Error {
-    /// The PHB reads all-ones or reports no PEs (fenced or absent).
-    Broken,
-    /// No memory for the in-memory tables.
-    NoMemory,
-    /// A configuration value is unusable (window size not a power of two...).
-    BadConfig,
-    /// PE number at or above the PHB's PE count.
-    PeRange,
-    /// Window number not 0 or 1 (or window id not `pe*2 + n`).
-    WindowId,
-    /// Invalid TVE arguments.
-    Tve(tve::TveError),
-    /// Invalid argument of another call.
-    Parameter,
-    /// A window is held by a shared table and must be unset through it.
-    WindowShared,
-    /// A hardware poll did not finish.
-    Kill(kill::KillError),
-    /// Config-space access to a device that is not there.
-    NoDevice,
-    /// Device BARs do not fit in the MMIO window.
-    NoMmioSpace,
-    /// The call needs tables or windows this driver does not own (an
-    /// attached PHB: the firmware that brought it up owns them).
-    Unsupported,
-}
-
-impl From<tve::TveError> for Phb4Error {
-    fn from(e: tve::TveError) -> Self {
-        Phb4Error::Tve(e)
-    }
-}
-
-impl From<kill::KillError> for Phb4Error {
-    fn from(e: kill::KillError) -> Self {
-        Phb4Error::Kill(e)
-    }
-}
+/// Driver errors: the generation-neutral [`PhbError`](crate::phb::PhbError).
+pub type Phb4Error = crate::phb::PhbError;
 
 /// A PHB another firmware already brought up, as [`Phb4::attach`] takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,10 +208,9 @@ pub struct Phb4<I: RegisterIo> {
     owned: Option<BroughtUp>,
     /// PHB4 or PHB5.
     family: Phb4Family,
-    /// TVE values firmware wants (what the TVT holds unless a PE is DMA-frozen).
-    tve_cache: Vec<u64>,
-    /// TVEs owned by a shared table ([`shared::TableRegistry`]).
-    tve_shared: Vec<bool>,
+    /// The TVE firmware wants in every slot (what the TVT holds unless a PE
+    /// is DMA-frozen), and which slots shared tables hold.
+    tves: TveSlots,
     freeze: Vec<FreezeState>,
     poll_limit: u32,
 }
@@ -394,8 +356,7 @@ impl<I: RegisterIo> Phb4<I> {
             num_pes,
             owned: None,
             family: Phb4Family::Phb4,
-            tve_cache: vec![0; 2 * num_pes as usize],
-            tve_shared: vec![false; 2 * num_pes as usize],
+            tves: TveSlots::new(num_pes),
             freeze: vec![FreezeState::default(); num_pes as usize],
             poll_limit: kill::DEFAULT_POLL_LIMIT,
         }
@@ -453,7 +414,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     /// Number of TVEs (two per PE).
     pub fn tvt_size(&self) -> u32 {
-        2 * self.num_pes
+        self.tves.len()
     }
 
     /// Physical address of the RTT (`None` if attached: the owner's).

@@ -14,7 +14,7 @@ use pnv_iommu::iopt::Perm;
 use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
-use pnv_iommu::phb4::shared::SharedTableError;
+use pnv_iommu::phb::shared::SharedTableError;
 use pnv_iommu::phb4::tve::TranslatedTve;
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
@@ -22,8 +22,8 @@ use pnv_rt::edu::Edu;
 
 /// The PE the scenario gives the device.
 const PE: u64 = 7;
-/// Window 1 starts here (window select bit 59).
-const WINDOW1: u64 = 1 << 59;
+/// Slot 1's window starts here (window select bit 59).
+const WINDOW1: u64 = pnv_iommu::phb::SLOT1_START;
 const SZ_4K: u64 = 0x1000;
 const SZ_64K: u64 = 0x1_0000;
 /// Bytes per transfer (edu's buffer is 4 KiB, and its last byte unusable).
@@ -34,7 +34,7 @@ const TIMEBASE_HZ: u64 = 512_000_000;
 type Io = CacheInhibited;
 
 struct Setup {
-    opal: OpalPhbs<Io>,
+    opal: OpalPhbs<pnv_iommu::phb4::Phb4<Io>>,
     phb_id: u64,
     edu: Edu<Io>,
     rid: u64,

@@ -93,6 +93,20 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
+        board: "qemu-powernv8",
+        name: "dma-phb0",
+        devices: EDU_PHB0,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        board: "qemu-powernv8",
+        name: "dma-phb2",
+        devices: EDU_PHB2,
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
         board: "qemu-powernv10",
         name: "dma-phb0",
         devices: EDU_PHB0,

@@ -32,6 +32,10 @@ const SCENARIOS: &[Scenario] = &[
         run: dma::phb3,
     },
     Scenario {
+        name: "dma-phb2",
+        run: dma::phb2,
+    },
+    Scenario {
         name: "dma-phb4",
         run: dma::phb4,
     },

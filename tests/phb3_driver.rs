@@ -5,6 +5,7 @@
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::mmio::{Endian, Width};
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb::PhbError as Phb4Error;
 use pnv_iommu::phb::pci::Bdf;
 use pnv_iommu::phb::pe::RidMatch;
@@ -14,7 +15,6 @@ use pnv_iommu::phb3::fake::phb3_model;
 use pnv_iommu::phb3::regs::*;
 use pnv_iommu::phb3::tve::Phb3PageSize;
 use pnv_iommu::phb3::{Phb3, Phb3Config};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::FakeFunction;
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, TveError};
 
@@ -34,7 +34,7 @@ fn model() -> RecordingIo {
 }
 
 fn up(io: &RecordingIo) -> Phb3<&RecordingIo> {
-    let phb = Phb3::init(io, cfg(), &mut GlobalHeap).unwrap();
+    let phb = Phb3::init(io, cfg(), &GlobalPages).unwrap();
     io.clear_log();
     phb
 }
@@ -42,7 +42,7 @@ fn up(io: &RecordingIo) -> Phb3<&RecordingIo> {
 #[test]
 fn bring_up_reads_bars_back_then_enables_and_programs_m32() {
     let io = model();
-    let phb = Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap();
+    let phb = Phb3::init(&io, cfg(), &GlobalPages).unwrap();
     assert_eq!(
         (phb.num_pes(), phb.reserved_pe(), phb.tvt_size()),
         (256, 255, 512)
@@ -153,14 +153,14 @@ fn bring_up_reads_bars_back_then_enables_and_programs_m32() {
 fn bring_up_refuses_missing_bars_or_a_non_phb3() {
     let io = RecordingIo::new(); // nothing preset: BARs read 0
     assert_eq!(
-        Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap_err(),
+        Phb3::init(&io, cfg(), &GlobalPages).unwrap_err(),
         Phb4Error::Broken
     );
     assert!(io.writes().is_empty(), "no BAR_EN without sane BARs");
     let io = model();
     io.preset(REGS + PHB_VERSION, 0x0000_00a4_0000_0002); // a PHB4
     assert_eq!(
-        Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap_err(),
+        Phb3::init(&io, cfg(), &GlobalPages).unwrap_err(),
         Phb4Error::Broken
     );
 }
@@ -169,7 +169,7 @@ fn bring_up_refuses_missing_bars_or_a_non_phb3() {
 fn attach_writes_nothing_and_drop_writes_nothing() {
     let io = model();
     // Another firmware brought the PHB up: BARs enabled, tables in place.
-    let owner = Phb3::init(&io, cfg(), &mut GlobalHeap).unwrap();
+    let owner = Phb3::init(&io, cfg(), &GlobalPages).unwrap();
     core::mem::forget(owner); // its tables stay, as another firmware's would
     io.clear_log();
     let mut phb = Phb3::attach(&io, cfg()).unwrap();

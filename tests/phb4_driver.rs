@@ -4,9 +4,9 @@
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::mmio::{RegisterIo, Width};
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::config::Bdf;
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeBar, FakeFunction, phb4_model};
 use pnv_iommu::phb4::kill::KillError;
 use pnv_iommu::phb4::pe::{BusCompare, RidMatch};
@@ -18,14 +18,14 @@ const REGS: u64 = 0x0006_00C3_C000_0000;
 
 fn model(num_pes: u32) -> RecordingIo {
     phb4_model(
-        &Phb4Config::p9_chip0(0).unwrap(),
+        &Phb4Config::p9(0, 0).unwrap(),
         num_pes,
         vec![FakeFunction::edu()],
     )
 }
 
 fn up(io: &RecordingIo) -> Phb4<&RecordingIo> {
-    let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     io.clear_log();
     phb
 }
@@ -33,7 +33,7 @@ fn up(io: &RecordingIo) -> Phb4<&RecordingIo> {
 #[test]
 fn bring_up_programs_bars_tables_and_m32_window() {
     let io = model(256);
-    let phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     assert_eq!(phb.num_pes(), 256);
     assert_eq!(phb.reserved_pe(), 255);
     let w = io.writes();
@@ -95,7 +95,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
 fn broken_phb_is_refused() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, u64::MAX);
-    let r = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let r = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert_eq!(r.unwrap_err(), Phb4Error::Broken);
 }
 
@@ -176,7 +176,7 @@ fn kill_waits_for_busy_slot_then_times_out() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
     // No model: the sync never completes.
-    let phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert_eq!(
         phb.as_ref().unwrap_err(),
         &Phb4Error::Kill(KillError::Timeout {
@@ -299,7 +299,7 @@ fn config_space_widths() {
 
 #[test]
 fn enumerate_assigns_bars_in_m32_and_enables_device() {
-    let cfg = Phb4Config::p9_chip0(0).unwrap();
+    let cfg = Phb4Config::p9(0, 0).unwrap();
     let mut edu = FakeFunction::edu();
     edu.bars[2] = FakeBar {
         size: 0x4000,
@@ -528,10 +528,10 @@ fn dropped_driver_disables_its_table_bars() {
     let io0 = model(256);
     let io1 = model(256);
     let mut s = pnv_iommu::opal::OpalPhbs::new();
-    let cfg = Phb4Config::p9_chip0(0).unwrap();
-    s.add(1, Phb4::init(&io0, cfg, &mut GlobalHeap).unwrap())
+    let cfg = Phb4Config::p9(0, 0).unwrap();
+    s.add(1, Phb4::init(&io0, cfg, &GlobalPages).unwrap())
         .unwrap();
-    let p = Phb4::init(&io1, cfg, &mut GlobalHeap).unwrap();
+    let p = Phb4::init(&io1, cfg, &GlobalPages).unwrap();
     assert_ne!(io1.peek(REGS + PHB_RTT_BAR), 0);
     assert!(s.add(1, p).is_err());
     for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
@@ -548,7 +548,7 @@ fn failed_bring_up_leaves_no_table_bar_enabled() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
     io.preset(REGS + PHB_Q_DMA_R, PHB_Q_DMA_R_TCE_KILL_STATUS);
-    let r = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let r = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert!(matches!(r, Err(Phb4Error::Kill(_))), "{r:?}");
     for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
         assert_eq!(io.peek(REGS + bar), 0, "BAR {bar:#x} still enabled");
@@ -562,7 +562,7 @@ fn failed_bring_up_leaves_no_table_bar_enabled() {
 fn shared_set_with_failed_kill_keeps_the_table_registered() {
     let io = model(256);
     let mut s = pnv_iommu::opal::OpalPhbs::new();
-    let mut phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let mut phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     phb.set_poll_limit(3);
     s.add(0x10, phb).unwrap();
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use pnv_iommu::mmio::Width;
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::tve::{BypassTve, TranslatedTve};
@@ -19,7 +19,7 @@ fn model(index: u32) -> RecordingIo {
 #[test]
 fn bring_up_uses_pec1_stack1_for_phb4() {
     let io = model(4);
-    let phb = Phb4::init(&io, phb5::p10(0, 4).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, phb5::p10(0, 4).unwrap(), &GlobalPages).unwrap();
     assert_eq!(phb.family(), Phb4Family::Phb5);
     assert_eq!((phb.num_pes(), phb.tvt_size()), (256, 512));
     // PEC1's nest block is 0x2011800; stack 1's registers at +0x80.
@@ -45,7 +45,7 @@ fn bring_up_uses_pec1_stack1_for_phb4() {
 fn phb0_and_phb3_have_512_pes() {
     for index in 0..6 {
         let io = model(index);
-        let phb = Phb4::init(&io, phb5::p10(0, index).unwrap(), &mut GlobalHeap).unwrap();
+        let phb = Phb4::init(&io, phb5::p10(0, index).unwrap(), &GlobalPages).unwrap();
         let want = if index % 3 == 0 { 512 } else { 256 };
         assert_eq!(
             (phb.num_pes(), phb.tvt_size()),
@@ -59,7 +59,7 @@ fn phb0_and_phb3_have_512_pes() {
 fn kill_sync_keeps_completion_bits() {
     let io = model(0);
     let regs = phb5::p10(0, 0).unwrap().regs_base;
-    let phb = Phb4::init(&io, phb5::p10(0, 0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, phb5::p10(0, 0).unwrap(), &GlobalPages).unwrap();
     // A write sync completed earlier (bit 3) and a stray bit 5: the sync
     // start keeps bits 1 and 3 only.
     io.preset(
@@ -95,9 +95,9 @@ fn kill_sync_keeps_completion_bits() {
 fn phb4_kill_sync_is_a_plain_start() {
     // Negative control for the PHB5 step: the same kill on a PHB4 writes
     // the start bit alone and reads nothing first.
-    let cfg = Phb4Config::p9_chip0(0).unwrap();
+    let cfg = Phb4Config::p9(0, 0).unwrap();
     let io = phb4_model(&cfg, 512, vec![]);
-    let phb = Phb4::init(&io, cfg, &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, cfg, &GlobalPages).unwrap();
     io.clear_log();
     phb.kill_pe(7).unwrap();
     let sync: Vec<_> = io
@@ -119,7 +119,7 @@ fn phb4_kill_sync_is_a_plain_start() {
 fn windows_and_bypass_are_phb4_encodings() {
     let io = model(3);
     let regs = phb5::p10(0, 3).unwrap().regs_base;
-    let mut phb = Phb4::init(&io, phb5::p10(0, 3).unwrap(), &mut GlobalHeap).unwrap();
+    let mut phb = Phb4::init(&io, phb5::p10(0, 3).unwrap(), &GlobalPages).unwrap();
     io.clear_log();
     // PE 300 exists on a 512-PE PHB5.
     let t = TranslatedTve::new(0x20_0000, 2, 0x20_0000, 0x20_0000).unwrap();

@@ -14,11 +14,9 @@ use pnv_iommu::papr::fake::FakeGuestMemory;
 use pnv_iommu::papr::{
     Hypervisor, LockedPhb, PartitionConfig, PeConfig, RamRegion, WindowProgrammer, WindowTable,
 };
-use pnv_iommu::phb::Phb;
 use pnv_iommu::phb3::fake::phb3_model;
 use pnv_iommu::phb3::regs::{PHB_IODA_ADDR, PHB_IODA_DATA0, PHB_TCE_KILL};
 use pnv_iommu::phb3::{Phb3, Phb3Config};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::PHB_DMA_READ_WRITE_SYNC;
 use pnv_iommu::phb4::{Phb4, Phb4Family};
@@ -28,7 +26,7 @@ use pnv_iommu::phb5;
 const P8_REGS: u64 = 0x0003_fffe_4000_0000;
 
 fn phb3(io: &RecordingIo) -> Phb3<&RecordingIo> {
-    let phb = Phb3::init(io, Phb3Config::p8(0, 0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb3::init(io, Phb3Config::p8(0, 0).unwrap(), &GlobalPages).unwrap();
     io.clear_log();
     phb
 }
@@ -85,7 +83,7 @@ fn opal_over_phb3_checks_phb3s_page_sizes_and_has_no_tce_kill() {
 fn opal_over_phb5_serves_tce_kill_with_the_power10_sync() {
     let cfg = phb5::p10(0, 3).unwrap();
     let io = phb4_model(&cfg, 512, vec![]);
-    let phb = Phb4::init(&io, cfg, &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, cfg, &GlobalPages).unwrap();
     assert_eq!(phb.family(), Phb4Family::Phb5);
     let mut opal = OpalPhbs::new();
     opal.add(3, phb).unwrap();
@@ -161,7 +159,7 @@ fn window_programmer_over_phb3() {
 fn window_programmer_over_phb5() {
     let cfg = phb5::p10(0, 1).unwrap();
     let io = phb4_model(&cfg, 256, vec![]);
-    let phb = Phb4::init(&io, cfg, &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, cfg, &GlobalPages).unwrap();
     io.clear_log();
     let port = LockedPhb::new(phb);
     port.set_window(4, 1, &table(21)).unwrap();

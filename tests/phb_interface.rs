@@ -14,7 +14,6 @@ use pnv_iommu::papr::{
 };
 use pnv_iommu::phb::tve::TranslatedTve;
 use pnv_iommu::phb::{DmaWindow, KillScope, Phb, PhbCapabilities, PhbError, SLOT1_START};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::{AttachedPhb4, Phb4, Phb4Config};
@@ -101,7 +100,7 @@ impl Phb for MinimalPhb {
 fn phb4_io(regs_base: u64) -> &'static RecordingIo {
     let cfg = Phb4Config {
         regs_base,
-        ..Phb4Config::p9_chip0(0).unwrap()
+        ..Phb4Config::p9(0, 0).unwrap()
     };
     Box::leak(Box::new(phb4_model(&cfg, 256, vec![FakeFunction::edu()])))
 }
@@ -118,7 +117,7 @@ fn mixed() -> (
     let up_io = phb4_io(REGS_UP);
     let at_io = phb4_io(REGS_ATTACHED);
     let mut s: OpalPhbs<Box<dyn Phb>> = OpalPhbs::new();
-    let up = Phb4::init(up_io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let up = Phb4::init(up_io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     s.add(0, Box::new(up)).unwrap();
     let at = AttachedPhb4 {
         chip_id: 0,
@@ -218,7 +217,7 @@ fn shared_tables_span_generations() {
 #[test]
 fn hypervisor_programs_a_phb4_through_the_interface() {
     let io = phb4_io(REGS_UP);
-    let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     assert_eq!(phb.capabilities().ddw_page_mask(), PHB4_DDW_PAGES);
     let phb = Arc::new(LockedPhb::new(phb));
     io.clear_log();

@@ -131,10 +131,11 @@ fn init_code(e: pnv_iommu::phb::PhbError) -> i64 {
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::page_alloc::GlobalPages;
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     /// Bit n set: PHB index n has been brought up (under some id).
     static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
-    let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
+    let Some(cfg) = Phb4Config::p9(0, phb_index) else {
         return OpalCode::Parameter.code();
     };
     let Some(bit) = 1u64.checked_shl(phb_index) else {
@@ -146,7 +147,7 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
         return OpalCode::Parameter.code();
     }
-    match Phb4::init(&TARGET_IO as Io, cfg, &mut GlobalHeap) {
+    match Phb4::init(&TARGET_IO as Io, cfg, &GlobalPages) {
         Ok(phb) => {
             let code = add(phb_id, phb);
             if code == OpalCode::Success.code() {
@@ -162,8 +163,9 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
 mod host {
     use super::*;
     use pnv_iommu::mmio::fake::RecordingIo;
+    use pnv_iommu::page_alloc::GlobalPages;
     use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -178,7 +180,7 @@ mod host {
         }
         let cfg = Phb4Config {
             regs_base: desc.regs_base,
-            ..Phb4Config::p9_chip0(0).expect("PHB0 exists")
+            ..Phb4Config::p9(0, 0).expect("PHB0 exists")
         };
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
@@ -210,14 +212,14 @@ mod host {
         if fake(phb_id).is_some() || num_pes == 0 || num_pes > 512 {
             return OpalCode::Parameter.code();
         }
-        let cfg = Phb4Config::p9_chip0(0).expect("PHB0 exists");
+        let cfg = Phb4Config::p9(0, 0).expect("PHB0 exists");
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
             &cfg,
             num_pes,
             Vec::from([FakeFunction::edu()]),
         )));
-        match Phb4::init(io as Io, cfg, &mut GlobalHeap) {
+        match Phb4::init(io as Io, cfg, &GlobalPages) {
             Ok(phb) => {
                 io.clear_log();
                 FAKES.lock().push((phb_id, io));

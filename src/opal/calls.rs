@@ -168,19 +168,14 @@ impl<P: Phb> OpalPhbs<P> {
         table_size: u64,
         page_size: u64,
     ) -> OpalCode {
-        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
-            Ok(w) => w,
-            Err(c) => return c,
-        };
         let window = if table_size == 0 {
-            DmaWindow::Off
+            Some(DmaWindow::Off)
         } else {
-            match TranslatedTve::new(table_addr, levels, table_size, page_size) {
-                Ok(t) => DmaWindow::Translated(t),
-                Err(_) => return OpalCode::Parameter,
-            }
+            TranslatedTve::new(table_addr, levels, table_size, page_size)
+                .ok()
+                .map(DmaWindow::Translated)
         };
-        done(phb.set_window(pe, slot, &window))
+        self.set_slot(phb_id, pe, window_id, window)
     }
 
     /// `OPAL_PCI_MAP_PE_DMA_WINDOW_REAL`: sets window `window_id` of `pe` to
@@ -194,16 +189,31 @@ impl<P: Phb> OpalPhbs<P> {
         pci_start: u64,
         size: u64,
     ) -> OpalCode {
-        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
-            Ok(w) => w,
-            Err(c) => return c,
-        };
         let window = if size == 0 {
             DmaWindow::Off
         } else {
             DmaWindow::Bypass { pci_start, size }
         };
-        done(phb.set_window(pe, slot, &window))
+        self.set_slot(phb_id, pe, window_id, Some(window))
+    }
+
+    /// Sets the slot `window_id` names to `window` (`None`: arguments the
+    /// window format refuses, `PARAMETER`).
+    fn set_slot(
+        &mut self,
+        phb_id: u64,
+        pe: u64,
+        window_id: u64,
+        window: Option<DmaWindow>,
+    ) -> OpalCode {
+        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
+            Ok(w) => w,
+            Err(c) => return c,
+        };
+        match window {
+            Some(w) => done(phb.set_window(pe, slot, &w)),
+            None => OpalCode::Parameter,
+        }
     }
 
     /// `OPAL_PCI_TCE_KILL`: `kill_type` is one of [`kill_type`]; for pages,

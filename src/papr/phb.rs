@@ -100,15 +100,7 @@ impl<P: Phb> Invalidate for LockedPhb<P> {
     }
 
     fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), PhbError> {
-        let page = 1u64
-            .checked_shl(range.page_shift)
-            .ok_or(PhbError::Parameter)?;
-        self.0.lock().kill(KillScope::Pages {
-            pe: pe as u64,
-            page_shift: range.page_shift,
-            dma_addr: range.start & !(page - 1),
-            npages: range.pages(),
-        })
+        self.0.lock().kill(KillScope::pages_of(pe as u64, range)?)
     }
 
     fn sync(&self) -> Result<(), PhbError> {

@@ -117,6 +117,22 @@ pub enum KillScope {
     },
 }
 
+impl KillScope {
+    /// The page kill covering `range` of `pe` (its start rounded down to a
+    /// page): what a gather flush asks for.
+    pub fn pages_of(pe: u64, range: crate::iopt::IovaRange) -> Result<KillScope, PhbError> {
+        let page = 1u64
+            .checked_shl(range.page_shift)
+            .ok_or(PhbError::Tve(TveError::PageSize))?;
+        Ok(KillScope::Pages {
+            pe,
+            page_shift: range.page_shift,
+            dma_addr: range.start & !(page - 1),
+            npages: range.pages(),
+        })
+    }
+}
+
 /// A kill or sync did not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KillError {

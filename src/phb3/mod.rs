@@ -30,10 +30,11 @@ pub mod tve;
 pub mod window;
 
 use crate::mmio::RegisterIo;
+use crate::page_alloc::PageAllocator;
 use crate::phb::PhbError;
 use crate::phb::pe::FreezeState;
 use crate::phb::slots::TveSlots;
-use crate::phb4::dmamem::{DmaRegion, PhbMemory};
+use crate::phb4::dmamem::DmaRegion;
 use crate::phb4::{PELTV_SIZE, PEST_ENTRY_SIZE, RTT_SIZE};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -143,21 +144,21 @@ impl<I: RegisterIo> Phb3<I> {
     ///
     /// On success the PHB decodes its registers and M32 window, every RID
     /// maps to the reserved PE and no TVE is valid.
-    pub fn init(io: I, cfg: Phb3Config, mem: &mut impl PhbMemory) -> Result<Phb3<I>, PhbError> {
+    pub fn init<A>(io: I, cfg: Phb3Config, pages: &A) -> Result<Phb3<I>, PhbError>
+    where
+        A: PageAllocator + Clone + Send + 'static,
+    {
         let bars = pbcq::read_bars(&io, cfg.xscom_base, cfg.nest_base)?;
         pbcq::enable_bars(&io, cfg.xscom_base, cfg.nest_base);
         check_version(&io, bars.regs)?;
 
-        let rtt = mem
-            .alloc_zeroed(RTT_SIZE, RTT_SIZE)
-            .ok_or(PhbError::NoMemory)?;
-        let peltv = mem
-            .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
-            .ok_or(PhbError::NoMemory)?;
-        let pest_size = PHB3_NUM_PES as u64 * PEST_ENTRY_SIZE;
-        let pest = mem
-            .alloc_zeroed(pest_size, pest_size)
-            .ok_or(PhbError::NoMemory)?;
+        let table = |bytes: u64| {
+            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| PhbError::NoMemory)
+        };
+        let rtt = table(RTT_SIZE)?;
+        let peltv = table(PELTV_SIZE)?;
+        // 256 PEs of 16 bytes: one naturally aligned 4 KiB page.
+        let pest = table((PHB3_NUM_PES as u64 * PEST_ENTRY_SIZE).next_power_of_two())?;
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb3::new(io, cfg, bars);
         phb.owned = Some(Tables { rtt, peltv, pest });

@@ -22,15 +22,7 @@ impl<I: RegisterIo> Invalidate for Phb4<I> {
     }
 
     fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), Phb4Error> {
-        let page = 1u64
-            .checked_shl(range.page_shift)
-            .ok_or(Phb4Error::Parameter)?;
-        self.tce_kill(KillScope::Pages {
-            pe: pe as u64,
-            page_shift: range.page_shift,
-            dma_addr: range.start & !(page - 1),
-            npages: range.pages(),
-        })
+        self.tce_kill(KillScope::pages_of(pe as u64, range)?)
     }
 
     fn sync(&self) -> Result<(), Phb4Error> {

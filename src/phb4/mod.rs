@@ -48,10 +48,11 @@ pub mod xscom;
 mod interface;
 
 use crate::mmio::RegisterIo;
+use crate::page_alloc::PageAllocator;
 use crate::phb::slots::TveSlots;
 use alloc::vec;
 use alloc::vec::Vec;
-use dmamem::{DmaRegion, PhbMemory};
+use dmamem::DmaRegion;
 use pe::FreezeState;
 use regs::*;
 
@@ -118,35 +119,40 @@ pub struct Phb4Config {
 
 impl Phb4Config {
     /// The configuration skiboot's physical map gives PHB `index` of POWER9
-    /// chip 0 (QEMU `powernv9`): 2 GiB M32 window at `0x6_00C0_0000_0000 +
-    /// index * 2 GiB`, registers at `0x6_00C3_C000_0000 + index * 1 MiB`.
-    pub const fn p9_chip0(index: u32) -> Option<Phb4Config> {
+    /// chip `chip_id` (QEMU `powernv9`): on chip 0 a 2 GiB M32 window at
+    /// `0x6_00C0_0000_0000 + index * 2 GiB` and registers at
+    /// `0x6_00C3_C000_0000 + index * 1 MiB`; chip c's XSCOM window and
+    /// addresses are chip 0's plus `c << 42` (DESIGN §12). `None` for a PHB
+    /// index or chip id the map lacks.
+    pub const fn p9(chip_id: u32, index: u32) -> Option<Phb4Config> {
         let Some((pec, stack)) = p9_phb_location(index) else {
             return None;
         };
+        if chip_id >= P9_MAX_CHIPS {
+            return None;
+        }
         Some(Phb4Config {
-            chip_id: 0,
+            chip_id,
             index,
-            xscom_base: P9_XSCOM_BASE,
+            xscom_base: p9_chip_addr(chip_id, P9_XSCOM_BASE),
             pec_nest_base: p9_pec_nest_base(pec),
             stack,
-            regs_base: P9_REGS_BASE + index as u64 * P9_REGS_SIZE,
-            m32_cpu_base: P9_M32_BASE + index as u64 * P9_M32_SIZE,
+            regs_base: p9_chip_addr(chip_id, P9_REGS_BASE + index as u64 * P9_REGS_SIZE),
+            m32_cpu_base: p9_chip_addr(chip_id, P9_M32_BASE + index as u64 * P9_M32_SIZE),
             m32_size: P9_M32_SIZE,
             m32_pci_start: M32_PCI_START,
             msi32: false,
             family: Phb4Family::Phb4,
         })
     }
-}
 
-impl Phb4Config {
     /// The configuration of a PHB stack the device tree describes: the
     /// XSCOM base and PEC nest block come from the tree, the addresses from
-    /// skiboot's physical map for the stack's `ibm,phb-index`. Only chip 0's
-    /// map is known here (`None` otherwise, or for an index the map lacks).
-    /// A POWER10 stack gets the PHB5 map ([`crate::phb5::for_stack`]); a
-    /// POWER8 PBCQ is not a PHB4 (`None`; see [`crate::phb3`]).
+    /// skiboot's physical map for the chip's `ibm,chip-id` and the stack's
+    /// `ibm,phb-index` ([`p9`](Self::p9)). `None` for a chip id or PHB index
+    /// the map lacks. A POWER10 stack gets the PHB5 map
+    /// ([`crate::phb5::for_stack`]); a POWER8 PBCQ is not a PHB4 (`None`;
+    /// see [`crate::phb3`]).
     pub fn for_stack(
         chip: &crate::topology::Chip,
         pec: &crate::topology::Pec,
@@ -158,10 +164,7 @@ impl Phb4Config {
             ChipGeneration::Power10 => return crate::phb5::for_stack(chip, pec, stack),
             ChipGeneration::Power8 => return None,
         }
-        if chip.chip_id != 0 {
-            return None;
-        }
-        let by_index = Phb4Config::p9_chip0(stack.phb_index)?;
+        let by_index = Phb4Config::p9(chip.chip_id, stack.phb_index)?;
         Some(Phb4Config {
             xscom_base: chip.xscom_base,
             pec_nest_base: pec.nest_base,
@@ -251,7 +254,10 @@ impl<I: RegisterIo> Phb4<I> {
     ///
     /// On success the PHB decodes its registers and M32 window, every RID
     /// maps to the reserved PE, and no TVE is valid.
-    pub fn init(io: I, cfg: Phb4Config, mem: &mut impl PhbMemory) -> Result<Phb4<I>, Phb4Error> {
+    pub fn init<A>(io: I, cfg: Phb4Config, pages: &A) -> Result<Phb4<I>, Phb4Error>
+    where
+        A: PageAllocator + Clone + Send + 'static,
+    {
         if !cfg.m32_size.is_power_of_two()
             || !cfg.m32_cpu_base.is_multiple_of(cfg.m32_size)
             || cfg
@@ -272,16 +278,14 @@ impl<I: RegisterIo> Phb4<I> {
         let ctrlr = io.read_be64(cfg.regs_base + PHB_CTRLR) & !PHB_CTRLR_TVT_ADDR_SEL;
         io.write_be64(cfg.regs_base + PHB_CTRLR, ctrlr);
 
-        let rtt = mem
-            .alloc_zeroed(RTT_SIZE, RTT_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let peltv = mem
-            .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let pest_size = num_pes as u64 * PEST_ENTRY_SIZE;
-        let pest = mem
-            .alloc_zeroed(pest_size, pest_size)
-            .ok_or(Phb4Error::NoMemory)?;
+        let table = |bytes: u64| {
+            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| Phb4Error::NoMemory)
+        };
+        let rtt = table(RTT_SIZE)?;
+        let peltv = table(PELTV_SIZE)?;
+        // Whole naturally aligned pages: 4 KiB for 256 PEs, 8 KiB for 512.
+        let pest_bytes = (num_pes as u64 * PEST_ENTRY_SIZE).next_power_of_two();
+        let pest = table(pest_bytes.max(0x1000))?;
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);
@@ -462,7 +466,38 @@ mod config_tests {
             Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
         for (chip, pec, stack) in t.phb_stacks() {
             let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
-            assert_eq!(from_tree, Phb4Config::p9_chip0(stack.phb_index).unwrap());
+            assert_eq!(from_tree, Phb4Config::p9(0, stack.phb_index).unwrap());
         }
+    }
+
+    /// DESIGN §12: chip 1's map is chip 0's plus `1 << 42`.
+    #[test]
+    fn chip1_addresses() {
+        let c = Phb4Config::p9(1, 3).unwrap();
+        assert_eq!(c.chip_id, 1);
+        assert_eq!(c.xscom_base, 0x0006_07FC_0000_0000);
+        assert_eq!(c.regs_base, 0x0006_04C3_C030_0000);
+        assert_eq!(c.m32_cpu_base, 0x0006_04C1_8000_0000);
+        assert_eq!((c.pec_nest_base, c.stack), (0x0401_1400, 0));
+        assert_eq!(Phb4Config::p9(0, 6), None);
+        assert_eq!(Phb4Config::p9(128, 0), None);
+    }
+
+    #[test]
+    fn every_stack_of_a_two_chip_tree_gets_its_chips_map() {
+        let t = Topology::from_fdt(include_bytes!(
+            "../../tests/fixtures/qemu-powernv9-2chip.dtb"
+        ))
+        .unwrap();
+        let mut n = 0;
+        for (chip, pec, stack) in t.phb_stacks() {
+            let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
+            assert_eq!(
+                from_tree,
+                Phb4Config::p9(chip.chip_id, stack.phb_index).unwrap()
+            );
+            n += 1;
+        }
+        assert_eq!(n, 12);
     }
 }

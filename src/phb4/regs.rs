@@ -227,7 +227,8 @@ pub const PEC_NEST_STK_BAR_EN_PHB: u64 = ppc_bit(2);
 /// BAR_EN: interrupt BAR.
 pub const PEC_NEST_STK_BAR_EN_INT: u64 = ppc_bit(3);
 
-/// Physical address of the XSCOM MMIO window of chip 0 on POWER9.
+/// Physical address of the XSCOM MMIO window of chip 0 on POWER9 (chip c:
+/// [`p9_chip_addr`]).
 pub const P9_XSCOM_BASE: u64 = 0x0006_03FC_0000_0000;
 
 /// XSCOM address (PCBA) of the nest register block of a P9 PEC.
@@ -251,8 +252,21 @@ pub const fn pec_bar_mask(size: u64) -> u64 {
 }
 
 // ---------------------------------------------------------------------------
-// POWER9 physical map (chip 0), as skiboot lays it out.
+// POWER9 physical map, as skiboot lays it out: chip 0's addresses below;
+// chip c's are chip 0's plus `c << P9_CHIP_SHIFT` (DESIGN §12).
 // ---------------------------------------------------------------------------
+
+/// Chip c's XSCOM window, PHB registers and MMIO windows are chip 0's plus
+/// `c << P9_CHIP_SHIFT`.
+pub const P9_CHIP_SHIFT: u32 = 42;
+/// Chip ids the map can place: `chip << P9_CHIP_SHIFT` must stay in bits
+/// 42..48, below the map's fixed prefix (bits 49 and 50 of `0x6_...`).
+pub const P9_MAX_CHIPS: u32 = 128;
+
+/// `addr` (a chip-0 address of the map) moved to chip `chip`.
+pub const fn p9_chip_addr(chip: u32, addr: u64) -> u64 {
+    addr + ((chip as u64) << P9_CHIP_SHIFT)
+}
 
 /// Number of PHBs on a POWER9 chip.
 pub const P9_NUM_PHBS: u32 = 6;

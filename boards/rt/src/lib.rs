@@ -26,6 +26,8 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod boot_args;
+/// The boot-argument block's assembly (its home is `pnv-contract`).
+pub use pnv_contract::boot_args_block;
 pub mod edu;
 pub mod exception;
 pub mod fdt;

@@ -51,14 +51,16 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
     }
 }
 
-/// Brings PHB `index` up, finds the edu behind it and puts it in PE 7.
-fn setup(t: &Topology, index: u32) -> Result<Setup, String> {
-    let (phb, edu_fn, bar0) = platform::bring_up_with_edu(t, index)?;
+/// Brings PHB `index` of chip `chip` up, finds the edu behind it and puts
+/// it in PE 7.
+fn setup(t: &Topology, chip: u32, index: u32) -> Result<Setup, String> {
+    let (phb, edu_fn, bar0) = platform::bring_up_with_edu_on(t, chip, index)?;
     let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
         .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
     let mut opal = OpalPhbs::new();
-    let phb_id = index as u64;
+    // OPAL PHB id: the chip's PHBs after the lower chips' (6 per P9 chip).
+    let phb_id = (chip * pnv_iommu::phb4::regs::P9_NUM_PHBS + index) as u64;
     opal.add(phb_id, phb)
         .map_err(|c| format!("add PHB: {:?}", c))?;
     opal_ok("set_pe", opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1))?;
@@ -446,10 +448,15 @@ fn container(s: &mut Setup) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs every DMA check on PHB `index`, with names suffixed `_phb<index>`.
-pub fn run_on(t: &Topology, index: u32, checks: &mut Checks) {
-    let name = |n: &str| format!("dma_{}_phb{}", n, index);
-    let mut s = match setup(t, index) {
+/// Runs every DMA check on PHB `index` of chip `chip`, with names suffixed
+/// `_phb<index>` on chip 0 and `_chip<chip>_phb<index>` on the others.
+pub fn run_on(t: &Topology, chip: u32, index: u32, checks: &mut Checks) {
+    let phb = match chip {
+        0 => format!("phb{}", index),
+        _ => format!("chip{}_phb{}", chip, index),
+    };
+    let name = |n: &str| format!("dma_{}_{}", n, phb);
+    let mut s = match setup(t, chip, index) {
         Ok(s) => s,
         Err(e) => return checks.check(&name("setup"), Err(e)),
     };
@@ -483,20 +490,32 @@ pub fn run_on(t: &Topology, index: u32, checks: &mut Checks) {
 
 /// The scenario `dma-phb0`.
 pub fn phb0(t: &Topology, checks: &mut Checks) {
-    run_on(t, 0, checks)
+    run_on(t, 0, 0, checks)
 }
 
 /// The scenario `dma-phb2` (PHB3 on `pcie.2` of a powernv8).
 pub fn phb2(t: &Topology, checks: &mut Checks) {
-    run_on(t, 2, checks)
+    run_on(t, 0, 2, checks)
 }
 
 /// The scenario `dma-phb3`.
 pub fn phb3(t: &Topology, checks: &mut Checks) {
-    run_on(t, 3, checks)
+    run_on(t, 0, 3, checks)
 }
 
 /// The scenario `dma-phb4` (PHB5 on `pcie.4` of a powernv10).
 pub fn phb4(t: &Topology, checks: &mut Checks) {
-    run_on(t, 4, checks)
+    run_on(t, 0, 4, checks)
+}
+
+/// The scenario `dma-chip1-phb0`: PHB0 of the second chip of a 2-chip
+/// machine, found in the device tree.
+pub fn chip1_phb0(t: &Topology, checks: &mut Checks) {
+    if !t.chips.iter().any(|c| c.chip_id == 1) {
+        return checks.check(
+            "dma_setup_chip1_phb0",
+            Err("no chip 1 in the device tree".into()),
+        );
+    }
+    run_on(t, 1, 0, checks)
 }

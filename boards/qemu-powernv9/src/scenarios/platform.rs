@@ -5,10 +5,10 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use pnv_iommu::mmio::CacheInhibited;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb::Phb;
 use pnv_iommu::phb::pci::{PciBar, PciFunction};
 use pnv_iommu::phb3::{Phb3, Phb3Config};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::enumerate::PciHost;
 use pnv_iommu::phb4::{Phb4, Phb4Config};
 use pnv_iommu::topology::{ChipGeneration, Topology};
@@ -30,53 +30,63 @@ pub fn io() -> CacheInhibited {
     unsafe { CacheInhibited::new() }
 }
 
-/// Brings PHB `index` of chip 0 up with the driver of the chip's
+/// Brings PHB `index` of chip `chip` up with the driver of the chip's
 /// generation, placed as the device tree says: PHB3 on POWER8, PHB4 on
 /// POWER9, PHB5 (the PHB4 driver) on POWER10.
-pub fn bring_up(t: &Topology, index: u32) -> Result<AnyPhb, String> {
-    let (chip, pec, stack) = t
+pub fn bring_up(t: &Topology, chip: u32, index: u32) -> Result<AnyPhb, String> {
+    let (c, pec, stack) = t
         .phb_stacks()
-        .find(|(chip, _, stack)| chip.chip_id == 0 && stack.phb_index == index)
-        .ok_or_else(|| format!("no PHB{} on chip 0", index))?;
-    let phb: AnyPhb = match chip.generation {
+        .find(|(c, _, stack)| c.chip_id == chip && stack.phb_index == index)
+        .ok_or_else(|| format!("no PHB{} on chip {}", index, chip))?;
+    let phb: AnyPhb = match c.generation {
         ChipGeneration::Power8 => {
-            let cfg = Phb3Config::for_pbcq(chip, pec, stack);
+            let cfg = Phb3Config::for_pbcq(c, pec, stack);
             Box::new(
-                Phb3::init(io(), cfg, &mut GlobalHeap)
-                    .map_err(|e| format!("PHB3 {} init: {:?}", index, e))?,
+                Phb3::init(io(), cfg, &GlobalPages)
+                    .map_err(|e| format!("chip {} PHB3 {} init: {:?}", chip, index, e))?,
             )
         }
         ChipGeneration::Power9 | ChipGeneration::Power10 => {
-            let cfg = Phb4Config::for_stack(chip, pec, stack)
-                .ok_or_else(|| format!("no address map for PHB{}", index))?;
+            let cfg = Phb4Config::for_stack(c, pec, stack)
+                .ok_or_else(|| format!("no address map for chip {} PHB{}", chip, index))?;
             Box::new(
-                Phb4::init(io(), cfg, &mut GlobalHeap)
-                    .map_err(|e| format!("PHB{} init: {:?}", index, e))?,
+                Phb4::init(io(), cfg, &GlobalPages)
+                    .map_err(|e| format!("chip {} PHB{} init: {:?}", chip, index, e))?,
             )
         }
     };
     Ok(phb)
 }
 
-/// Brings PHB `index` of chip 0 up ([`bring_up`]), enumerates it and
-/// returns the edu function with its BAR0.
+/// [`bring_up_with_edu_on`] chip 0.
 pub fn bring_up_with_edu(
     t: &Topology,
     index: u32,
 ) -> Result<(AnyPhb, PciFunction, PciBar), String> {
-    let mut phb = bring_up(t, index)?;
+    bring_up_with_edu_on(t, 0, index)
+}
+
+/// Brings PHB `index` of chip `chip` up ([`bring_up`]), enumerates it and
+/// returns the edu function with its BAR0.
+pub fn bring_up_with_edu_on(
+    t: &Topology,
+    chip: u32,
+    index: u32,
+) -> Result<(AnyPhb, PciFunction, PciBar), String> {
+    let mut phb = bring_up(t, chip, index)?;
     let functions = phb.enumerate().map_err(|e| format!("enumerate: {:?}", e))?;
     let edu = functions
         .into_iter()
         .find(|f| f.vendor == EDU_VENDOR && f.device == EDU_DEVICE)
-        .ok_or_else(|| format!("no edu behind PHB{}", index))?;
+        .ok_or_else(|| format!("no edu behind chip {} PHB{}", chip, index))?;
     let bar0 = *edu
         .bars
         .iter()
         .find(|b| b.index == 0)
         .ok_or("edu has no BAR0")?;
     crate::println!(
-        "PNV: PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}",
+        "PNV: chip {} PHB{} edu at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}",
+        chip,
         index,
         edu.bdf.bus,
         edu.bdf.devfn >> 3,

@@ -32,7 +32,10 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
     } else if let Some(uart) = topology.lpc_uart {
         console::init_lpc(uart);
     }
-    println!("PNV: pnv-iommu firmware, board qemu-powernv9 (PowerNV: POWER8, POWER9, POWER10)");
+    println!(
+        "PNV: pnv-iommu firmware, board {}",
+        scenarios::board(&topology)
+    );
     print_topology(&topology);
     if topology.memory_bytes() < heap::RAM_NEEDED {
         console::finish(

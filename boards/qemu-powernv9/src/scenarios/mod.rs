@@ -17,7 +17,7 @@ mod ram;
 /// This firmware's board name in the scenario table: one firmware serves
 /// the three PowerNV machines (built for POWER8 on `powernv8`), and the
 /// device tree tells which one it runs on.
-fn board(t: &Topology) -> &'static str {
+pub fn board(t: &Topology) -> &'static str {
     use pnv_iommu::topology::ChipGeneration;
     match t.chips.first().map(|c| c.generation) {
         Some(ChipGeneration::Power8) => "qemu-powernv8",

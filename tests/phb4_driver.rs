@@ -57,7 +57,10 @@ fn bring_up_programs_bars_tables_and_m32_window() {
     assert_eq!(w[6].0, REGS + PHB_PELTV_BAR);
     assert_eq!(w[7], (REGS + PHB_M32_START_ADDR, 0x8000_0000));
     assert_eq!(w[8].0, REGS + PHB_PEST_BAR);
-    assert_eq!(w[9], (REGS + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN));
+    assert_eq!(
+        w[9],
+        (REGS + PHB_PHB4_CONFIG, Phb4ConfigFlags::MSI64.bits())
+    );
     // IODA reset: TVT from index 0 with auto-increment, 512 zero TVEs.
     assert_eq!(w[10], (REGS + PHB_IODA_ADDR, 0x8009_0000_0000_0000));
     assert!(
@@ -79,7 +82,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
         ]
     );
     assert!(w.contains(&(REGS + PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL)));
-    assert!(w.contains(&(REGS + PHB_TCE_KILL, PHB_TCE_KILL_ALL)));
+    assert!(w.contains(&(REGS + PHB_TCE_KILL, TceKill::ALL.bits())));
     // Every RID starts on the reserved PE.
     assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every PHB register access is 8 bytes.
@@ -186,7 +189,7 @@ fn kill_waits_for_busy_slot_then_times_out() {
     let io = model(256);
     let mut p = up(&io);
     p.set_poll_limit(3);
-    io.preset(REGS + PHB_TCE_KILL, PHB_TCE_KILL_PE); // a kill still queued
+    io.preset(REGS + PHB_TCE_KILL, TceKill::PE.bits()); // a kill still queued
     assert_eq!(p.kill_all(), Err(KillError::Timeout { reg: PHB_TCE_KILL }));
     assert_eq!(io.log().iter().filter(|a| a.op == Op::Read).count(), 3);
     assert!(io.writes().is_empty());

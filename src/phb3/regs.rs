@@ -12,8 +12,8 @@ pub use crate::phb4::regs::{
     PHB_CONFIG_ADDRESS, PHB_CONFIG_DATA, PHB_IODA_AD_AUTOINC, PHB_IODA_AD_TSEL, PHB_IODA_ADDR,
     PHB_IODA_DATA0, PHB_M32_START_ADDR, PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR,
     PHB_PEST_BAR_ENABLE, PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL, PHB_RTT_BAR,
-    PHB_RTT_BAR_ENABLE, PHB_TCE_KILL, PHB_TCE_KILL_ALL, PHB_TCE_KILL_ONE, PHB_TCE_KILL_PE,
-    PHB_VERSION, config_address, ppc_bit, ppc_bitmask, ppc_field,
+    PHB_RTT_BAR_ENABLE, PHB_TCE_KILL, PHB_VERSION, TceKill, config_address, ppc_bit, ppc_bitmask,
+    ppc_field,
 };
 
 // ---------------------------------------------------------------------------

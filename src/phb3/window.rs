@@ -21,17 +21,17 @@ pub const MAX_PAGE_KILLS: u64 = 512;
 
 /// The `TCE_KILL` word killing every cached TCE.
 pub const fn tce_kill_all_word() -> u64 {
-    PHB_TCE_KILL_ALL
+    TceKill::ALL.bits()
 }
 
 /// The `TCE_KILL` word killing one PE.
 pub const fn tce_kill_pe_word(pe: u32) -> u64 {
-    PHB_TCE_KILL_PE | (pe as u64 & PHB3_TCE_KILL_PENUM)
+    TceKill::PE.bits() | (pe as u64 & PHB3_TCE_KILL_PENUM)
 }
 
 /// The `TCE_KILL` word killing the page at PCI address `dma_addr` of `pe`.
 pub const fn tce_kill_page_word(pe: u32, dma_addr: u64) -> u64 {
-    PHB_TCE_KILL_ONE | (pe as u64 & PHB3_TCE_KILL_PENUM) | (dma_addr & !PHB3_TCE_KILL_PENUM)
+    TceKill::ONE.bits() | (pe as u64 & PHB3_TCE_KILL_PENUM) | (dma_addr & !PHB3_TCE_KILL_PENUM)
 }
 
 impl<I: RegisterIo> Phb3<I> {

@@ -1,6 +1,6 @@
 //! Memory the PHB reads by DMA (RTT, PELTV, PEST): blocks from the crate's
 //! one allocator for device-read memory,
-//! [`PageAllocator`](crate::page_alloc::PageAllocator) (the TCE levels come
+//! [`crate::page_alloc::PageAllocator`] (the TCE levels come
 //! from it too), and the one place where the driver dereferences them.
 //!
 //! The firmware runs in real mode, so a block's physical address is also the

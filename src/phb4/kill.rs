@@ -31,16 +31,16 @@ pub use crate::phb::{KillError, KillScope};
 pub const fn tce_kill_page_word(pe: u32, page: PageSize, dma_addr: u64) -> u64 {
     let psel = match page {
         PageSize::Size4K => 0,
-        PageSize::Size64K => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_64K,
-        PageSize::Size2M => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_2M,
-        PageSize::Size1G => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_1G,
+        PageSize::Size64K => TceKill::PSEL.bits() | PHB_TCE_KILL_64K,
+        PageSize::Size2M => TceKill::PSEL.bits() | PHB_TCE_KILL_2M,
+        PageSize::Size1G => TceKill::PSEL.bits() | PHB_TCE_KILL_1G,
     };
-    PHB_TCE_KILL_ONE | psel | (dma_addr & !PHB_TCE_KILL_PENUM) | (pe as u64 & PHB_TCE_KILL_PENUM)
+    TceKill::ONE.bits() | psel | (dma_addr & !PHB_TCE_KILL_PENUM) | (pe as u64 & PHB_TCE_KILL_PENUM)
 }
 
 /// The `TCE_KILL` word killing one PE.
 pub const fn tce_kill_pe_word(pe: u32) -> u64 {
-    PHB_TCE_KILL_PE | ppc_field(PHB_TCE_KILL_PENUM, pe as u64)
+    TceKill::PE.bits() | ppc_field(PHB_TCE_KILL_PENUM, pe as u64)
 }
 
 impl<I: RegisterIo> Phb4<I> {
@@ -59,7 +59,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     fn kill_word(&self, word: u64) -> Result<(), KillError> {
         self.io.barrier();
-        self.poll(PHB_TCE_KILL, PHB_TCE_KILL_BUSY, 0)?;
+        self.poll(PHB_TCE_KILL, TceKill::BUSY.bits(), 0)?;
         self.io.write_be64(self.reg(PHB_TCE_KILL), word);
         self.dma_sync()
     }
@@ -88,7 +88,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     /// Invalidates the whole TCE cache.
     pub fn kill_all(&self) -> Result<(), KillError> {
-        self.kill_word(PHB_TCE_KILL_ALL)
+        self.kill_word(TceKill::ALL.bits())
     }
 
     /// Invalidates every cached TCE of `pe`.

@@ -308,9 +308,9 @@ impl<I: RegisterIo> Phb4<I> {
             .write_be64(regs + PHB_M32_START_ADDR, cfg.m32_pci_start);
         phb.io
             .write_be64(regs + PHB_PEST_BAR, pest_addr | PHB_PEST_BAR_ENABLE);
-        let msi32 = if cfg.msi32 { PHB_PHB4C_32BIT_MSI_EN } else { 0 };
-        phb.io
-            .write_be64(regs + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN | msi32);
+        let mut config = Phb4ConfigFlags::MSI64;
+        config.set(Phb4ConfigFlags::MSI32, cfg.msi32);
+        phb.io.write_be64(regs + PHB_PHB4_CONFIG, config.bits());
 
         phb.ioda_reset()?;
         phb.set_mmio_window(0, cfg.m32_cpu_base, cfg.m32_size)?;

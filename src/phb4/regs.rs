@@ -47,10 +47,16 @@ pub const PHB_CA_DEVFN: u64 = ppc_bitmask(12, 19);
 pub const PHB_CA_REG: u64 = ppc_bitmask(20, 31);
 /// PHB4 configuration register.
 pub const PHB_PHB4_CONFIG: u64 = 0x160;
-/// PHB4_CONFIG: 32-bit MSI enable (takes PCI 0xFFFF0000..0xFFFFFFFF from DMA).
-pub const PHB_PHB4C_32BIT_MSI_EN: u64 = ppc_bit(8);
-/// PHB4_CONFIG: 64-bit MSI enable (PCI addresses with `addr >> 60 == 1`).
-pub const PHB_PHB4C_64BIT_MSI_EN: u64 = ppc_bit(14);
+bitflags::bitflags! {
+    /// `PHB4_CONFIG` flag bits the driver sets.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Phb4ConfigFlags: u64 {
+        /// 32-bit MSI enable (takes PCI 0xFFFF0000..0xFFFFFFFF from DMA).
+        const MSI32 = ppc_bit(8);
+        /// 64-bit MSI enable (PCI addresses with `addr >> 60 == 1`).
+        const MSI64 = ppc_bit(14);
+    }
+}
 /// RID translation table base address register.
 pub const PHB_RTT_BAR: u64 = 0x168;
 /// RTT_BAR: enable.
@@ -81,14 +87,23 @@ pub const PHB_RTC_INVALIDATE: u64 = 0x208;
 pub const PHB_RTC_INVALIDATE_ALL: u64 = ppc_bit(0);
 /// TCE cache kill.
 pub const PHB_TCE_KILL: u64 = 0x210;
-/// TCE_KILL: kill all.
-pub const PHB_TCE_KILL_ALL: u64 = ppc_bit(0);
-/// TCE_KILL: kill one PE.
-pub const PHB_TCE_KILL_PE: u64 = ppc_bit(1);
-/// TCE_KILL: kill one page.
-pub const PHB_TCE_KILL_ONE: u64 = ppc_bit(2);
-/// TCE_KILL: page size select (the address field carries a size override).
-pub const PHB_TCE_KILL_PSEL: u64 = ppc_bit(3);
+bitflags::bitflags! {
+    /// `TCE_KILL` flag bits; the PE number ([`PHB_TCE_KILL_PENUM`]) and a
+    /// page's address and size override share the word.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TceKill: u64 {
+        /// Kill all.
+        const ALL = ppc_bit(0);
+        /// Kill one PE.
+        const PE = ppc_bit(1);
+        /// Kill one page.
+        const ONE = ppc_bit(2);
+        /// Page size select (the address field carries a size override).
+        const PSEL = ppc_bit(3);
+        /// The bits that stay set while a kill is queued.
+        const BUSY = Self::ALL.bits() | Self::PE.bits() | Self::ONE.bits();
+    }
+}
 /// TCE_KILL: 64K page size override (with PSEL).
 pub const PHB_TCE_KILL_64K: u64 = 0x1000;
 /// TCE_KILL: 2M page size override (with PSEL).
@@ -97,8 +112,6 @@ pub const PHB_TCE_KILL_2M: u64 = 0x2000;
 pub const PHB_TCE_KILL_1G: u64 = 0x3000;
 /// TCE_KILL: PE number.
 pub const PHB_TCE_KILL_PENUM: u64 = ppc_bitmask(55, 63);
-/// TCE_KILL bits that stay set while a kill is queued.
-pub const PHB_TCE_KILL_BUSY: u64 = PHB_TCE_KILL_ALL | PHB_TCE_KILL_PE | PHB_TCE_KILL_ONE;
 /// IODA indirect address.
 pub const PHB_IODA_ADDR: u64 = 0x220;
 /// IODA_ADDR: auto-increment the index after each data access.
@@ -218,14 +231,20 @@ pub const PEC_NEST_STK_PHB_REGS_BAR: u32 = 0x12;
 pub const PEC_NEST_STK_INT_BAR: u32 = 0x13;
 /// BAR enables.
 pub const PEC_NEST_STK_BAR_EN: u32 = 0x14;
-/// BAR_EN: MMIO BAR 0.
-pub const PEC_NEST_STK_BAR_EN_MMIO0: u64 = ppc_bit(0);
-/// BAR_EN: MMIO BAR 1.
-pub const PEC_NEST_STK_BAR_EN_MMIO1: u64 = ppc_bit(1);
-/// BAR_EN: PHB register BAR.
-pub const PEC_NEST_STK_BAR_EN_PHB: u64 = ppc_bit(2);
-/// BAR_EN: interrupt BAR.
-pub const PEC_NEST_STK_BAR_EN_INT: u64 = ppc_bit(3);
+bitflags::bitflags! {
+    /// `BAR_EN` bits of a PEC stack.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PecBarEnable: u64 {
+        /// MMIO BAR 0.
+        const MMIO0 = ppc_bit(0);
+        /// MMIO BAR 1.
+        const MMIO1 = ppc_bit(1);
+        /// PHB register BAR.
+        const PHB = ppc_bit(2);
+        /// Interrupt BAR.
+        const INT = ppc_bit(3);
+    }
+}
 
 /// Physical address of the XSCOM MMIO window of chip 0 on POWER9 (chip c:
 /// [`p9_chip_addr`]).
@@ -322,7 +341,7 @@ mod tests {
         assert_eq!(pec_bar_mask(P9_M32_SIZE), 0xFFFF_FF80_0000_0000);
         assert_eq!(pec_bar(P9_REGS_BASE), 0x0600_C3C0_0000_0000);
         assert_eq!(
-            PEC_NEST_STK_BAR_EN_MMIO1 | PEC_NEST_STK_BAR_EN_PHB,
+            (PecBarEnable::MMIO1 | PecBarEnable::PHB).bits(),
             0x6000_0000_0000_0000
         );
         assert_eq!(eeh_cap_num_pes(0x2000_0000_0000_0000), 512);

@@ -52,7 +52,7 @@ pub fn program_pec_bars(io: &impl RegisterIo, cfg: &Phb4Config) {
         io,
         cfg.xscom_base,
         reg(PEC_NEST_STK_BAR_EN),
-        PEC_NEST_STK_BAR_EN_MMIO1 | PEC_NEST_STK_BAR_EN_PHB,
+        (PecBarEnable::MMIO1 | PecBarEnable::PHB).bits(),
     );
 }
 

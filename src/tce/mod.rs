@@ -21,7 +21,7 @@
 //! - `level` (private): the only code that turns a level's address into memory.
 //! - `table`: [`TceTable`] itself, and its [`IoPageTable`](crate::iopt::IoPageTable) impl.
 //! - `batch`: runs of entries stored under the caller's lock (the hypercalls).
-//! - [`reference`] (host only): an independent model of the PHB's walk.
+//! - [`reference`](mod@reference) (host only): an independent model of the PHB's walk.
 
 mod batch;
 pub mod geometry;

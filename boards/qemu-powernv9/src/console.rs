@@ -48,9 +48,7 @@ fn lpc_putc(io: &CacheInhibited, xscom: u64, eccb: u32, port: u32, byte: u8) {
 }
 
 fn mmio() -> CacheInhibited {
-    // SAFETY: the firmware runs in hypervisor real mode throughout, and the
-    // only addresses used are the device tree's UART registers.
-    unsafe { CacheInhibited::new() }
+    crate::io::io()
 }
 
 fn putc(io: &CacheInhibited, base: u64, byte: u8) {

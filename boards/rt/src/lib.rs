@@ -18,6 +18,8 @@
 //! - [`lpc`]: ISA I/O on a POWER8 LPC bus through XSCOM (the powernv8 console).
 //! - [`edu`]: QEMU's `edu` DMA device, generic over
 //!   [`pnv_iommu::mmio::RegisterIo`].
+//! - [`phys`]: [`phys::PhysRange`], the one checked way board code reads and
+//!   writes memory by physical address (DMA targets, guest memory).
 //! - [`no_heap`]: the global allocator of an image without a heap (linking
 //!   `pnv-iommu` links `alloc`).
 //!
@@ -35,6 +37,7 @@ pub mod lpc;
 #[cfg(target_arch = "powerpc64")]
 mod mem;
 pub mod no_heap;
+pub mod phys;
 pub mod spr;
 pub mod start;
 #[cfg(target_arch = "powerpc64")]

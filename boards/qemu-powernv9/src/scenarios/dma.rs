@@ -300,11 +300,11 @@ fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
 
     // Unmapped IOVA 0x60000: identity page 0x60000 (firmware memory) and the
     // pool stay as they were.
-    let ident_before = ram::byte(0x60000);
+    let ident_before = ram::image_byte(0x60000);
     s.edu
         .dma_to_ram(0, 0x60000, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
-    if ram::byte(0x60000) != ident_before {
+    if ram::image_byte(0x60000) != ident_before {
         return Err("DMA to an unmapped IOVA reached identity memory".into());
     }
 

@@ -23,11 +23,9 @@ impl<P: Phb + PciHost + Send> PlatformPhb for P {}
 /// A PHB of any generation, as the scenarios drive it.
 pub type AnyPhb = Box<dyn PlatformPhb>;
 
-/// Register access for the scenarios.
+/// Register access for the scenarios (the board's one accessor).
 pub fn io() -> CacheInhibited {
-    // SAFETY: the firmware runs in hypervisor real mode; this accessor is
-    // used only on PHB, XSCOM and device registers the driver programs.
-    unsafe { CacheInhibited::new() }
+    crate::io::io()
 }
 
 /// Brings PHB `index` of chip `chip` up with the driver of the chip's

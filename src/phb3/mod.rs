@@ -2,11 +2,14 @@
 //! config space, IODA2 tables, RID→PE translation, TCE kill, PE freeze
 //! state and DMA windows (`DESIGN.md` §12).
 //!
-//! Generic over [`RegisterIo`] like the PHB4 driver, and built from the
-//! same pieces where the hardware agrees: the TVE layout and table checks
-//! ([`crate::phb4::tve`]), the RID match rules and freeze state
-//! ([`crate::phb4::pe`]), the memory the PHB reads
-//! ([`crate::phb4::dmamem`]), PCI enumeration ([`crate::phb4::enumerate`]).
+//! Generic over [`RegisterIo`] like the PHB4 driver, it implements the PHB
+//! interface ([`crate::phb::Phb`], in [`interface`]) and is built from the
+//! same pieces where the hardware agrees: the translated TVE
+//! ([`crate::phb::tve`]), the TVE slots ([`crate::phb::slots`]), the RID
+//! match rules and freeze state ([`crate::phb::pe`]), the bypass range
+//! rules ([`crate::phb4::tve::BypassTve`]), the memory the PHB reads
+//! ([`crate::phb4::dmamem`]) and PCI enumeration
+//! ([`crate::phb4::enumerate`]).
 //! What differs lives here: the POWER8 XSCOM formula and the PBCQ BARs
 //! that QEMU presets, the fixed PE count (256, no capability register),
 //! the M32 window in PHB registers, config space of the root port through

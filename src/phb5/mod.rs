@@ -51,7 +51,7 @@ pub const fn p10_phb_location(index: u32) -> Option<(u32, u32)> {
 
 /// PEs of PHB `index` (what its `PHB4_EEH_CAP` reports on QEMU).
 pub const fn p10_num_pes(index: u32) -> u32 {
-    if index % P10_STACKS_PER_PEC == 0 {
+    if index.is_multiple_of(P10_STACKS_PER_PEC) {
         512
     } else {
         256

@@ -147,3 +147,35 @@ fn windows_and_bypass_are_phb4_encodings() {
     assert_eq!(w[1], (regs + PHB_IODA_DATA0, 0));
     assert_eq!(w[2], (regs + PHB_TCE_KILL, 0x4000_0000_0000_012c));
 }
+
+/// A PHB5 another firmware brought up: attaching writes nothing, and its
+/// kills still take POWER10's sync step.
+#[test]
+fn attached_phb5_kills_with_the_power10_sync() {
+    use pnv_iommu::phb4::AttachedPhb4;
+    let cfg = phb5::p10(0, 0).unwrap();
+    let io = phb4_model(&cfg, 512, vec![]);
+    let desc = AttachedPhb4 {
+        chip_id: 0,
+        index: 0,
+        regs_base: cfg.regs_base,
+        num_pes: 512,
+    };
+    let phb = Phb4::attach_family(&io, desc, Phb4Family::Phb5).unwrap();
+    assert!(io.log().is_empty(), "attach touches no register");
+    assert_eq!(phb.family(), Phb4Family::Phb5);
+    phb.kill_pe(3).unwrap();
+    let sync: Vec<_> = io
+        .log()
+        .iter()
+        .filter(|a| a.addr == cfg.regs_base + PHB_DMA_READ_WRITE_SYNC)
+        .map(|a| a.op)
+        .collect();
+    assert_eq!(sync, [Op::Read, Op::Write, Op::Read]);
+    drop(phb);
+    assert!(
+        io.log()
+            .iter()
+            .all(|a| a.addr != cfg.regs_base + PHB_RTT_BAR)
+    );
+}

@@ -51,8 +51,9 @@ pub mod boot_args {
     }
 }
 
-/// QEMU arguments of a two-chip POWER9 machine (DESIGN §12): one thread per
-/// chip; chip 1 gets memory only with at least 2 GiB.
+/// QEMU arguments of a two-chip machine (DESIGN §12): one thread per chip;
+/// chip 1 gets memory only with at least 2 GiB (the same on powernv8, 9
+/// and 10).
 pub const TWO_CHIPS: &[&str] = &["-smp", "2,sockets=2,cores=1,threads=1", "-m", "2G"];
 
 /// QEMU's `edu` device on PCI bus `$bus` (string literal), DMA to all of memory.
@@ -103,6 +104,14 @@ pub enum ScenarioId {
     /// The PAPR conformance guest as a partition of our hypervisor, on a
     /// PHB5 of a powernv10.
     PaprGuestPowernv10,
+    /// Every PHB3 of both chips of a two-chip powernv8.
+    BootTwoChipsPowernv8,
+    /// DMA checks on chip 1 PHB3 0 of a two-chip powernv8.
+    DmaChip1Phb0Powernv8,
+    /// Every PHB5 of both chips of a two-chip powernv10.
+    BootTwoChipsPowernv10,
+    /// DMA checks on chip 1 PHB5 0 of a two-chip powernv10.
+    DmaChip1Phb0Powernv10,
 }
 
 /// How `cargo xtask test` judges a run.
@@ -279,6 +288,44 @@ pub const SCENARIOS: &[Scenario] = &[
         // The conformance suite judges the powernv9 run case by case; here
         // the same guest on a PHB5 must pass every case it runs.
         expect: Expect::Pass { min_checks: 47 },
+    },
+    Scenario {
+        id: ScenarioId::BootTwoChipsPowernv8,
+        board: POWERNV8,
+        name: "boot-2chip",
+        machine_args: TWO_CHIPS,
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaChip1Phb0Powernv8,
+        board: POWERNV8,
+        name: "dma-chip1-phb0",
+        machine_args: TWO_CHIPS,
+        // A POWER8 chip has 3 PHBs: chip 1's PHB n is bus pcie.(3 + n).
+        devices: edu_on!("pcie.3"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::BootTwoChipsPowernv10,
+        board: POWERNV10,
+        name: "boot-2chip",
+        machine_args: TWO_CHIPS,
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaChip1Phb0Powernv10,
+        board: POWERNV10,
+        name: "dma-chip1-phb0",
+        machine_args: TWO_CHIPS,
+        // Chip 1's PHB n is bus pcie.(6 + n).
+        devices: edu_on!("pcie.6"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
         id: ScenarioId::CDma,

@@ -43,6 +43,8 @@ fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
         ScenarioId::DmaPowernv8Phb2 => dma::phb2,
         ScenarioId::DmaPowernv10Phb4 => dma::phb4,
         ScenarioId::PaprGuestPowernv10 => papr_guest::run,
+        ScenarioId::BootTwoChipsPowernv8 | ScenarioId::BootTwoChipsPowernv10 => boot::run_two_chips,
+        ScenarioId::DmaChip1Phb0Powernv8 | ScenarioId::DmaChip1Phb0Powernv10 => dma::chip1_phb0,
         ScenarioId::CDma => return None,
     })
 }

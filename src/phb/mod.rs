@@ -16,6 +16,8 @@
 //! - [`slots`]: the TVE values firmware wants for every slot, the source of
 //!   truth a generation writes its TVT from;
 //! - [`pci`]: PCI function addresses and what enumeration finds;
+//! - [`enumerate`]: finding the functions behind a root port and placing
+//!   their BARs, over any generation's config space ([`enumerate::PciHost`]);
 //! - [`pe`]: RID→PE rules (`set_pe`) and EEH freeze state;
 //! - [`shared`]: tables shared by several PEs, over any [`Phb`].
 //!
@@ -27,6 +29,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod enumerate;
 pub mod pci;
 pub mod pe;
 pub mod shared;

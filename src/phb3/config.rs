@@ -11,8 +11,9 @@ use super::Phb3;
 use super::regs::*;
 use crate::mmio::{Endian, RegisterIo, Width};
 use crate::phb::PhbError;
+use crate::phb::enumerate::{M32Window, PciHost};
 use crate::phb::pci::Bdf;
-use crate::phb4::enumerate::{M32Window, PciFunction, PciHost};
+use crate::phb::pci::PciFunction;
 
 impl<I: RegisterIo> Phb3<I> {
     fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), PhbError> {
@@ -62,10 +63,10 @@ impl<I: RegisterIo> Phb3<I> {
 
     /// Finds every function behind the root port, assigns its memory BARs
     /// in the M32 window and enables memory and bus mastering
-    /// ([`crate::phb4::enumerate::enumerate`]); [`PhbError::Unsupported`]
+    /// ([`crate::phb::enumerate::enumerate`]); [`PhbError::Unsupported`]
     /// on an attached PHB (its owner placed the devices).
     pub fn enumerate(&mut self) -> Result<alloc::vec::Vec<PciFunction>, PhbError> {
-        crate::phb4::enumerate::enumerate(self)
+        crate::phb::enumerate::enumerate(self)
     }
 }
 

@@ -9,7 +9,7 @@
 //! match rules and freeze state ([`crate::phb::pe`]), the bypass range
 //! rules ([`crate::phb4::tve::BypassTve`]), the memory the PHB reads
 //! ([`crate::phb4::dmamem`]) and PCI enumeration
-//! ([`crate::phb4::enumerate`]).
+//! ([`crate::phb::enumerate`]).
 //! What differs lives here: the POWER8 XSCOM formula and the PBCQ BARs
 //! that QEMU presets, the fixed PE count (256, no capability register),
 //! the M32 window in PHB registers, config space of the root port through

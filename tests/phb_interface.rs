@@ -241,6 +241,16 @@ fn hypervisor_programs_a_phb4_through_the_interface() {
         page_sizes: PHB4_DDW_PAGES,
         max_window_shift: 40,
     };
+    // A page size PHB4 lacks (16M) cannot be offered to DDW.
+    let with_16m = PeConfig {
+        page_sizes: PHB4_DDW_PAGES | pnv_iommu::papr::DDW_PAGE_16M,
+        ..cfg
+    };
+    assert_eq!(
+        hv.attach_pe(p, phb.clone(), with_16m),
+        Err(pnv_iommu::papr::SetupError::BadWindow)
+    );
+    assert!(io.writes().is_empty());
     let liobn = hv.attach_pe(p, phb.clone(), cfg).unwrap();
     let tve = phb.lock().tve(5, 0).unwrap();
     assert_ne!(tve, 0);

@@ -148,8 +148,8 @@ fn init_code(e: pnv_iommu::phb::PhbError) -> i64 {
 /// registers it as `phb_id`. Memory for its tables (RTT, PEST, ...) comes
 /// from the global allocator, which is the C firmware's `pnv_iommu_alloc`.
 /// `PARAMETER` for a PHB index chip 0 does not have, a PHB index already
-/// brought up, or a `phb_id` already registered (checked before any
-/// register is written).
+/// brought up, a PHB already registered (brought up or attached), or a
+/// `phb_id` already registered (checked before any register is written).
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
@@ -166,7 +166,8 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     // Refuse before touching hardware: a second bring-up of a live PHB
     // would reset the tables its PEs use.
     let mut brought_up = BROUGHT_UP.lock();
-    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
+    // ... nor of a PHB attached after another firmware brought it up.
+    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some() || s.has_regs(cfg.regs_base)) {
         return OpalCode::Parameter.code();
     }
     match Phb4::init(&TARGET_IO as Io, cfg, &GlobalPages) {
@@ -278,11 +279,15 @@ mod host {
         fake(phb_id).map_or(u64::MAX, |io| io.writes().len() as u64)
     }
 
-    /// Host only: the TVE firmware holds for window `n` of `pe` (0 if the PHB
+    /// Host only: the TVE firmware holds for `slot` of `pe` (0 if the PHB
     /// or PE is unknown).
     #[unsafe(no_mangle)]
-    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, n: u32) -> u64 {
-        with(|s| s.phb(phb_id).and_then(|p| p.tve(pe, n).ok()).unwrap_or(0))
+    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, slot: u32) -> u64 {
+        with(|s| {
+            s.phb(phb_id)
+                .and_then(|p| p.tve(pe, slot).ok())
+                .unwrap_or(0)
+        })
     }
 }
 

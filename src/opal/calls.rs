@@ -100,16 +100,17 @@ impl<P: Phb> OpalPhbs<P> {
     /// (two drivers would disagree on its TVEs), is refused with
     /// `PARAMETER`; the refused driver is dropped.
     pub fn add(&mut self, phb_id: u64, phb: P) -> Result<(), OpalCode> {
-        if self.phb(phb_id).is_some()
-            || self
-                .phbs
-                .iter()
-                .any(|(_, p)| p.regs_base() == phb.regs_base())
-        {
+        if self.phb(phb_id).is_some() || self.has_regs(phb.regs_base()) {
             return Err(OpalCode::Parameter);
         }
         self.phbs.push((phb_id, phb));
         Ok(())
+    }
+
+    /// Whether a PHB with its registers at `regs_base` is registered (check
+    /// before bringing a PHB up: a second driver must not touch it).
+    pub fn has_regs(&self, regs_base: u64) -> bool {
+        self.phbs.iter().any(|(_, p)| p.regs_base() == regs_base)
     }
 
     /// The PHB with `phb_id`.

@@ -162,6 +162,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         if cfg.default_window_size > MAX_DEFAULT_WINDOW || cfg.page_sizes & DDW_PAGE_4K == 0 {
             return Err(SetupError::BadWindow);
         }
+        // Offer only page sizes the PHB has (where it says).
+        if let Some(caps) = phb.capabilities()
+            && cfg.page_sizes & !caps.ddw_page_mask() != 0
+        {
+            return Err(SetupError::BadWindow);
+        }
         let shift = cfg.default_window_size.trailing_zeros();
         if !cfg.default_window_size.is_power_of_two() || geometry(0, shift, 12).is_none() {
             return Err(SetupError::BadWindow);

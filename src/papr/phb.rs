@@ -9,7 +9,7 @@
 use crate::iopt::{Invalidate, IovaRange};
 use crate::page_alloc::PageAllocator;
 use crate::phb::tve::{TranslatedTve, TveError};
-use crate::phb::{DmaWindow, KillScope, Phb, PhbError};
+use crate::phb::{DmaWindow, KillScope, Phb, PhbCapabilities, PhbError};
 use crate::tce::TceTable;
 
 /// A TCE table as a TVE describes it.
@@ -59,6 +59,12 @@ pub trait WindowProgrammer: Invalidate + Send + Sync {
     /// Disables TVE slot `slot` of `pe`; afterwards the PHB no longer reads the table
     /// that was there (the implementation kills the PE's TCE cache if needed).
     fn clear_window(&self, pe: u16, slot: u32) -> Result<(), Self::Error>;
+
+    /// What the PHB's PEs can have, if the implementation knows (a PE's
+    /// DDW page sizes must be among them); `None` skips that check.
+    fn capabilities(&self) -> Option<PhbCapabilities> {
+        None
+    }
 }
 
 /// A PHB of any generation as the hypervisor's [`WindowProgrammer`]: the
@@ -124,5 +130,9 @@ impl<P: Phb + Send> WindowProgrammer for LockedPhb<P> {
 
     fn clear_window(&self, pe: u16, slot: u32) -> Result<(), PhbError> {
         self.0.lock().set_window(pe as u64, slot, &DmaWindow::Off)
+    }
+
+    fn capabilities(&self) -> Option<PhbCapabilities> {
+        Some(self.0.lock().capabilities())
     }
 }

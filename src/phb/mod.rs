@@ -25,7 +25,13 @@
 //! [`phb3`](crate::phb3) (POWER8), [`phb4`](crate::phb4) (POWER9; PHB5 on
 //! POWER10 is the same driver, [`phb5`](crate::phb5)), each brought up by
 //! its `init` or attached by its `attach`; adding one touches nothing
-//! above the trait.
+//! above the trait. A generation keeps the TVE it wants in
+//! each slot, and which slots shared tables hold, in a [`slots::TveSlots`]
+//! (the source of truth its TVT is written from); the argument checks of
+//! [`slots::TveSlots::index`] give every generation the same PE and slot
+//! errors. Upper layers hold a mix of generations as `Box<dyn Phb>`
+//! (the C ABI does), one generation as `P: Phb`, and the hypervisor a PHB as
+//! [`LockedPhb`](crate::papr::LockedPhb).
 
 #![deny(unsafe_code)]
 

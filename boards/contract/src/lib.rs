@@ -79,6 +79,9 @@ pub enum ScenarioId {
     DmaPhb3,
     /// DMA checks on chip 1 PHB0 of a two-chip machine.
     DmaChip1Phb0,
+    /// DMA checks on PHB0 through a driver attached after another brought
+    /// the PHB up.
+    DmaAttachedPhb0,
     /// A guest partition: traps, translation, isolation.
     Guest,
     /// The PAPR conformance guest as a partition of our hypervisor.
@@ -112,6 +115,10 @@ pub enum ScenarioId {
     BootTwoChipsPowernv10,
     /// DMA checks on chip 1 PHB5 0 of a two-chip powernv10.
     DmaChip1Phb0Powernv10,
+    /// DMA checks on PHB3 0 of a powernv8 through an attached driver.
+    DmaAttachedPhb0Powernv8,
+    /// DMA checks on PHB5 0 of a powernv10 through an attached driver.
+    DmaAttachedPhb0Powernv10,
 }
 
 /// How `cargo xtask test` judges a run.
@@ -205,6 +212,15 @@ pub const SCENARIOS: &[Scenario] = &[
         devices: edu_on!("pcie.6"),
         guest: None,
         expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0,
+        board: POWERNV9,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
         id: ScenarioId::Guest,
@@ -326,6 +342,24 @@ pub const SCENARIOS: &[Scenario] = &[
         devices: edu_on!("pcie.6"),
         guest: None,
         expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0Powernv8,
+        board: POWERNV8,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0Powernv10,
+        board: POWERNV10,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
         id: ScenarioId::CDma,

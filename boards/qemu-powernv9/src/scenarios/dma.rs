@@ -16,6 +16,7 @@ use pnv_iommu::iopt::Perm;
 use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::phb::pe::RidMatch;
 use pnv_iommu::phb::shared::SharedTableError;
 use pnv_iommu::phb::{KillScope, Phb};
 use pnv_iommu::phb4::tve::TranslatedTve;
@@ -52,18 +53,42 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
 }
 
 /// Brings PHB `index` of chip `chip` up, finds the edu behind it and puts
-/// it in PE 7.
-fn setup(t: &Topology, chip: u32, index: u32) -> Result<Setup, String> {
+/// it in PE 7. With `attached`, the driver that brought the PHB up stands in
+/// for another firmware (skiboot): it maps the edu to PE 7 itself and keeps
+/// the PHB's tables for good (leaked, as a resident firmware keeps them);
+/// the OPAL calls then run on a second driver of the same generation
+/// attached to the same PHB, which writes no register until a window or
+/// kill call.
+fn setup(t: &Topology, chip: u32, index: u32, attached: bool) -> Result<Setup, String> {
     let (phb, edu_fn, bar0) = platform::bring_up_with_edu_on(t, chip, index)?;
     let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
         .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
+    let phb = if attached {
+        let mut owner = phb;
+        owner
+            .set_pe(PE, rid as u16, RidMatch::EXACT, true)
+            .map_err(|e| format!("owner set_pe: {:?}", e))?;
+        let attached = platform::attach(t, chip, index, &*owner)?;
+        core::mem::forget(owner);
+        attached
+    } else {
+        phb
+    };
     let mut opal = OpalPhbs::new();
     // OPAL PHB id: the chip's PHBs after the lower chips' (6 per P9 chip).
     let phb_id = (chip * pnv_iommu::phb4::regs::P9_NUM_PHBS + index) as u64;
     opal.add(phb_id, phb)
         .map_err(|c| format!("add PHB: {:?}", c))?;
-    opal_ok("set_pe", opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1))?;
+    let set_pe = opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1);
+    if attached {
+        // The RTT is the owner's: an attached PHB refuses set_pe.
+        if set_pe != OpalCode::Unsupported {
+            return Err(format!("set_pe on an attached PHB returned {:?}", set_pe));
+        }
+    } else {
+        opal_ok("set_pe", set_pe)?;
+    }
     Ok(Setup {
         opal,
         phb_id,
@@ -449,14 +474,18 @@ fn container(s: &mut Setup) -> Result<(), String> {
 }
 
 /// Runs every DMA check on PHB `index` of chip `chip`, with names suffixed
-/// `_phb<index>` on chip 0 and `_chip<chip>_phb<index>` on the others.
-pub fn run_on(t: &Topology, chip: u32, index: u32, checks: &mut Checks) {
-    let phb = match chip {
-        0 => format!("phb{}", index),
+/// `_phb<index>` on chip 0 and `_chip<chip>_phb<index>` on the others. On
+/// an `attached` PHB (suffix `_attached_phb<index>`) the checks that need
+/// the owner's tables (EEH freeze, a second PE for the shared table) are
+/// left out.
+pub fn run_on(t: &Topology, chip: u32, index: u32, attached: bool, checks: &mut Checks) {
+    let phb = match (chip, attached) {
+        (_, true) => format!("attached_phb{}", index),
+        (0, false) => format!("phb{}", index),
         _ => format!("chip{}_phb{}", chip, index),
     };
     let name = |n: &str| format!("dma_{}_{}", n, phb);
-    let mut s = match setup(t, chip, index) {
+    let mut s = match setup(t, chip, index, attached) {
         Ok(s) => s,
         Err(e) => return checks.check(&name("setup"), Err(e)),
     };
@@ -474,8 +503,10 @@ pub fn run_on(t: &Topology, chip: u32, index: u32, checks: &mut Checks) {
         Ok(t) => {
             checks.check(&name("remap_live_iova"), remap_live(&mut s, &t));
             checks.check(&name("faults_leave_memory_unchanged"), faults(&mut s, &t));
-            checks.check(&name("eeh_dma_freeze"), freeze(&mut s, &t));
-            checks.check(&name("shared_table_container"), container(&mut s));
+            if !attached {
+                checks.check(&name("eeh_dma_freeze"), freeze(&mut s, &t));
+                checks.check(&name("shared_table_container"), container(&mut s));
+            }
             // Unset before the tables are dropped: no TVE may point at freed memory.
             let _ = s.opal.map_pe_dma_window(s.phb_id, PE, PE * 2, 0, 0, 0, 0);
             let _ = s
@@ -490,22 +521,22 @@ pub fn run_on(t: &Topology, chip: u32, index: u32, checks: &mut Checks) {
 
 /// The scenario `dma-phb0`.
 pub fn phb0(t: &Topology, checks: &mut Checks) {
-    run_on(t, 0, 0, checks)
+    run_on(t, 0, 0, false, checks)
 }
 
 /// The scenario `dma-phb2` (PHB3 on `pcie.2` of a powernv8).
 pub fn phb2(t: &Topology, checks: &mut Checks) {
-    run_on(t, 0, 2, checks)
+    run_on(t, 0, 2, false, checks)
 }
 
 /// The scenario `dma-phb3`.
 pub fn phb3(t: &Topology, checks: &mut Checks) {
-    run_on(t, 0, 3, checks)
+    run_on(t, 0, 3, false, checks)
 }
 
 /// The scenario `dma-phb4` (PHB5 on `pcie.4` of a powernv10).
 pub fn phb4(t: &Topology, checks: &mut Checks) {
-    run_on(t, 0, 4, checks)
+    run_on(t, 0, 4, false, checks)
 }
 
 /// The scenario `dma-chip1-phb0`: PHB0 of the second chip of a 2-chip
@@ -517,5 +548,12 @@ pub fn chip1_phb0(t: &Topology, checks: &mut Checks) {
             Err("no chip 1 in the device tree".into()),
         );
     }
-    run_on(t, 1, 0, checks)
+    run_on(t, 1, 0, false, checks)
+}
+
+/// The scenario `dma-attached-phb0`: the same window, remap and fault
+/// checks on PHB0 through a driver attached after another driver brought
+/// the PHB up (what a firmware linking the library does under skiboot).
+pub fn attached_phb0(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 0, true, checks)
 }

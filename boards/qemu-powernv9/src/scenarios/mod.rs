@@ -34,6 +34,9 @@ fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
         ScenarioId::DmaPhb0 => dma::phb0,
         ScenarioId::DmaPhb3 => dma::phb3,
         ScenarioId::DmaChip1Phb0 => dma::chip1_phb0,
+        ScenarioId::DmaAttachedPhb0
+        | ScenarioId::DmaAttachedPhb0Powernv8
+        | ScenarioId::DmaAttachedPhb0Powernv10 => dma::attached_phb0,
         ScenarioId::Guest => guest::run,
         ScenarioId::PaprGuest => papr_guest::run,
         ScenarioId::Trap => faults::trap,

@@ -56,6 +56,40 @@ pub fn bring_up(t: &Topology, chip: u32, index: u32) -> Result<AnyPhb, String> {
     Ok(phb)
 }
 
+/// A second driver for PHB `index` of chip `chip`, which `owner` brought up:
+/// attached as another firmware's PHB would be (no register written, no
+/// table owned), with the driver of the chip's generation.
+pub fn attach(
+    t: &Topology,
+    chip: u32,
+    index: u32,
+    owner: &dyn PlatformPhb,
+) -> Result<AnyPhb, String> {
+    use pnv_iommu::phb4::{AttachedPhb4, Phb4Family};
+    let (c, pec, stack) = t
+        .phb_stacks()
+        .find(|(c, _, stack)| c.chip_id == chip && stack.phb_index == index)
+        .ok_or_else(|| format!("no PHB{} on chip {}", index, chip))?;
+    let err = |e| format!("attach chip {} PHB{}: {:?}", chip, index, e);
+    let family = match c.generation {
+        ChipGeneration::Power8 => {
+            let cfg = Phb3Config::for_pbcq(c, pec, stack);
+            return Ok(Box::new(Phb3::attach(io(), cfg).map_err(err)?));
+        }
+        ChipGeneration::Power9 => Phb4Family::Phb4,
+        ChipGeneration::Power10 => Phb4Family::Phb5,
+    };
+    let desc = AttachedPhb4 {
+        chip_id: chip,
+        index,
+        regs_base: owner.regs_base(),
+        num_pes: owner.capabilities().num_pes,
+    };
+    Ok(Box::new(
+        Phb4::attach_family(io(), desc, family).map_err(err)?,
+    ))
+}
+
 /// [`bring_up_with_edu_on`] chip 0.
 pub fn bring_up_with_edu(
     t: &Topology,

@@ -119,6 +119,9 @@ pub enum ScenarioId {
     DmaAttachedPhb0Powernv8,
     /// DMA checks on PHB5 0 of a powernv10 through an attached driver.
     DmaAttachedPhb0Powernv10,
+    /// An exception on purpose on a powernv8 (the vectors and the LPC
+    /// console report it).
+    TrapPowernv8,
 }
 
 /// How `cargo xtask test` judges a run.
@@ -360,6 +363,17 @@ pub const SCENARIOS: &[Scenario] = &[
         devices: edu_on!("pcie.0"),
         guest: None,
         expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::TrapPowernv8,
+        board: POWERNV8,
+        name: "trap",
+        machine_args: &[],
+        devices: &[],
+        guest: None,
+        expect: Expect::Fail {
+            reason: "exception 0x700 program",
+        },
     },
     Scenario {
         id: ScenarioId::CDma,

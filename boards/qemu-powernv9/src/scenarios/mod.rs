@@ -39,7 +39,7 @@ fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
         | ScenarioId::DmaAttachedPhb0Powernv10 => dma::attached_phb0,
         ScenarioId::Guest => guest::run,
         ScenarioId::PaprGuest => papr_guest::run,
-        ScenarioId::Trap => faults::trap,
+        ScenarioId::Trap | ScenarioId::TrapPowernv8 => faults::trap,
         ScenarioId::IllegalInstruction => faults::illegal_instruction,
         ScenarioId::BootPowernv8 | ScenarioId::BootPowernv10 => boot::run,
         ScenarioId::DmaPowernv8Phb0 | ScenarioId::DmaPowernv10Phb0 => dma::phb0,

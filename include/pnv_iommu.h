@@ -163,7 +163,8 @@ int64_t pnv_iommu_phb3_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_in
  * Brings up PHB3 phb_index (0..2) of POWER8 chip chip_id (PBCQ BARs read
  * back and enabled, tables from pnv_iommu_alloc, M32 window, IODA2 tables
  * reset) and registers it as phb_id. PNV_OPAL_PARAMETER: no such PHB, the
- * PHB already brought up or phb_id taken (nothing written); PNV_OPAL_NO_MEM;
+ * PHB already brought up or attached, or phb_id taken (nothing written);
+ * PNV_OPAL_NO_MEM;
  * PNV_OPAL_HARDWARE: the PBCQ BARs are not set up or the PHB does not answer.
  */
 int64_t pnv_iommu_phb3_init(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index);

@@ -73,7 +73,8 @@ use super::host::phb3_attach_io as phb3_io;
 /// read back and enabled, RTT and the other tables from
 /// `pnv_iommu_alloc`, M32 window, IODA2 tables reset) and registers it as
 /// `phb_id`. `PARAMETER`: no such PHB index, the PHB already brought up or
-/// `phb_id` taken (checked before any register is written); `NO_MEM`;
+/// attached, or `phb_id` taken (checked before any register is written);
+/// `NO_MEM`;
 /// `HARDWARE`: the PBCQ BARs are not set up or the PHB does not answer.
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
@@ -92,8 +93,15 @@ pub extern "C" fn pnv_iommu_phb3_init(phb_id: u64, chip_id: u32, phb_index: u32)
     else {
         return OpalCode::Parameter.code();
     };
+    // The PBCQ says where the registers are (XSCOM loads only): a PHB3
+    // attached after another firmware brought it up must not be brought
+    // up again (that would reset the tables its PEs use).
+    let regs = match pnv_iommu::phb3::pbcq::read_bars(&TARGET_IO, cfg.xscom_base, cfg.nest_base) {
+        Ok(bars) => bars.regs,
+        Err(e) => return init_code(e),
+    };
     let mut brought_up = BROUGHT_UP.lock();
-    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
+    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some() || s.has_regs(regs)) {
         return OpalCode::Parameter.code();
     }
     match Phb3::init(&TARGET_IO as Io, cfg, &GlobalPages) {

@@ -198,16 +198,6 @@ pub struct Window {
     pub size: u64,
 }
 
-impl Window {
-    /// Whether `[base, base + size)` lies inside this window.
-    pub const fn contains(&self, base: u64, size: u64) -> bool {
-        match (base.checked_add(size), self.base.checked_add(self.size)) {
-            (Some(end), Some(limit)) => base >= self.base && end <= limit,
-            _ => false,
-        }
-    }
-}
-
 /// What a PBCQ's BARs say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PbcqBars {
@@ -256,16 +246,5 @@ mod tests {
         );
         assert_eq!(phb3_config(false), 0x2002_8000_0000_0000);
         assert_eq!(m32_base_mask(0x8000_0000), 0xffff_ffff_8000_0000);
-    }
-
-    #[test]
-    fn window_containment_cannot_wrap() {
-        let w = Window {
-            base: 0x1000,
-            size: 0x1000,
-        };
-        assert!(w.contains(0x1000, 0x1000));
-        assert!(!w.contains(0x1800, 0x1000));
-        assert!(!w.contains(u64::MAX, 2));
     }
 }

@@ -143,7 +143,40 @@ int64_t pnv_iommu_pci_enumerate(uint64_t phb_id, struct pnv_iommu_pci_function *
 int64_t pnv_iommu_phb4_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index,
 			      uint64_t regs_base, uint32_t num_pes);
 
+/*
+ * The same, for a PHB5 (POWER10) another firmware brought up: arguments,
+ * checks and answers as pnv_iommu_phb4_attach, with PHB5's kill sync step.
+ */
+int64_t pnv_iommu_phb5_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index,
+			      uint64_t regs_base, uint32_t num_pes);
+
+/*
+ * Attaches to PHB3 phb_index (0..2) of POWER8 chip chip_id, which another
+ * firmware already brought up, and registers it as phb_id. The PHB is found
+ * through its PBCQ over XSCOM (BARs read, never written); no register is
+ * written now or when the PHB is dropped. Windows work as on a PHB the
+ * library brought up (PHB3 page sizes: 4K, 64K, 16M, 256M); pnv_opal_set_pe,
+ * the freeze calls, the IODA reset and pnv_iommu_pci_enumerate return
+ * PNV_OPAL_UNSUPPORTED, and so does pnv_opal_tce_kill on every PHB3 (as
+ * skiboot: the OS writes the PHB3 kill register itself).
+ * PNV_OPAL_PARAMETER: no such PHB index, phb_id taken, or the PHB already
+ * registered; PNV_OPAL_HARDWARE: the PBCQ BARs are not set up and enabled,
+ * or the registers are not a PHB3's. On the host build the PHB is a
+ * recording fake (pnv_iommu_host_write_count counts its writes).
+ */
+int64_t pnv_iommu_phb3_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index);
+
 #if defined(__powerpc64__)
+/*
+ * Brings up PHB3 phb_index (0..2) of POWER8 chip chip_id (PBCQ BARs read
+ * back and enabled, tables from pnv_iommu_alloc, M32 window, IODA2 tables
+ * reset) and registers it as phb_id. PNV_OPAL_PARAMETER: no such PHB, the
+ * PHB already brought up or attached, or phb_id taken (nothing written);
+ * PNV_OPAL_NO_MEM;
+ * PNV_OPAL_HARDWARE: the PBCQ BARs are not set up or the PHB does not answer.
+ */
+int64_t pnv_iommu_phb3_init(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index);
+
 /*
  * Brings up PHB phb_index of POWER9 chip 0 at skiboot's physical addresses
  * (XSCOM BARs, MMIO window, RTT and the other IODA tables, every RID mapped to

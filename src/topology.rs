@@ -60,11 +60,24 @@ pub struct Pec {
     pub stacks: Vec<PhbStack>,
 }
 
+/// Processor generation of a chip, from its XSCOM node's `compatible`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChipGeneration {
+    /// POWER8 (`ibm,power8-xscom`): PHB3, one PHB per `pbcq` node.
+    Power8,
+    /// POWER9 (`ibm,power9-xscom`): PHB4, PECs with stacks.
+    Power9,
+    /// POWER10 (`ibm,power10-xscom`): PHB5, PECs with stacks.
+    Power10,
+}
+
 /// One processor chip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chip {
     /// `ibm,chip-id`.
     pub chip_id: u32,
+    /// Processor generation.
+    pub generation: ChipGeneration,
     /// Physical address of the chip's XSCOM MMIO window.
     pub xscom_base: u64,
     /// PECs, sorted by index.
@@ -81,6 +94,19 @@ pub struct Uart {
     pub clock_hz: u32,
 }
 
+/// A 16550 on an LPC bus that only XSCOM reaches (POWER8: the `isa@…`
+/// node under the XSCOM node has no `ranges`); its registers are ISA I/O
+/// ports reached through the LPC controller's ECCB registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LpcUart {
+    /// Physical address of the chip's XSCOM window.
+    pub xscom_base: u64,
+    /// PCBA of the LPC controller's ECCB block (the `isa` node's `reg`).
+    pub eccb_pcba: u32,
+    /// ISA I/O port of register 0 (THR/RBR).
+    pub io_port: u32,
+}
+
 /// Everything the firmware needs to know about the machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topology {
@@ -94,6 +120,8 @@ pub struct Topology {
     pub chips: Vec<Chip>,
     /// The console UART.
     pub uart: Option<Uart>,
+    /// The console UART when only XSCOM reaches it (POWER8).
+    pub lpc_uart: Option<LpcUart>,
 }
 
 impl Topology {
@@ -141,12 +169,18 @@ impl Topology {
                 })
             });
 
+        let lpc_uart = if uart.is_none() {
+            lpc_uart(&fdt, &chips)
+        } else {
+            None
+        };
         Ok(Topology {
             model: prop_str(&root, "model").unwrap_or("").into(),
             memory,
             cores,
             chips,
             uart,
+            lpc_uart,
         })
     }
 
@@ -170,8 +204,43 @@ impl Topology {
     }
 }
 
+/// The first 16550 under an `ibm,lpc` node that is a child of an XSCOM node.
+fn lpc_uart(fdt: &Fdt, chips: &[Chip]) -> Option<LpcUart> {
+    for xscom in fdt.all_nodes().filter(|n| is_compatible(n, "ibm,xscom")) {
+        let chip_id = prop_u32(&xscom, "ibm,chip-id")?;
+        let chip = chips.iter().find(|c| c.chip_id == chip_id)?;
+        for lpc in xscom.children().filter(|n| is_compatible(n, "ibm,lpc")) {
+            let eccb_pcba = *cells(&lpc, "reg")?.first()?;
+            for uart in lpc.children().filter(|n| is_compatible(n, "ns16550")) {
+                // ISA `reg`: <space (1 = I/O), address, size>.
+                if let [1, port, ..] = cells(&uart, "reg")?.as_slice() {
+                    return Some(LpcUart {
+                        xscom_base: chip.xscom_base,
+                        eccb_pcba,
+                        io_port: *port,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+fn chip_generation(xscom: &FdtNode) -> Result<ChipGeneration, TopologyError> {
+    if is_compatible(xscom, "ibm,power8-xscom") {
+        Ok(ChipGeneration::Power8)
+    } else if is_compatible(xscom, "ibm,power9-xscom") {
+        Ok(ChipGeneration::Power9)
+    } else if is_compatible(xscom, "ibm,power10-xscom") {
+        Ok(ChipGeneration::Power10)
+    } else {
+        Err(TopologyError::Missing("ibm,powerN-xscom compatible"))
+    }
+}
+
 fn chip_from_xscom(xscom: FdtNode) -> Result<Chip, TopologyError> {
     let chip_id = prop_u32(&xscom, "ibm,chip-id").ok_or(TopologyError::Missing("ibm,chip-id"))?;
+    let generation = chip_generation(&xscom)?;
     let xscom_base = read_reg(xscom)
         .first()
         .map(|r| r.0)
@@ -194,9 +263,21 @@ fn chip_from_xscom(xscom: FdtNode) -> Result<Chip, TopologyError> {
             })
             .collect();
         stacks.sort_by_key(|s| s.stack);
+        let index = if generation == ChipGeneration::Power8 {
+            // A POWER8 PBCQ is one PHB: no `ibm,pec-index`, no stack nodes;
+            // it is recorded as a PEC numbered by its PHB with one stack.
+            let phb_index =
+                prop_u32(&pbcq, "ibm,phb-index").ok_or(TopologyError::Missing("ibm,phb-index"))?;
+            stacks = alloc::vec![PhbStack {
+                stack: 0,
+                phb_index,
+            }];
+            phb_index
+        } else {
+            prop_u32(&pbcq, "ibm,pec-index").ok_or(TopologyError::Missing("ibm,pec-index"))?
+        };
         pecs.push(Pec {
-            index: prop_u32(&pbcq, "ibm,pec-index")
-                .ok_or(TopologyError::Missing("ibm,pec-index"))?,
+            index,
             nest_base,
             pci_base,
             stacks,
@@ -205,6 +286,7 @@ fn chip_from_xscom(xscom: FdtNode) -> Result<Chip, TopologyError> {
     pecs.sort_by_key(|p| p.index);
     Ok(Chip {
         chip_id,
+        generation,
         xscom_base,
         pecs,
     })
@@ -353,6 +435,63 @@ mod tests {
         );
         let indexes: Vec<u32> = t.phb_stacks().map(|(_, _, s)| s.phb_index).collect();
         assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// `-M powernv8` and `-M powernv10` device trees (QEMU 7.2, 1 GiB).
+    const POWERNV8: &[u8] = include_bytes!("../tests/fixtures/qemu-powernv8.dtb");
+    const POWERNV10: &[u8] = include_bytes!("../tests/fixtures/qemu-powernv10.dtb");
+
+    #[test]
+    fn powernv8_pbcqs_are_one_phb_each_and_the_uart_is_behind_xscom() {
+        let t = Topology::from_fdt(POWERNV8).unwrap();
+        let chip = &t.chips[0];
+        assert_eq!(chip.generation, ChipGeneration::Power8);
+        assert_eq!(chip.xscom_base, 0x0003_fc00_0000_0000);
+        let pecs: Vec<(u32, u32, u32)> = chip
+            .pecs
+            .iter()
+            .map(|p| (p.index, p.nest_base, p.pci_base))
+            .collect();
+        assert_eq!(
+            pecs,
+            [
+                (0, 0x2012000, 0x9012000),
+                (1, 0x2012400, 0x9012400),
+                (2, 0x2012800, 0x9012800)
+            ]
+        );
+        let indexes: Vec<(u32, u32)> = t
+            .phb_stacks()
+            .map(|(_, _, s)| (s.stack, s.phb_index))
+            .collect();
+        assert_eq!(indexes, [(0, 0), (0, 1), (0, 2)]);
+        assert_eq!(t.uart, None);
+        assert_eq!(
+            t.lpc_uart,
+            Some(LpcUart {
+                xscom_base: 0x0003_fc00_0000_0000,
+                eccb_pcba: 0xb0020,
+                io_port: 0x3f8
+            })
+        );
+        assert_eq!(t.cores[0].pir, 8);
+    }
+
+    #[test]
+    fn powernv10_has_two_pecs_of_three_stacks() {
+        let t = Topology::from_fdt(POWERNV10).unwrap();
+        let chip = &t.chips[0];
+        assert_eq!(chip.generation, ChipGeneration::Power10);
+        let pecs: Vec<(u32, u32, usize)> = chip
+            .pecs
+            .iter()
+            .map(|p| (p.index, p.nest_base, p.stacks.len()))
+            .collect();
+        assert_eq!(pecs, [(0, 0x3011800, 3), (1, 0x2011800, 3)]);
+        let indexes: Vec<u32> = t.phb_stacks().map(|(_, _, s)| s.phb_index).collect();
+        assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(t.uart.unwrap().base, 0x0006_0300_d001_03f8);
+        assert_eq!(t.lpc_uart, None);
     }
 
     #[test]

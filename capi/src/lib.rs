@@ -4,11 +4,13 @@
 //! `pnv_opal_*` functions declared in `include/pnv_iommu.h`. Each returns an
 //! OPAL code (`int64_t`, 0 = success, negative = error) with the numbers of
 //! [`pnv_iommu::opal::OpalCode`]. PHBs are registered once at boot, either
-//! brought up by the library (`pnv_iommu_phb4_init` on the POWER target,
-//! `pnv_iommu_host_add_fake_phb` on the host) or attached after another
-//! firmware brought them up (`pnv_iommu_phb4_attach`: no register written,
-//! no table owned; on the host it attaches to a recording fake at the given
-//! register base). `pnv_iommu_pci_enumerate` then finds the functions behind
+//! brought up by the library (`pnv_iommu_phb4_init`, `pnv_iommu_phb3_init`
+//! on the POWER target, `pnv_iommu_host_add_fake_phb` on the host) or
+//! attached after another firmware brought them up
+//! (`pnv_iommu_phb4_attach`, `pnv_iommu_phb5_attach`,
+//! `pnv_iommu_phb3_attach`: no register written, no table owned; on the
+//! host they attach to recording fakes). Every generation is then served by
+//! the same `pnv_opal_*` entry points ([`generations`]). `pnv_iommu_pci_enumerate` then finds the functions behind
 //! a brought-up PHB's root port and assigns their BARs.
 //!
 //! On `powerpc64` the library is `no_std`: the C firmware supplies memory
@@ -23,6 +25,7 @@ extern crate alloc;
 
 #[cfg(target_arch = "powerpc64")]
 mod bare;
+mod generations;
 
 use alloc::boxed::Box;
 use pnv_iommu::mmio::RegisterIo;
@@ -67,6 +70,25 @@ pub extern "C" fn pnv_iommu_phb4_attach(
     regs_base: u64,
     num_pes: u32,
 ) -> i64 {
+    attach_family(
+        phb_id,
+        chip_id,
+        phb_index,
+        regs_base,
+        num_pes,
+        pnv_iommu::phb4::Phb4Family::Phb4,
+    )
+}
+
+/// [`pnv_iommu_phb4_attach`] for a PHB of the PHB4 `family` (PHB4 or PHB5).
+fn attach_family(
+    phb_id: u64,
+    chip_id: u32,
+    phb_index: u32,
+    regs_base: u64,
+    num_pes: u32,
+    family: pnv_iommu::phb4::Phb4Family,
+) -> i64 {
     use pnv_iommu::phb4::{AttachedPhb4, Phb4};
     let desc = AttachedPhb4 {
         chip_id,
@@ -80,7 +102,7 @@ pub extern "C" fn pnv_iommu_phb4_attach(
     let Some(io) = attach_io(phb_id, &desc) else {
         return OpalCode::Parameter.code();
     };
-    let code = match Phb4::attach(io, desc) {
+    let code = match Phb4::attach_family(io, desc, family) {
         Ok(phb) => add(phb_id, phb),
         Err(e) => init_code(e),
     };
@@ -189,6 +211,26 @@ mod host {
             desc.num_pes,
             Vec::from([FakeFunction::edu()]),
         )));
+        FAKES.lock().push((phb_id, io));
+        Some(io as Io)
+    }
+
+    /// Host build of [`pnv_iommu_phb3_attach`](super::generations::pnv_iommu_phb3_attach):
+    /// a new recording fake of PHB3 `cfg` whose PBCQ BARs another firmware
+    /// already enabled, counted under the id.
+    pub(super) fn phb3_attach_io(phb_id: u64, cfg: &pnv_iommu::phb3::Phb3Config) -> Option<Io> {
+        use pnv_iommu::phb3::regs::{PBCQ_NEST_BAR_EN, p8_xscom_addr};
+        if fake(phb_id).is_some() {
+            return None;
+        }
+        let io: &'static RecordingIo = Box::leak(Box::new(pnv_iommu::phb3::fake::phb3_model(
+            cfg,
+            Vec::from([FakeFunction::edu()]),
+        )));
+        io.preset(
+            p8_xscom_addr(cfg.xscom_base, cfg.nest_base + PBCQ_NEST_BAR_EN),
+            pnv_iommu::phb3::pbcq::BAR_EN_VALUE,
+        );
         FAKES.lock().push((phb_id, io));
         Some(io as Io)
     }

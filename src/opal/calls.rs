@@ -228,6 +228,13 @@ impl<P: Phb> OpalPhbs<P> {
         dma_addr: u64,
         npages: u32,
     ) -> OpalCode {
+        // A generation without the call answers UNSUPPORTED before its
+        // arguments are looked at (skiboot's order: PHB, then the op).
+        match self.get(phb_id) {
+            Ok(p) if !p.opal_tce_kill() => return OpalCode::Unsupported,
+            Ok(_) => {}
+            Err(c) => return c,
+        }
         // A PE and page kill name a PE the PHB must have.
         let phb = match kill_type {
             kill_type::ALL => self.get(phb_id),

@@ -16,13 +16,16 @@
 //! - [`slots`]: the TVE values firmware wants for every slot, the source of
 //!   truth a generation writes its TVT from;
 //! - [`pci`]: PCI function addresses and what enumeration finds;
+//! - [`enumerate`]: finding the functions behind a root port and placing
+//!   their BARs, over any generation's config space ([`enumerate::PciHost`]);
 //! - [`pe`]: RID→PE rules (`set_pe`) and EEH freeze state;
 //! - [`shared`]: tables shared by several PEs, over any [`Phb`].
 //!
-//! Each generation is one module implementing [`Phb`] (today
-//! [`phb4`](crate::phb4), brought up by [`Phb4::init`](crate::phb4::Phb4::init)
-//! or attached by [`Phb4::attach`](crate::phb4::Phb4::attach)); adding one
-//! touches nothing above the trait. A generation keeps the TVE it wants in
+//! Each generation is one module implementing [`Phb`]:
+//! [`phb3`](crate::phb3) (POWER8), [`phb4`](crate::phb4) (POWER9; PHB5 on
+//! POWER10 is the same driver, [`phb5`](crate::phb5)), each brought up by
+//! its `init` or attached by its `attach`; adding one touches nothing
+//! above the trait. A generation keeps the TVE it wants in
 //! each slot, and which slots shared tables hold, in a [`slots::TveSlots`]
 //! (the source of truth its TVT is written from); the argument checks of
 //! [`slots::TveSlots::index`] give every generation the same PE and slot
@@ -32,6 +35,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod enumerate;
 pub mod pci;
 pub mod pe;
 pub mod shared;
@@ -236,6 +240,14 @@ pub trait Phb {
     /// longer uses what was invalidated (every wait bounded).
     fn kill(&self, scope: KillScope) -> Result<(), PhbError>;
 
+    /// Whether the OPAL `tce_kill` call is served for this PHB. PHB3 says
+    /// no, as skiboot does (it has no PHB3 kill call; the OS writes the
+    /// kill register itself), and OPAL answers `OPAL_UNSUPPORTED`;
+    /// [`kill`](Self::kill) serves every other caller on every generation.
+    fn opal_tce_kill(&self) -> bool {
+        true
+    }
+
     /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
     /// `map == false`, back to the reserved PE), then invalidates the RID
     /// cache; returns the number of RTT entries written.
@@ -300,6 +312,9 @@ impl<P: Phb + ?Sized> Phb for Box<P> {
     }
     fn kill(&self, scope: KillScope) -> Result<(), PhbError> {
         (**self).kill(scope)
+    }
+    fn opal_tce_kill(&self) -> bool {
+        (**self).opal_tce_kill()
     }
     fn set_pe(&mut self, pe: u64, rid: u16, rule: RidMatch, map: bool) -> Result<u32, PhbError> {
         (**self).set_pe(pe, rid, rule, map)

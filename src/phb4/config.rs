@@ -14,34 +14,7 @@ use super::regs::*;
 use super::{Phb4, Phb4Error};
 use crate::mmio::{Endian, RegisterIo, Width};
 
-/// Standard configuration header offsets used by the driver.
-pub mod offsets {
-    /// Vendor ID (u16).
-    pub const VENDOR_ID: u16 = 0x00;
-    /// Device ID (u16).
-    pub const DEVICE_ID: u16 = 0x02;
-    /// Command (u16).
-    pub const COMMAND: u16 = 0x04;
-    /// Header type (u8).
-    pub const HEADER_TYPE: u16 = 0x0e;
-    /// First BAR (u32).
-    pub const BAR0: u16 = 0x10;
-    /// Bridge: primary/secondary/subordinate bus numbers (u32).
-    pub const BUS_NUMBERS: u16 = 0x18;
-    /// Bridge: memory base/limit (u32).
-    pub const MEMORY_BASE: u16 = 0x20;
-    /// Bridge: prefetchable memory base/limit (u32).
-    pub const PREF_MEMORY_BASE: u16 = 0x24;
-    /// Bridge: prefetchable base upper 32 bits.
-    pub const PREF_BASE_UPPER: u16 = 0x28;
-    /// Bridge: prefetchable limit upper 32 bits.
-    pub const PREF_LIMIT_UPPER: u16 = 0x2c;
-}
-
-/// COMMAND register: memory space enable.
-pub const COMMAND_MEMORY: u16 = 0x2;
-/// COMMAND register: bus master (DMA) enable.
-pub const COMMAND_MASTER: u16 = 0x4;
+pub use crate::phb::enumerate::{COMMAND_MASTER, COMMAND_MEMORY, offsets};
 
 impl<I: RegisterIo> Phb4<I> {
     fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), Phb4Error> {

@@ -7,8 +7,9 @@
 use super::Phb4Config;
 use super::config::Bdf;
 use super::regs::*;
+use crate::mmio::Width;
 use crate::mmio::fake::RecordingIo;
-use crate::mmio::{Width, fake::Op};
+use crate::mmio::fake::{Access, Op};
 use std::boxed::Box;
 use std::collections::BTreeMap;
 use std::vec::Vec;
@@ -61,6 +62,10 @@ impl FnState {
     fn new(f: FakeFunction) -> FnState {
         let mut dwords = BTreeMap::new();
         dwords.insert(0, (f.device as u32) << 16 | f.vendor as u32);
+        if f.bdf == Bdf::ROOT_PORT {
+            // A root port is a bridge: header type 1, no BARs to size.
+            dwords.insert(0x0c, 0x0001_0000);
+        }
         for (i, b) in f.bars.iter().enumerate() {
             if b.size != 0 && b.is64 {
                 dwords.insert(0x10 + 4 * i as u16, 0x4);
@@ -75,7 +80,7 @@ impl FnState {
 
     fn write(&mut self, reg: u16, value: u32) {
         let mut v = value;
-        if (0x10..0x28).contains(&reg) {
+        if (0x10..0x28).contains(&reg) && self.f.bdf != Bdf::ROOT_PORT {
             let i = ((reg - 0x10) / 4) as usize;
             let upper = i > 0 && self.f.bars[i - 1].is64 && self.f.bars[i - 1].size != 0;
             if upper {
@@ -93,38 +98,43 @@ impl FnState {
     }
 }
 
-/// A [`RecordingIo`] modelling the PHB described by `cfg` with `num_pes`
-/// PEs and `functions` behind its root port.
-pub fn phb4_model(cfg: &Phb4Config, num_pes: u32, functions: Vec<FakeFunction>) -> RecordingIo {
-    let io = RecordingIo::new();
-    let regs = cfg.regs_base;
-    io.preset(regs + PHB_PHB4_EEH_CAP, (num_pes as u64) << 52);
-    let mut fns: Vec<FnState> = functions.into_iter().map(FnState::new).collect();
-    let mut selected: Option<(Bdf, u16)> = None;
-    io.on_write(Box::new(move |r, a| {
-        if a.op != Op::Write {
-            return;
+/// PCI config space of fake functions reached through `CONFIG_ADDRESS` and
+/// `CONFIG_DATA` (PHB3, PHB4 and PHB5 share the format).
+pub struct ConfigModel {
+    regs: u64,
+    fns: Vec<FnState>,
+    selected: Option<(Bdf, u16)>,
+}
+
+impl ConfigModel {
+    /// The functions `functions` behind a PHB whose registers are at `regs`.
+    pub fn new(regs: u64, functions: Vec<FakeFunction>) -> ConfigModel {
+        ConfigModel {
+            regs,
+            fns: functions.into_iter().map(FnState::new).collect(),
+            selected: None,
         }
+    }
+
+    /// Handles a write to CONFIG_ADDRESS or CONFIG_DATA (after the fake
+    /// stored it); other writes are ignored.
+    pub fn on_write(&mut self, r: &mut BTreeMap<u64, u64>, a: &Access) {
+        let regs = self.regs;
         let load = |r: &mut BTreeMap<u64, u64>, dword: u32| {
             for k in 0..4 {
                 r.insert(regs + PHB_CONFIG_DATA + k, (dword >> (8 * k)) as u64);
             }
         };
         match a.addr.wrapping_sub(regs) {
-            PHB_TCE_KILL => {
-                r.insert(a.addr, a.value & !TceKill::BUSY.bits());
-            }
-            PHB_DMA_READ_WRITE_SYNC => {
-                r.insert(a.addr, PHB_DMA_READ_SYNC_COMPLETE);
-            }
             PHB_CONFIG_ADDRESS => {
                 let bdf = Bdf {
                     bus: ppc_get_field(PHB_CA_BUS, a.value) as u8,
                     devfn: ppc_get_field(PHB_CA_DEVFN, a.value) as u8,
                 };
                 let reg = ppc_get_field(PHB_CA_REG, a.value) as u16;
-                selected = Some((bdf, reg));
-                let dword = fns
+                self.selected = Some((bdf, reg));
+                let dword = self
+                    .fns
                     .iter()
                     .find(|f| f.f.bdf == bdf)
                     .map_or(u32::MAX, |f| f.read(reg));
@@ -132,8 +142,10 @@ pub fn phb4_model(cfg: &Phb4Config, num_pes: u32, functions: Vec<FakeFunction>) 
             }
             off @ PHB_CONFIG_DATA..=0x133 => {
                 assert_ne!(a.width, Width::W64, "8-byte access to CONFIG_DATA");
-                let Some((bdf, reg)) = selected else { return };
-                let Some(f) = fns.iter_mut().find(|f| f.f.bdf == bdf) else {
+                let Some((bdf, reg)) = self.selected else {
+                    return;
+                };
+                let Some(f) = self.fns.iter_mut().find(|f| f.f.bdf == bdf) else {
                     return;
                 };
                 let shift = 8 * (off - PHB_CONFIG_DATA) as u32;
@@ -144,6 +156,29 @@ pub fn phb4_model(cfg: &Phb4Config, num_pes: u32, functions: Vec<FakeFunction>) 
                 load(r, dword);
             }
             _ => {}
+        }
+    }
+}
+
+/// A [`RecordingIo`] modelling the PHB described by `cfg` with `num_pes`
+/// PEs and `functions` behind its root port.
+pub fn phb4_model(cfg: &Phb4Config, num_pes: u32, functions: Vec<FakeFunction>) -> RecordingIo {
+    let io = RecordingIo::new();
+    let regs = cfg.regs_base;
+    io.preset(regs + PHB_PHB4_EEH_CAP, (num_pes as u64) << 52);
+    let mut config = ConfigModel::new(regs, functions);
+    io.on_write(Box::new(move |r, a| {
+        if a.op != Op::Write {
+            return;
+        }
+        match a.addr.wrapping_sub(regs) {
+            PHB_TCE_KILL => {
+                r.insert(a.addr, a.value & !TceKill::BUSY.bits());
+            }
+            PHB_DMA_READ_WRITE_SYNC => {
+                r.insert(a.addr, PHB_DMA_READ_SYNC_COMPLETE);
+            }
+            _ => config.on_write(r, a),
         }
     }));
     io

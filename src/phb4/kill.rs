@@ -4,7 +4,8 @@
 //! 1. `sync`, so TCE stores reach memory before the PHB re-reads them;
 //! 2. wait until `TCE_KILL` has a free slot (ALL/PE/ONE bits clear);
 //! 3. write the kill word;
-//! 4. start a DMA read sync (`DMA_READ_WRITE_SYNC` = READ_SYNC_START);
+//! 4. start a DMA read sync (`DMA_READ_WRITE_SYNC` = READ_SYNC_START; on
+//!    PHB5 a read-modify-write keeping the completion bits);
 //! 5. wait for `Q_DMA_R.TCE_KILL_STATUS` to clear;
 //! 6. wait for `DMA_READ_WRITE_SYNC.READ_SYNC_COMPLETE`.
 //!
@@ -17,7 +18,7 @@
 
 use super::regs::*;
 use super::tve::PageSize;
-use super::{Phb4, Phb4Error};
+use super::{Phb4, Phb4Error, Phb4Family};
 use crate::mmio::RegisterIo;
 
 /// Default number of reads of a status register before giving up.
@@ -64,9 +65,19 @@ impl<I: RegisterIo> Phb4<I> {
     }
 
     /// Starts a DMA read sync and waits for the pending kill and the sync.
+    ///
+    /// PHB5 starts the sync with a read-modify-write that keeps the two
+    /// completion bits ([`PHB_DMA_SYNC_KEEP_PHB5`]), as skiboot does on
+    /// POWER10; PHB4 writes the start bit alone.
     pub fn dma_sync(&self) -> Result<(), KillError> {
-        self.io
-            .write_be64(self.reg(PHB_DMA_READ_WRITE_SYNC), PHB_DMA_READ_SYNC_START);
+        let start = match self.family {
+            Phb4Family::Phb4 => PHB_DMA_READ_SYNC_START,
+            Phb4Family::Phb5 => {
+                let v = self.io.read_be64(self.reg(PHB_DMA_READ_WRITE_SYNC));
+                (v & PHB_DMA_SYNC_KEEP_PHB5) | PHB_DMA_READ_SYNC_START
+            }
+        };
+        self.io.write_be64(self.reg(PHB_DMA_READ_WRITE_SYNC), start);
         self.poll(PHB_Q_DMA_R, PHB_Q_DMA_R_TCE_KILL_STATUS, 0)?;
         self.poll(
             PHB_DMA_READ_WRITE_SYNC,

@@ -68,6 +68,28 @@ pub const MAX_PES: u32 = 512;
 /// register space is 64 KiB).
 pub const ATTACH_REGS_ALIGN: u64 = 0x1_0000;
 
+/// Which member of the PHB4 family a PHB is. QEMU models PHB5 (POWER10)
+/// as a PHB4 with no overrides: same registers, TVE format, walk, bypass
+/// and kill word; the firmware differs only in the sync step of a kill
+/// (see [`kill`]). The POWER10 address map is in [`crate::phb5`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phb4Family {
+    /// PHB4, POWER9.
+    Phb4,
+    /// PHB5, POWER10.
+    Phb5,
+}
+
+impl Phb4Family {
+    /// What `PHB_VERSION` reads on this family (QEMU's model).
+    pub const fn version(self) -> u64 {
+        match self {
+            Phb4Family::Phb4 => PHB4_VERSION,
+            Phb4Family::Phb5 => PHB5_VERSION,
+        }
+    }
+}
+
 /// Where a PHB sits and which addresses firmware gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Phb4Config {
@@ -91,6 +113,8 @@ pub struct Phb4Config {
     pub m32_pci_start: u64,
     /// Enable 32-bit MSIs (takes PCI 0xFFFF0000.. from DMA window 0).
     pub msi32: bool,
+    /// PHB4 or PHB5.
+    pub family: Phb4Family,
 }
 
 impl Phb4Config {
@@ -118,6 +142,7 @@ impl Phb4Config {
             m32_size: P9_M32_SIZE,
             m32_pci_start: M32_PCI_START,
             msi32: false,
+            family: Phb4Family::Phb4,
         })
     }
 
@@ -125,12 +150,20 @@ impl Phb4Config {
     /// XSCOM base and PEC nest block come from the tree, the addresses from
     /// skiboot's physical map for the chip's `ibm,chip-id` and the stack's
     /// `ibm,phb-index` ([`p9`](Self::p9)). `None` for a chip id or PHB index
-    /// the map lacks.
+    /// the map lacks. A POWER10 stack gets the PHB5 map
+    /// ([`crate::phb5::for_stack`]); a POWER8 PBCQ is not a PHB4 (`None`;
+    /// see [`crate::phb3`]).
     pub fn for_stack(
         chip: &crate::topology::Chip,
         pec: &crate::topology::Pec,
         stack: &crate::topology::PhbStack,
     ) -> Option<Phb4Config> {
+        use crate::topology::ChipGeneration;
+        match chip.generation {
+            ChipGeneration::Power9 => {}
+            ChipGeneration::Power10 => return crate::phb5::for_stack(chip, pec, stack),
+            ChipGeneration::Power8 => return None,
+        }
         let by_index = Phb4Config::p9(chip.chip_id, stack.phb_index)?;
         Some(Phb4Config {
             xscom_base: chip.xscom_base,
@@ -176,6 +209,8 @@ pub struct Phb4<I: RegisterIo> {
     num_pes: u32,
     /// `Some` after [`Phb4::init`], `None` after [`Phb4::attach`].
     owned: Option<BroughtUp>,
+    /// PHB4 or PHB5.
+    family: Phb4Family,
     /// The TVE firmware wants in every slot (what the TVT holds unless a PE
     /// is DMA-frozen), and which slots shared tables hold.
     tves: TveSlots,
@@ -254,6 +289,7 @@ impl<I: RegisterIo> Phb4<I> {
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);
+        phb.family = cfg.family;
         phb.owned = Some(BroughtUp {
             cfg,
             rtt,
@@ -292,19 +328,25 @@ impl<I: RegisterIo> Phb4<I> {
     /// [`Phb4Error::BadConfig`] for a PE count outside 1..=512 or a register
     /// base that is 0 or not 64 KiB aligned.
     pub fn attach(io: I, phb: AttachedPhb4) -> Result<Phb4<I>, Phb4Error> {
+        Phb4::attach_family(io, phb, Phb4Family::Phb4)
+    }
+
+    /// [`attach`](Self::attach) for a PHB of `family` (a PHB5 needs its
+    /// own kill sync step).
+    pub fn attach_family(
+        io: I,
+        phb: AttachedPhb4,
+        family: Phb4Family,
+    ) -> Result<Phb4<I>, Phb4Error> {
         if !(1..=MAX_PES).contains(&phb.num_pes)
             || phb.regs_base == 0
             || !phb.regs_base.is_multiple_of(ATTACH_REGS_ALIGN)
         {
             return Err(Phb4Error::BadConfig);
         }
-        Ok(Phb4::new(
-            io,
-            phb.chip_id,
-            phb.index,
-            phb.regs_base,
-            phb.num_pes,
-        ))
+        let mut driver = Phb4::new(io, phb.chip_id, phb.index, phb.regs_base, phb.num_pes);
+        driver.family = family;
+        Ok(driver)
     }
 
     /// Firmware's state for a PHB with every TVE invalid, no PE frozen and
@@ -317,6 +359,7 @@ impl<I: RegisterIo> Phb4<I> {
             regs_base,
             num_pes,
             owned: None,
+            family: Phb4Family::Phb4,
             tves: TveSlots::new(num_pes),
             freeze: vec![FreezeState::default(); num_pes as usize],
             poll_limit: kill::DEFAULT_POLL_LIMIT,
@@ -351,6 +394,16 @@ impl<I: RegisterIo> Phb4<I> {
     /// The register accessor.
     pub fn io(&self) -> &I {
         &self.io
+    }
+
+    /// PHB4 or PHB5.
+    pub fn family(&self) -> Phb4Family {
+        self.family
+    }
+
+    /// What `PHB_VERSION` reads (one register load).
+    pub fn read_version(&self) -> u64 {
+        self.io.read_be64(self.reg(PHB_VERSION))
     }
 
     /// Number of PEs (from `PHB4_EEH_CAP`).

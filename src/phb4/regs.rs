@@ -77,6 +77,10 @@ pub const PHB_DMA_READ_WRITE_SYNC: u64 = 0x200;
 pub const PHB_DMA_READ_SYNC_START: u64 = ppc_bit(0);
 /// DMA_READ_WRITE_SYNC: read sync complete.
 pub const PHB_DMA_READ_SYNC_COMPLETE: u64 = ppc_bit(1);
+/// DMA_READ_WRITE_SYNC: write sync complete.
+pub const PHB_DMA_WRITE_SYNC_COMPLETE: u64 = ppc_bit(3);
+/// DMA_READ_WRITE_SYNC bits a PHB5 sync start writes back as read.
+pub const PHB_DMA_SYNC_KEEP_PHB5: u64 = PHB_DMA_READ_SYNC_COMPLETE | PHB_DMA_WRITE_SYNC_COMPLETE;
 /// RID translation cache invalidate.
 pub const PHB_RTC_INVALIDATE: u64 = 0x208;
 /// RTC_INVALIDATE: invalidate every cached RID.
@@ -122,6 +126,10 @@ pub const PHB_IODA_DATA0: u64 = 0x228;
 pub const PHB_PHB4_EEH_CAP: u64 = 0x268;
 /// PHB version.
 pub const PHB_VERSION: u64 = 0x800;
+/// `PHB_VERSION` of a PHB4 (POWER9) as QEMU models it.
+pub const PHB4_VERSION: u64 = 0x0000_00a4_0000_0002;
+/// `PHB_VERSION` of a PHB5 (POWER10) as QEMU models it.
+pub const PHB5_VERSION: u64 = 0x0000_00a5_0000_0001;
 /// PHB control register.
 pub const PHB_CTRLR: u64 = 0x810;
 /// CTRLR: TVT address select (0 = two TVEs per PE, selected by PCI bit 59).

@@ -6,7 +6,7 @@
 //! the Rust toolchain) with `linker/powernv.ld` against the bare-metal build
 //! of `libpnv_iommu_capi.a`.
 
-use crate::boards::{Board, Kind};
+use crate::boards::{Board, Cpu, Kind};
 use crate::setup::{TARGET, run_ok};
 use object::elf;
 use object::read::elf::{ElfFile64, ProgramHeader};
@@ -42,26 +42,52 @@ pub fn build(board: &Board) -> Result<Firmware, String> {
 }
 
 fn build_rust(board: &Board) -> Result<Firmware, String> {
-    cargo_build_firmware_target(board.name)?;
-    let elf = target_dir().join(TARGET).join("release").join(board.name);
+    cargo_build_firmware_target(board.package, board.cpu)?;
+    let elf = cpu_target_dir(board.cpu)
+        .join(TARGET)
+        .join("release")
+        .join(board.package);
     write_image(elf)
 }
 
-/// `cargo build --release` of `package` for the firmware target.
-fn cargo_build_firmware_target(package: &str) -> Result<(), String> {
+/// Where firmware for `cpu` is built: the default target directory for
+/// the configured CPU (`.cargo/config.toml`), a subdirectory per other CPU
+/// so that builds for both stay cached.
+fn cpu_target_dir(cpu: Cpu) -> PathBuf {
+    match cpu {
+        Cpu::Default => target_dir(),
+        Cpu::Power8 => target_dir().join("pwr8"),
+    }
+}
+
+/// `cargo build --release` of `package` for the firmware target and `cpu`.
+///
+/// For a POWER8 the `target-cpu` of `.cargo/config.toml` (pwr9) is
+/// overridden on the command line: cargo appends a `--config` array after
+/// the file's, and rustc takes the last `-C target-cpu`, so no POWER9-only
+/// instruction is generated (the other flags stay in one place).
+fn cargo_build_firmware_target(package: &str, cpu: Cpu) -> Result<(), String> {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        TARGET,
+        "-p",
+        package,
+    ]);
+    if cpu == Cpu::Power8 {
+        cmd.arg("--config")
+            .arg(format!(
+                "target.{TARGET}.rustflags=[\"-C\", \"target-cpu=pwr8\"]"
+            ))
+            .arg("--target-dir")
+            .arg(cpu_target_dir(cpu));
+    }
     run_ok(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--target",
-                TARGET,
-                "-p",
-                package,
-            ])
-            .current_dir(crate::workspace_root()),
-        &format!("building {package} for {TARGET}"),
+        cmd.current_dir(crate::workspace_root()),
+        &format!("building {package} for {TARGET} ({cpu:?})"),
     )
 }
 
@@ -154,7 +180,7 @@ fn rust_lld() -> Result<PathBuf, String> {
 fn build_c(board: &Board) -> Result<Firmware, String> {
     crate::setup::ensure_clang()?;
     let root = crate::workspace_root();
-    cargo_build_firmware_target("pnv-iommu-capi")?;
+    cargo_build_firmware_target("pnv-iommu-capi", Cpu::Default)?;
     let release = target_dir().join(TARGET).join("release");
     let lib = release.join("libpnv_iommu_capi.a");
     let src_dir = root.join("boards").join(board.name);

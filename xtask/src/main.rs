@@ -51,6 +51,15 @@ enum Command {
         /// Board to run.
         #[arg(long, default_value = boards::DEFAULT)]
         board: String,
+        /// QEMU machine to run (`powernv8`, `powernv9`, `powernv10`): runs
+        /// the firmware board of that machine instead of `--board`.
+        #[arg(long)]
+        machine: Option<String>,
+        /// Chips of the QEMU machine (1 or 2); `2` adds the two-chip
+        /// machine arguments (`-smp 2,sockets=2,... -m 2G`) unless the
+        /// scenario already asks for its own.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+        chips: Option<u32>,
         /// Scenario the firmware runs (default: the board's, `boot` for
         /// qemu-powernv9, `dma` for c-firmware). The QEMU machine arguments,
         /// devices (and guest image) a known scenario needs are added
@@ -138,13 +147,28 @@ fn main() -> ExitCode {
         }),
         Command::Run {
             board,
+            machine,
+            chips,
             scenario,
             timeout,
             gdb,
-            qemu_args,
-        } => boards::find(&board).and_then(|b| {
+            mut qemu_args,
+        } => match machine {
+            Some(m) => boards::for_machine(&m),
+            None => boards::find(&board),
+        }
+        .and_then(|b| {
             setup::ensure_all()?;
             let scenario = scenario.unwrap_or_else(|| b.default_scenario.to_string());
+            let own_machine_args =
+                scenarios::find(b.name, &scenario).is_some_and(|s| !s.machine_args.is_empty());
+            if chips == Some(2) && !own_machine_args {
+                let two: Vec<String> = pnv_contract::TWO_CHIPS
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect();
+                qemu_args.splice(0..0, two);
+            }
             let opts = qemu::RunOptions {
                 timeout_secs: timeout,
                 gdb,

@@ -51,8 +51,9 @@ pub mod boot_args {
     }
 }
 
-/// QEMU arguments of a two-chip POWER9 machine (DESIGN §12): one thread per
-/// chip; chip 1 gets memory only with at least 2 GiB.
+/// QEMU arguments of a two-chip machine (DESIGN §12): one thread per chip;
+/// chip 1 gets memory only with at least 2 GiB (the same on powernv8, 9
+/// and 10).
 pub const TWO_CHIPS: &[&str] = &["-smp", "2,sockets=2,cores=1,threads=1", "-m", "2G"];
 
 /// QEMU's `edu` device on PCI bus `$bus` (string literal), DMA to all of memory.
@@ -91,6 +92,36 @@ pub enum ScenarioId {
     IllegalInstruction,
     /// The C firmware's DMA through the C ABI.
     CDma,
+    /// Start-up and every PHB3 brought up on a powernv8.
+    BootPowernv8,
+    /// DMA checks on PHB3 0 of a powernv8.
+    DmaPowernv8Phb0,
+    /// DMA checks on PHB3 2 of a powernv8.
+    DmaPowernv8Phb2,
+    /// Start-up and every PHB5 brought up on a powernv10.
+    BootPowernv10,
+    /// DMA checks on PHB5 0 of a powernv10.
+    DmaPowernv10Phb0,
+    /// DMA checks on PHB5 4 of a powernv10.
+    DmaPowernv10Phb4,
+    /// The PAPR conformance guest as a partition of our hypervisor, on a
+    /// PHB5 of a powernv10.
+    PaprGuestPowernv10,
+    /// Every PHB3 of both chips of a two-chip powernv8.
+    BootTwoChipsPowernv8,
+    /// DMA checks on chip 1 PHB3 0 of a two-chip powernv8.
+    DmaChip1Phb0Powernv8,
+    /// Every PHB5 of both chips of a two-chip powernv10.
+    BootTwoChipsPowernv10,
+    /// DMA checks on chip 1 PHB5 0 of a two-chip powernv10.
+    DmaChip1Phb0Powernv10,
+    /// DMA checks on PHB3 0 of a powernv8 through an attached driver.
+    DmaAttachedPhb0Powernv8,
+    /// DMA checks on PHB5 0 of a powernv10 through an attached driver.
+    DmaAttachedPhb0Powernv10,
+    /// An exception on purpose on a powernv8 (the vectors and the LPC
+    /// console report it).
+    TrapPowernv8,
 }
 
 /// How `cargo xtask test` judges a run.
@@ -132,6 +163,10 @@ pub struct Scenario {
 
 /// The board every `qemu-powernv9` scenario runs on.
 const POWERNV9: &str = "qemu-powernv9";
+/// The same firmware, built for POWER8, on `powernv8` (PHB3).
+const POWERNV8: &str = "qemu-powernv8";
+/// The same firmware on `powernv10` (PHB5).
+const POWERNV10: &str = "qemu-powernv10";
 
 /// Every scenario.
 pub const SCENARIOS: &[Scenario] = &[
@@ -207,6 +242,138 @@ pub const SCENARIOS: &[Scenario] = &[
         devices: edu_on!("pcie.0"),
         guest: Some("papr-guest"),
         expect: Expect::Elsewhere,
+    },
+    Scenario {
+        id: ScenarioId::BootPowernv8,
+        board: POWERNV8,
+        name: "boot",
+        machine_args: &[],
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaPowernv8Phb0,
+        board: POWERNV8,
+        name: "dma-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaPowernv8Phb2,
+        board: POWERNV8,
+        name: "dma-phb2",
+        machine_args: &[],
+        devices: edu_on!("pcie.2"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::BootPowernv10,
+        board: POWERNV10,
+        name: "boot",
+        machine_args: &[],
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaPowernv10Phb0,
+        board: POWERNV10,
+        name: "dma-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaPowernv10Phb4,
+        board: POWERNV10,
+        name: "dma-phb4",
+        machine_args: &[],
+        devices: edu_on!("pcie.4"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::PaprGuestPowernv10,
+        board: POWERNV10,
+        name: "papr-guest",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: Some("papr-guest"),
+        // The conformance suite judges the powernv9 run case by case; here
+        // the same guest on a PHB5 must pass every case it runs.
+        expect: Expect::Pass { min_checks: 47 },
+    },
+    Scenario {
+        id: ScenarioId::BootTwoChipsPowernv8,
+        board: POWERNV8,
+        name: "boot-2chip",
+        machine_args: TWO_CHIPS,
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaChip1Phb0Powernv8,
+        board: POWERNV8,
+        name: "dma-chip1-phb0",
+        machine_args: TWO_CHIPS,
+        // A POWER8 chip has 3 PHBs: chip 1's PHB n is bus pcie.(3 + n).
+        devices: edu_on!("pcie.3"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::BootTwoChipsPowernv10,
+        board: POWERNV10,
+        name: "boot-2chip",
+        machine_args: TWO_CHIPS,
+        devices: &[],
+        guest: None,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::DmaChip1Phb0Powernv10,
+        board: POWERNV10,
+        name: "dma-chip1-phb0",
+        machine_args: TWO_CHIPS,
+        // Chip 1's PHB n is bus pcie.(6 + n).
+        devices: edu_on!("pcie.6"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 8 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0Powernv8,
+        board: POWERNV8,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::DmaAttachedPhb0Powernv10,
+        board: POWERNV10,
+        name: "dma-attached-phb0",
+        machine_args: &[],
+        devices: edu_on!("pcie.0"),
+        guest: None,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::TrapPowernv8,
+        board: POWERNV8,
+        name: "trap",
+        machine_args: &[],
+        devices: &[],
+        guest: None,
+        expect: Expect::Fail {
+            reason: "exception 0x700 program",
+        },
     },
     Scenario {
         id: ScenarioId::CDma,

@@ -15,10 +15,36 @@ const UART_LSR_THRE: u8 = 0x20;
 const UART_POLL_LIMIT: u32 = 1_000_000;
 
 static UART_BASE: AtomicU64 = AtomicU64::new(0);
+/// POWER8: the UART is behind the LPC bus that only XSCOM reaches; these
+/// hold the XSCOM window, the ECCB block's PCBA and the UART's I/O port
+/// (`LPC_PORT` 0 = not in use).
+static LPC_XSCOM: AtomicU64 = AtomicU64::new(0);
+static LPC_ECCB: AtomicU64 = AtomicU64::new(0);
+static LPC_PORT: AtomicU64 = AtomicU64::new(0);
 
 /// Directs output to the 16550 at `base` (from the device tree).
 pub fn init(base: u64) {
     UART_BASE.store(base, Ordering::SeqCst);
+}
+
+/// Directs output to the 16550 on the LPC bus behind XSCOM (POWER8).
+pub fn init_lpc(uart: pnv_iommu::topology::LpcUart) {
+    LPC_XSCOM.store(uart.xscom_base, Ordering::SeqCst);
+    LPC_ECCB.store(uart.eccb_pcba as u64, Ordering::SeqCst);
+    LPC_PORT.store(uart.io_port as u64, Ordering::SeqCst);
+}
+
+/// Sends one byte to the LPC UART; a lost ECCB access drops the byte.
+fn lpc_putc(io: &CacheInhibited, xscom: u64, eccb: u32, port: u32, byte: u8) {
+    let lpc = pnv_rt::lpc::LpcIo::new(io, xscom, eccb);
+    for _ in 0..UART_POLL_LIMIT {
+        match lpc.inb(port + UART_LSR as u32) {
+            Ok(lsr) if lsr & UART_LSR_THRE != 0 => break,
+            Ok(_) => continue,
+            Err(_) => return,
+        }
+    }
+    let _ = lpc.outb(port, byte);
 }
 
 fn mmio() -> CacheInhibited {
@@ -34,21 +60,29 @@ fn putc(io: &CacheInhibited, base: u64, byte: u8) {
     io.write8(base, byte);
 }
 
-/// The console as a `fmt::Write` sink; output before [`init`] is dropped.
+/// The console as a `fmt::Write` sink; output before [`init`] or
+/// [`init_lpc`] is dropped.
 pub struct Console;
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let base = UART_BASE.load(Ordering::SeqCst);
-        if base == 0 {
-            return Ok(());
-        }
+        let port = LPC_PORT.load(Ordering::SeqCst) as u32;
         let io = mmio();
+        let send = |b: u8| {
+            if base != 0 {
+                putc(&io, base, b);
+            } else if port != 0 {
+                let xscom = LPC_XSCOM.load(Ordering::SeqCst);
+                let eccb = LPC_ECCB.load(Ordering::SeqCst) as u32;
+                lpc_putc(&io, xscom, eccb, port, b);
+            }
+        };
         for b in s.bytes() {
             if b == b'\n' {
-                putc(&io, base, b'\r');
+                send(b'\r');
             }
-            putc(&io, base, b);
+            send(b);
         }
         Ok(())
     }

@@ -30,8 +30,13 @@ extern "C" fn rust_main(fdt_addr: u64) -> ! {
     };
     if let Some(uart) = topology.uart {
         console::init(uart.base);
+    } else if let Some(uart) = topology.lpc_uart {
+        console::init_lpc(uart);
     }
-    println!("PNV: pnv-iommu firmware, board qemu-powernv9");
+    println!(
+        "PNV: pnv-iommu firmware, board {}",
+        scenarios::board(&topology)
+    );
     print_topology(&topology);
     if topology.memory_bytes() < heap::RAM_NEEDED {
         console::finish(
@@ -69,7 +74,10 @@ fn print_topology(t: &Topology) {
     }
     println!("PNV: cpus {} cores, {} threads", t.cores.len(), t.threads());
     for c in &t.chips {
-        println!("PNV: chip {} xscom {:#x}", c.chip_id, c.xscom_base);
+        println!(
+            "PNV: chip {} {:?} xscom {:#x}",
+            c.chip_id, c.generation, c.xscom_base
+        );
     }
     for (chip, pec, stack) in t.phb_stacks() {
         println!(
@@ -80,7 +88,13 @@ fn print_topology(t: &Topology) {
     println!("PNV: phb stacks {}", t.phb_stacks().count());
     match t.uart {
         Some(u) => println!("PNV: uart 16550 at {:#x}, clock {} Hz", u.base, u.clock_hz),
-        None => println!("PNV: uart none"),
+        None => match t.lpc_uart {
+            Some(u) => println!(
+                "PNV: uart 16550 on LPC I/O {:#x} (ECCB at XSCOM {:#x})",
+                u.io_port, u.eccb_pcba
+            ),
+            None => println!("PNV: uart none"),
+        },
     }
 }
 

@@ -5,7 +5,8 @@
 //! idle guest context and branches to `pnv_rt`'s `enter_rust`, which turns
 //! on FP/VEC/VSX (the compiler may use vector registers) and ME (so a
 //! machine check is reported, not a checkstop), clears BSS, sets the stack
-//! and TOC, and calls `rust_main(fdt)`. Other threads park.
+//! and TOC, and calls `rust_main(fdt)`. Other threads park. The boot thread
+//! is PIR 0 (POWER9, POWER10) or PIR 8 (POWER8, told apart by the PVR).
 //!
 //! Each vector saves r3 in HSPRG1, puts its own offset in r3 and branches to
 //! `pnv_rt`'s `exception_common`, which switches to the exception stack and
@@ -40,9 +41,16 @@ _start:
     r#"
 .section .text.boot, "ax"
 boot:
-    /* Park every thread but PIR 0. */
+    /* Park every thread but the boot thread: PIR 0, or PIR 8 on a POWER8
+       (PVR version 0x004d), whose first core QEMU numbers 8. */
     mfspr 4, 1023
-    cmpdi 4, 0
+    mfpvr 5
+    srwi 5, 5, 16
+    li 6, 0
+    cmpwi 5, 0x004d
+    bne 1f
+    li 6, 8
+1:  cmpd 4, 6
     bne park
 
     /* HSPRG0 always names a guest context; none runs yet. */

@@ -15,6 +15,7 @@
 //! - [`exception`]: interrupt vector names; [`spr`]: SPR numbers, readers
 //!   and the timebase.
 //! - [`fdt`]: the device-tree blob a boot loader passes in r3.
+//! - [`lpc`]: ISA I/O on a POWER8 LPC bus through XSCOM (the powernv8 console).
 //! - [`edu`]: QEMU's `edu` DMA device, generic over
 //!   [`pnv_iommu::mmio::RegisterIo`].
 //! - [`phys`]: [`phys::PhysRange`], the one checked way board code reads and
@@ -32,6 +33,7 @@ pub use pnv_contract::boot_args_block;
 pub mod edu;
 pub mod exception;
 pub mod fdt;
+pub mod lpc;
 #[cfg(target_arch = "powerpc64")]
 mod mem;
 pub mod no_heap;

@@ -27,7 +27,10 @@ pub fn run(t: &Topology, checks: &mut Checks) {
     checks.check("boot_every_phb_up", every_phb_up(t));
     checks.check(
         "boot_topology",
-        if t.phb_stacks().count() > 0 && t.uart.is_some() && t.threads() > 0 {
+        if t.phb_stacks().count() > 0
+            && (t.uart.is_some() || t.lpc_uart.is_some())
+            && t.threads() > 0
+        {
             Ok(())
         } else {
             Err(format!("incomplete topology: {:?}", t))
@@ -66,43 +69,72 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
     }
 }
 
-/// Brings up every PHB stack the device tree lists, on every chip, and
-/// checks the PE count each reports: 512 on the big PHBs (index 0 and 3),
-/// 256 on the others.
+/// Brings up every PHB the device tree lists, on every chip, with the
+/// driver of its chip's generation, and checks each against QEMU's model:
+/// PE and TVE counts (PHB3 256 PEs; PHB4 and PHB5 512 on PHB0 and PHB3,
+/// 256 on the others), the version register, and the number of PHBs per
+/// chip (3 on POWER8, 6 on POWER9 and POWER10).
 fn every_phb_up(t: &Topology) -> Result<(), alloc::string::String> {
     use pnv_iommu::page_alloc::GlobalPages;
-    use pnv_iommu::phb4::{Phb4, Phb4Config};
+    use pnv_iommu::phb3::regs::{P8_NUM_PHBS, PHB3_VERSION};
+    use pnv_iommu::phb3::{Phb3, Phb3Config};
+    use pnv_iommu::phb4::regs::P9_NUM_PHBS;
+    use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Family};
+    use pnv_iommu::phb5::P10_NUM_PHBS;
+    use pnv_iommu::topology::ChipGeneration;
     let mut up = 0;
     for (chip, pec, stack) in t.phb_stacks() {
-        let what = format!("chip {} PHB{}", chip.chip_id, stack.phb_index);
-        let cfg = Phb4Config::for_stack(chip, pec, stack)
-            .ok_or_else(|| format!("no address map for {}", what))?;
-        let phb = Phb4::init(super::platform::io(), cfg, &GlobalPages)
-            .map_err(|e| format!("{}: {:?}", what, e))?;
-        let want = if matches!(stack.phb_index, 0 | 3) {
-            512
-        } else {
-            256
+        let index = stack.phb_index;
+        let what = format!("chip {} PHB{}", chip.chip_id, index);
+        let (kind, pes, tves, want_pes, version, want_version) = match chip.generation {
+            ChipGeneration::Power8 => {
+                let cfg = Phb3Config::for_pbcq(chip, pec, stack);
+                let phb = Phb3::init(super::platform::io(), cfg, &GlobalPages)
+                    .map_err(|e| format!("{}: {:?}", what, e))?;
+                let version = phb.read_version();
+                let (pes, tves) = (phb.num_pes(), phb.tvt_size());
+                ("PHB3", pes, tves, 256, version, PHB3_VERSION)
+            }
+            ChipGeneration::Power9 | ChipGeneration::Power10 => {
+                let cfg = Phb4Config::for_stack(chip, pec, stack)
+                    .ok_or_else(|| format!("no address map for {}", what))?;
+                let phb = Phb4::init(super::platform::io(), cfg, &GlobalPages)
+                    .map_err(|e| format!("{}: {:?}", what, e))?;
+                let want = if matches!(index, 0 | 3) { 512 } else { 256 };
+                let kind = match phb.family() {
+                    Phb4Family::Phb4 => "PHB4",
+                    Phb4Family::Phb5 => "PHB5",
+                };
+                let version = phb.read_version();
+                let (pes, tves) = (phb.num_pes(), phb.tvt_size());
+                (kind, pes, tves, want, version, phb.family().version())
+            }
         };
         crate::println!(
-            "PNV: {} up: {} PEs, {} TVEs, registers at {:#x}",
+            "PNV: {} ({}) up: {} PEs, {} TVEs, version {:#x}",
             what,
-            phb.num_pes(),
-            phb.tvt_size(),
-            cfg.regs_base
+            kind,
+            pes,
+            tves,
+            version
         );
-        if phb.num_pes() != want || phb.tvt_size() != 2 * want {
+        if pes != want_pes || tves != 2 * want_pes || version != want_version {
             return Err(format!(
-                "{}: {} PEs, {} TVEs",
-                what,
-                phb.num_pes(),
-                phb.tvt_size()
+                "{} ({}): {} PEs, {} TVEs, version {:#x}; want {} PEs, version {:#x}",
+                what, kind, pes, tves, version, want_pes, want_version
             ));
         }
         up += 1;
     }
-    // Every chip has six PHB stacks.
-    let want = 6 * t.chips.len();
+    let want: u32 = t
+        .chips
+        .iter()
+        .map(|c| match c.generation {
+            ChipGeneration::Power8 => P8_NUM_PHBS,
+            ChipGeneration::Power9 => P9_NUM_PHBS,
+            ChipGeneration::Power10 => P10_NUM_PHBS,
+        })
+        .sum();
     if up == 0 || up != want {
         Err(format!(
             "{} PHBs up, want {} ({} chips)",

@@ -1,5 +1,7 @@
 //! DMA through our TCE tables by a real PCI device (QEMU's `edu`), with
-//! QEMU's PHB4 model walking the tables independently.
+//! QEMU's PHB model walking the tables independently. The same checks run
+//! on every generation (PHB3 on powernv8, PHB4 on powernv9, PHB5 on
+//! powernv10) through the OPAL calls over the PHB interface.
 //!
 //! Each check moves bytes with the device and compares memory byte for byte:
 //! transfers must land exactly where the TCEs say, and faulting transfers
@@ -16,8 +18,8 @@ use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb::pe::RidMatch;
 use pnv_iommu::phb::shared::SharedTableError;
+use pnv_iommu::phb::{KillScope, Phb};
 use pnv_iommu::phb4::tve::TranslatedTve;
-use pnv_iommu::phb4::{AttachedPhb4, Phb4};
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
 use pnv_rt::edu::Edu;
@@ -62,7 +64,7 @@ const TIMEBASE_HZ: u64 = 512_000_000;
 type Io = CacheInhibited;
 
 struct Setup {
-    opal: OpalPhbs<Phb4<Io>>,
+    opal: OpalPhbs<platform::AnyPhb>,
     phb_id: u64,
     edu: Edu<Io>,
     rid: u64,
@@ -80,10 +82,11 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
 /// it in PE 7. With `attached`, the driver that brought the PHB up stands in
 /// for another firmware (skiboot): it maps the edu to PE 7 itself and keeps
 /// the PHB's tables for good (leaked, as a resident firmware keeps them);
-/// the OPAL calls then run on a second driver attached to the same PHB,
-/// which writes no register until a window or kill call.
-fn setup(chip: u32, index: u32, attached: bool) -> Result<Setup, String> {
-    let (phb, edu_fn, bar0) = platform::bring_up_with_edu_on(chip, index)?;
+/// the OPAL calls then run on a second driver of the same generation
+/// attached to the same PHB, which writes no register until a window or
+/// kill call.
+fn setup(t: &Topology, chip: u32, index: u32, attached: bool) -> Result<Setup, String> {
+    let (phb, edu_fn, bar0) = platform::bring_up_with_edu_on(t, chip, index)?;
     let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
         .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
@@ -92,14 +95,9 @@ fn setup(chip: u32, index: u32, attached: bool) -> Result<Setup, String> {
         owner
             .set_pe(PE, rid as u16, RidMatch::EXACT, true)
             .map_err(|e| format!("owner set_pe: {:?}", e))?;
-        let desc = AttachedPhb4 {
-            chip_id: chip,
-            index,
-            regs_base: owner.regs_base(),
-            num_pes: owner.num_pes(),
-        };
+        let attached = platform::attach(t, chip, index, &*owner)?;
         core::mem::forget(owner);
-        Phb4::attach(platform::io(), desc).map_err(|e| format!("attach: {:?}", e))?
+        attached
     } else {
         phb
     };
@@ -156,11 +154,20 @@ fn set_window(s: &mut Setup, n: u64, table: &TceTable<GlobalPages>) -> Result<()
     Ok(())
 }
 
+/// Kills the PE's cached TCEs: through OPAL where the generation serves
+/// the call; on PHB3, which has no OPAL kill (as skiboot), the OS writes
+/// the kill register itself, here through the PHB interface.
 fn kill(s: &mut Setup) -> Result<(), String> {
-    opal_ok(
-        "tce_kill",
-        s.opal.tce_kill(s.phb_id, kill_type::PE, PE, 0, 0, 0),
-    )
+    let phb = s.opal.phb(s.phb_id).ok_or("PHB gone")?;
+    if phb.opal_tce_kill() {
+        opal_ok(
+            "tce_kill",
+            s.opal.tce_kill(s.phb_id, kill_type::PE, PE, 0, 0, 0),
+        )
+    } else {
+        phb.kill(KillScope::Pe(PE))
+            .map_err(|e| format!("PHB kill: {:?}", e))
+    }
 }
 
 fn table(
@@ -496,14 +503,14 @@ fn container(s: &mut Setup) -> Result<(), String> {
 /// an `attached` PHB (suffix `_attached_phb<index>`) the checks that need
 /// the owner's tables (EEH freeze, a second PE for the shared table) are
 /// left out.
-pub fn run_on(chip: u32, index: u32, attached: bool, checks: &mut Checks) {
+pub fn run_on(t: &Topology, chip: u32, index: u32, attached: bool, checks: &mut Checks) {
     let phb = match (chip, attached) {
         (_, true) => format!("attached_phb{}", index),
         (0, false) => format!("phb{}", index),
         _ => format!("chip{}_phb{}", chip, index),
     };
     let name = |n: &str| format!("dma_{}_{}", n, phb);
-    let mut s = match setup(chip, index, attached) {
+    let mut s = match setup(t, chip, index, attached) {
         Ok(s) => s,
         Err(e) => return checks.check(&name("setup"), Err(e)),
     };
@@ -538,13 +545,23 @@ pub fn run_on(chip: u32, index: u32, attached: bool, checks: &mut Checks) {
 }
 
 /// The scenario `dma-phb0`.
-pub fn phb0(_: &Topology, checks: &mut Checks) {
-    run_on(0, 0, false, checks)
+pub fn phb0(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 0, false, checks)
+}
+
+/// The scenario `dma-phb2` (PHB3 on `pcie.2` of a powernv8).
+pub fn phb2(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 2, false, checks)
 }
 
 /// The scenario `dma-phb3`.
-pub fn phb3(_: &Topology, checks: &mut Checks) {
-    run_on(0, 3, false, checks)
+pub fn phb3(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 3, false, checks)
+}
+
+/// The scenario `dma-phb4` (PHB5 on `pcie.4` of a powernv10).
+pub fn phb4(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 4, false, checks)
 }
 
 /// The scenario `dma-chip1-phb0`: PHB0 of the second chip of a 2-chip
@@ -556,12 +573,12 @@ pub fn chip1_phb0(t: &Topology, checks: &mut Checks) {
             Err("no chip 1 in the device tree".into()),
         );
     }
-    run_on(1, 0, false, checks)
+    run_on(t, 1, 0, false, checks)
 }
 
 /// The scenario `dma-attached-phb0`: the same window, remap and fault
 /// checks on PHB0 through a driver attached after another driver brought
 /// the PHB up (what a firmware linking the library does under skiboot).
-pub fn attached_phb0(_: &Topology, checks: &mut Checks) {
-    run_on(0, 0, true, checks)
+pub fn attached_phb0(t: &Topology, checks: &mut Checks) {
+    run_on(t, 0, 0, true, checks)
 }

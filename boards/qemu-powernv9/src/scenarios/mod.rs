@@ -14,8 +14,17 @@ mod papr_guest;
 mod platform;
 mod ram;
 
-/// This board's name in the scenario table.
-const BOARD: &str = "qemu-powernv9";
+/// This firmware's board name in the scenario table: one firmware serves
+/// the three PowerNV machines (built for POWER8 on `powernv8`), and the
+/// device tree tells which one it runs on.
+pub fn board(t: &Topology) -> &'static str {
+    use pnv_iommu::topology::ChipGeneration;
+    match t.chips.first().map(|c| c.generation) {
+        Some(ChipGeneration::Power8) => "qemu-powernv8",
+        Some(ChipGeneration::Power10) => "qemu-powernv10",
+        _ => "qemu-powernv9",
+    }
+}
 
 /// The code that runs scenario `id` (`None` for another board's).
 fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
@@ -25,11 +34,20 @@ fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
         ScenarioId::DmaPhb0 => dma::phb0,
         ScenarioId::DmaPhb3 => dma::phb3,
         ScenarioId::DmaChip1Phb0 => dma::chip1_phb0,
-        ScenarioId::DmaAttachedPhb0 => dma::attached_phb0,
+        ScenarioId::DmaAttachedPhb0
+        | ScenarioId::DmaAttachedPhb0Powernv8
+        | ScenarioId::DmaAttachedPhb0Powernv10 => dma::attached_phb0,
         ScenarioId::Guest => guest::run,
         ScenarioId::PaprGuest => papr_guest::run,
-        ScenarioId::Trap => faults::trap,
+        ScenarioId::Trap | ScenarioId::TrapPowernv8 => faults::trap,
         ScenarioId::IllegalInstruction => faults::illegal_instruction,
+        ScenarioId::BootPowernv8 | ScenarioId::BootPowernv10 => boot::run,
+        ScenarioId::DmaPowernv8Phb0 | ScenarioId::DmaPowernv10Phb0 => dma::phb0,
+        ScenarioId::DmaPowernv8Phb2 => dma::phb2,
+        ScenarioId::DmaPowernv10Phb4 => dma::phb4,
+        ScenarioId::PaprGuestPowernv10 => papr_guest::run,
+        ScenarioId::BootTwoChipsPowernv8 | ScenarioId::BootTwoChipsPowernv10 => boot::run_two_chips,
+        ScenarioId::DmaChip1Phb0Powernv8 | ScenarioId::DmaChip1Phb0Powernv10 => dma::chip1_phb0,
         ScenarioId::CDma => return None,
     })
 }
@@ -55,9 +73,9 @@ impl Checks {
 /// Runs the named scenario (a name of the shared table,
 /// [`pnv_contract::SCENARIOS`]); false if it is unknown or any check failed.
 pub fn run(name: &str, topology: &Topology) -> bool {
-    let Some(run) = pnv_contract::find(BOARD, name).and_then(|s| runner(s.id)) else {
+    let Some(run) = pnv_contract::find(board(topology), name).and_then(|s| runner(s.id)) else {
         println!("PNV: unknown scenario {}; known:", name);
-        for s in pnv_contract::of_board(BOARD) {
+        for s in pnv_contract::of_board(board(topology)) {
             println!("PNV:   {}", s.name);
         }
         return false;

@@ -21,17 +21,14 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use pnv_iommu::iopt::{Invalidate, IovaRange};
-use pnv_iommu::mmio::{CacheInhibited, Endian, RegisterIo, Width};
+use pnv_iommu::mmio::{Endian, RegisterIo, Width};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::hcall::{H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE};
 use pnv_iommu::papr::{
-    DdwCall, GuestMemory, HCALL_REGS, HStatus, Hypervisor, PHB4_DDW_PAGES, PartitionConfig,
-    PartitionId, PeConfig, RamRegion, WindowProgrammer, WindowTable,
+    DdwCall, GuestMemory, HCALL_REGS, HStatus, Hypervisor, LockedPhb, PartitionConfig, PartitionId,
+    PeConfig, RamRegion,
 };
 use pnv_iommu::phb4::config::Bdf;
-use pnv_iommu::phb4::tve::TranslatedTve;
-use pnv_iommu::phb4::{Phb4, Phb4Error};
 use pnv_iommu::topology::Topology;
 
 /// Guest RAM: guest real 0..256 MiB backed by host 768 MiB..1 GiB, where
@@ -56,39 +53,9 @@ const H_LOGICAL_CI_STORE: u64 = 0x40;
 const H_RTAS: u64 = 0xf000;
 use super::guest::H_PNV_GUEST_EXIT;
 
-/// The PHB as the PAPR layer sees it: one PE's TVEs and TCE kills.
-struct PhbPort(spin::Mutex<Phb4<CacheInhibited>>);
-
-impl Invalidate for PhbPort {
-    type Error = Phb4Error;
-    fn invalidate_all(&self) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_all()
-    }
-    fn invalidate_pe(&self, pe: u16) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_pe(pe)
-    }
-    fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_range(pe, range)
-    }
-    fn sync(&self) -> Result<(), Phb4Error> {
-        self.0.lock().sync()
-    }
-}
-
-impl WindowProgrammer for PhbPort {
-    fn set_window(&self, pe: u16, n: u32, t: &WindowTable) -> Result<(), Phb4Error> {
-        let desc = TranslatedTve::new(
-            t.top_phys,
-            t.levels as u64,
-            t.level_bytes,
-            1 << t.page_shift,
-        )?;
-        self.0.lock().map_translated(pe as u64, n, &desc)
-    }
-    fn clear_window(&self, pe: u16, n: u32) -> Result<(), Phb4Error> {
-        self.0.lock().unmap_window(pe as u64, n)
-    }
-}
+/// The PHB as the PAPR layer sees it (any generation): one PE's TVEs and
+/// TCE kills, behind a lock.
+type PhbPort = LockedPhb<platform::AnyPhb>;
 
 /// Guest memory, read by the PAPR layer at host addresses (real mode).
 struct HostMemory;
@@ -269,7 +236,7 @@ impl PaprHandler<'_> {
             rets[0] = RTAS_PARAMETER;
             return;
         }
-        let phb = self.phb.0.lock();
+        let phb = self.phb.lock();
         let result = if write {
             phb.config_write(bdf, reg, width, args[4])
         } else {
@@ -314,29 +281,30 @@ fn write_guest(la: u64, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Runs the scenario.
-pub fn run(_: &Topology, checks: &mut Checks) {
-    if let Err(e) = run_guest(checks) {
+pub fn run(t: &Topology, checks: &mut Checks) {
+    if let Err(e) = run_guest(t, checks) {
         checks.check("papr_guest_setup", Err(e));
     }
 }
 
-fn run_guest(checks: &mut Checks) -> Result<(), String> {
+fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
     // A page of hypervisor memory the guest tries to reach: its isolation
     // case names the first logical page past its RAM, which a hypervisor that
     // forgot to translate would pass to the device as this host page.
     let sentinel = GUEST_RAM;
     ram::fill(sentinel, 0x1000, 0x99);
 
-    let (phb, edu, bar0) = platform::bring_up_with_edu(0)?;
+    let (phb, edu, bar0) = platform::bring_up_with_edu(t, 0)?;
     let mut phb = phb;
     phb.set_pe(
         PE as u64,
         edu.bdf.rid(),
-        pnv_iommu::phb4::pe::RidMatch::EXACT,
+        pnv_iommu::phb::pe::RidMatch::EXACT,
         true,
     )
     .map_err(|e| format!("set_pe: {:?}", e))?;
-    let port = Arc::new(PhbPort(spin::Mutex::new(phb)));
+    let page_sizes = phb.capabilities().ddw_page_mask();
+    let port = Arc::new(LockedPhb::new(phb));
     let mut hv: Hypervisor<PhbPort, GlobalPages> = Hypervisor::new(GlobalPages);
     let ram_map = [RamRegion {
         logical: 0,
@@ -352,7 +320,7 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
         config_addr,
         pe: PE,
         default_window_size: DEFAULT_WINDOW,
-        page_sizes: PHB4_DDW_PAGES,
+        page_sizes,
         max_window_shift: 40,
     };
     let liobn = hv

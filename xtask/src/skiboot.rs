@@ -63,6 +63,7 @@ impl Variant {
 }
 
 /// A built skiboot.
+#[derive(Clone)]
 pub struct Skiboot {
     /// `skiboot.lid`, the raw image for QEMU's `-bios`.
     pub lid: PathBuf,
@@ -128,8 +129,20 @@ pub fn ensure_tools() -> Result<(), String> {
     debian::install(BUILD_TOOLS.0, BUILD_TOOLS.1)
 }
 
-/// Builds (or brings up to date) skiboot with the library of `variant`.
+/// Builds (or brings up to date) skiboot with the library of `variant`,
+/// once per xtask process.
 pub fn build(variant: Variant) -> Result<Skiboot, String> {
+    static BUILT: std::sync::Mutex<Vec<(Variant, Skiboot)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap();
+    if let Some((_, s)) = built.iter().find(|(v, _)| *v == variant) {
+        return Ok(s.clone());
+    }
+    let s = build_now(variant)?;
+    built.push((variant, s.clone()));
+    Ok(s)
+}
+
+fn build_now(variant: Variant) -> Result<Skiboot, String> {
     ensure_tools()?;
     crate::setup::ensure_target()?;
     let lib = build_library(variant)?;

@@ -58,6 +58,10 @@ pub struct Counters {
     pub regs_changed: u64,
     /// Callbacks that saw r13-r16 wrong inside the hook.
     pub regs_bad: u64,
+    /// TVT entries read back after a successful window call.
+    pub tvt_checked: u64,
+    /// ... that differed from skiboot's `tve_cache[]`.
+    pub tvt_mismatch: u64,
 }
 
 impl Counters {
@@ -92,6 +96,8 @@ impl Counters {
             hooks: after("hooks")?.parse().ok()?,
             regs_changed: after("regs-changed")?.parse().ok()?,
             regs_bad: after("regs-bad")?.parse().ok()?,
+            tvt_checked: after("tvt-checked")?.parse().ok()?,
+            tvt_mismatch: after("tvt-mismatch")?.parse().ok()?,
         })
     }
 
@@ -346,6 +352,16 @@ fn judge(case: &Case, verdict: &Verdict, lines: &[String]) -> Vec<(String, bool,
             c.hooks, c.regs_changed, c.regs_bad
         ),
     );
+    check(
+        "skiboot's tve_cache equals the TVT read back after each window call",
+        c.tvt_checked >= c.map.library + c.real.library - c.map.library_err - c.real.library_err
+            && c.tvt_checked > 0
+            && c.tvt_mismatch == 0,
+        format!(
+            "tvt-checked {} tvt-mismatch {}",
+            c.tvt_checked, c.tvt_mismatch
+        ),
+    );
     if case.expect == Expect::DiskFails {
         return checks;
     }
@@ -391,7 +407,7 @@ mod tests {
     fn counters_line_parses() {
         let line = "msglog: [    9.1,7] PNV-IOMMU: counters map 3/3/0/0 real 0/0/0/0 \
                     kill 95/95/0/0 (opal/library/library-errors/skiboot) hooks 12 \
-                    regs-changed 0 regs-bad 0";
+                    regs-changed 0 regs-bad 0 tvt-checked 4 tvt-mismatch 0";
         let c = Counters::parse(line).unwrap();
         assert_eq!(
             c.map,
@@ -404,6 +420,7 @@ mod tests {
         );
         assert_eq!(c.kill.opal, 95);
         assert_eq!(c.hooks, 12);
+        assert_eq!((c.tvt_checked, c.tvt_mismatch), (4, 0));
         assert_eq!(Counters::parse("PNV-IOMMU: counters map 3/3 real"), None);
     }
 }

@@ -113,7 +113,10 @@ static void print_counters(void)
 
 /* ---- Callbacks from the library (entered through pnv_iommu_hooks.S) ---- */
 
-static void check_regs(void)
+/* Set during the registration self-test: a caught mismatch is expected. */
+static bool selftest_running;
+
+void pnv_iommu_shim_check_regs(void)
 {
 	uint64_t r[4];
 	struct cpu_thread *me = find_cpu_by_pir(mfspr(SPR_PIR));
@@ -132,17 +135,18 @@ static void check_regs(void)
 			break;
 	if (i < 4 || (void *)r[3] != (void *)me || this_cpu() != me) {
 		counters.hooks_regs_bad++;
-		prlog(PR_ERR, TAG "hook entered with r13-r16 %llx %llx %llx %llx, "
-		      "skiboot's are %llx %llx %llx %llx (cpu %p)\n",
-		      r[0], r[1], r[2], r[3], pnv_iommu_skiboot_regs[0],
-		      pnv_iommu_skiboot_regs[1], pnv_iommu_skiboot_regs[2],
-		      pnv_iommu_skiboot_regs[3], me);
+		if (!selftest_running)
+				prlog(PR_ERR, TAG "hook entered with r13-r16 %llx %llx %llx %llx, "
+			      "skiboot's are %llx %llx %llx %llx (cpu %p)\n",
+			      r[0], r[1], r[2], r[3], pnv_iommu_skiboot_regs[0],
+			      pnv_iommu_skiboot_regs[1], pnv_iommu_skiboot_regs[2],
+			      pnv_iommu_skiboot_regs[3], me);
 	}
 }
 
 void *pnv_iommu_shim_alloc(size_t size, size_t align)
 {
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	return memalign(align, size);
 }
 
@@ -150,13 +154,13 @@ void pnv_iommu_shim_free(void *p, size_t size, size_t align)
 {
 	(void)size;
 	(void)align;
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	free(p);
 }
 
 void pnv_iommu_shim_abort(const char *msg, size_t len)
 {
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	prlog(PR_EMERG, TAG "%.*s\n", (int)len, msg);
 	abort();
 }
@@ -377,9 +381,44 @@ static void wrap_opal_calls(void)
 		      call_names[i]);
 }
 
+/*
+ * Proves the register handling both ways, once at boot: with r14/r15 holding
+ * a marker (as library code may), a call through the alloc and free hooks
+ * must arrive with skiboot's registers (changed on entry, intact inside),
+ * and a direct call of the check must catch the marker. The counters are
+ * then put back, so they count only the library's own callbacks.
+ */
+static void hooks_selftest(void)
+{
+	uint64_t hooks = counters.hooks;
+	uint64_t changed = counters.hooks_regs_changed;
+	uint64_t bad = counters.hooks_regs_bad;
+	bool restored, caught;
+	uint64_t p;
+
+	enter_library();
+	selftest_running = true;
+	p = pnv_iommu_hooks_call_clobbered(64, 8, 0, (void *)pnv_iommu_alloc);
+	pnv_iommu_hooks_call_clobbered(p, 64, 8, (void *)pnv_iommu_free);
+	restored = p && counters.hooks_regs_changed == changed + 2 &&
+		counters.hooks_regs_bad == bad;
+	pnv_iommu_hooks_call_clobbered(0, 0, 0, (void *)pnv_iommu_shim_check_regs);
+	caught = counters.hooks_regs_bad == bad + 1;
+	selftest_running = false;
+	leave_library();
+	counters.hooks = hooks;
+	counters.hooks_regs_changed = changed;
+	counters.hooks_regs_bad = bad;
+	prlog(PR_NOTICE, TAG "hook self-test: r14/r15 clobbered before a hook %s, "
+	      "a direct check %s: %s\n", restored ? "restored" : "NOT restored",
+	      caught ? "caught" : "NOT caught", restored && caught ? "ok" : "FAILED");
+}
+
 void pnv_iommu_shim_register(void)
 {
 	struct phb *phb;
+
+	hooks_selftest();
 
 	for_each_phb(phb)
 		if (phb->phb_type == phb_type_pcie_v4)

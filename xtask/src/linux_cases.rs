@@ -345,8 +345,15 @@ fn judge(case: &Case, verdict: &Verdict, lines: &[String]) -> Vec<(String, bool,
         format!("{:?}", c.map),
     );
     check(
-        "library callbacks saw skiboot's r13-r16",
-        c.hooks > 0 && c.regs_bad == 0,
+        "library callbacks saw skiboot's r13-r16 (hook self-test: restored, check catches)",
+        c.hooks > 0
+            && c.regs_bad == 0
+            && lines.iter().any(|l| {
+                l.contains(
+                    "hook self-test: r14/r15 clobbered before a hook restored, \
+                            a direct check caught: ok",
+                )
+            }),
         format!(
             "hooks {} regs-changed {} regs-bad {}",
             c.hooks, c.regs_changed, c.regs_bad

@@ -197,7 +197,7 @@ fn newest_cached_kernel() -> Option<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("linux-image-") && n != KERNEL_METAPACKAGE)
         .collect();
-    found.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+    found.sort_by_key(|n| version_key(n));
     found.pop()
 }
 

@@ -168,7 +168,8 @@ const CASES: &[Case] = &[
 const SHORT_NVME_TIMEOUTS: &str = "admin_timeout=2 io_timeout=2 max_retries=0";
 
 /// Runs every case (or those named in `only`); `record(name, ok, detail)`
-/// receives each check.
+/// receives each check. A case that cannot run (a build or QEMU error) is
+/// recorded as a failure and the others still run.
 pub fn run(only: &[String], record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
     let mut fp_checked = false;
     for case in CASES {
@@ -177,41 +178,59 @@ pub fn run(only: &[String], record: &mut dyn FnMut(&str, bool, &str)) -> Result<
         }
         if case.variant == Variant::Normal && !fp_checked {
             fp_checked = true;
-            fp_check(record)?;
-        }
-        let fw = skiboot::build(case.variant)?;
-        let run = LinuxRun {
-            name: case.name.to_string(),
-            device: case.device,
-            bypass: case.bypass,
-            firmware: Some(fw.lid),
-            init: match (case.rescan, case.expect) {
-                (true, _) => init_rescan,
-                (false, Expect::DiskFails) => init_negative,
-                (false, Expect::Verified) => skiboot_report,
-            },
-            qemu_args: vec![],
-            timeout_secs: 120,
-            echo: false,
-        };
-        println!("xtask: linux on skiboot: {}", case.name);
-        let started = std::time::Instant::now();
-        let outcome = linux::boot(&run)?;
-        println!(
-            "xtask: {} ran {:.1} s ({})",
-            case.name,
-            started.elapsed().as_secs_f64(),
-            outcome.verdict
-        );
-        let checks = judge(case, &outcome.verdict, &outcome.lines);
-        let all_ok = checks.iter().all(|(_, ok, _)| *ok);
-        for (check, ok, detail) in checks {
-            record(&format!("linux {} {check}", case.name), ok, &detail);
-        }
-        if !all_ok {
-            for line in outcome.lines.iter().rev().take(25).rev() {
-                println!("    | {line}");
+            if let Err(e) = fp_check(record) {
+                record(
+                    "skiboot image FP/VMX/VSX check",
+                    false,
+                    &format!("could not run: {e}"),
+                );
             }
+        }
+        if let Err(e) = run_case(case, record) {
+            record(
+                &format!("linux {}", case.name),
+                false,
+                &format!("could not run: {e}"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Boots one case and records its checks.
+fn run_case(case: &Case, record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
+    let fw = skiboot::build(case.variant)?;
+    let run = LinuxRun {
+        name: case.name.to_string(),
+        device: case.device,
+        bypass: case.bypass,
+        firmware: Some(fw.lid),
+        init: match (case.rescan, case.expect) {
+            (true, _) => init_rescan,
+            (false, Expect::DiskFails) => init_negative,
+            (false, Expect::Verified) => skiboot_report,
+        },
+        qemu_args: vec![],
+        timeout_secs: 180,
+        echo: false,
+    };
+    println!("xtask: linux on skiboot: {}", case.name);
+    let started = std::time::Instant::now();
+    let outcome = linux::boot(&run)?;
+    println!(
+        "xtask: {} ran {:.1} s ({})",
+        case.name,
+        started.elapsed().as_secs_f64(),
+        outcome.verdict
+    );
+    let checks = judge(case, &outcome.verdict, &outcome.lines);
+    let all_ok = checks.iter().all(|(_, ok, _)| *ok);
+    for (check, ok, detail) in checks {
+        record(&format!("linux {} {check}", case.name), ok, &detail);
+    }
+    if !all_ok {
+        for line in outcome.lines.iter().rev().take(25).rev() {
+            println!("    | {line}");
         }
     }
     Ok(())

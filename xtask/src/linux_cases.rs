@@ -5,7 +5,7 @@
 
 use crate::initramfs::InitConfig;
 use crate::linux::{self, Device, LinuxRun};
-use crate::qemu::Verdict;
+use crate::qemu::{Outcome, Verdict};
 use crate::skiboot::{self, Variant};
 
 /// Tag of the shim's lines in skiboot's log (`boards/skiboot`).
@@ -167,40 +167,86 @@ const CASES: &[Case] = &[
 /// command fails fast instead of after the default 60 s.
 const SHORT_NVME_TIMEOUTS: &str = "admin_timeout=2 io_timeout=2 max_retries=0";
 
+/// Boots run at the same time (QEMU with one CPU keeps one host core
+/// busy; the machines have two).
+const PARALLEL_BOOTS: usize = 2;
+
 /// Runs every case (or those named in `only`); `record(name, ok, detail)`
 /// receives each check. A case that cannot run (a build or QEMU error) is
 /// recorded as a failure and the others still run.
 pub fn run(only: &[String], record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
-    let mut fp_checked = false;
-    for case in CASES {
-        if !only.is_empty() && !only.iter().any(|n| n == case.name) {
-            continue;
-        }
-        if case.variant == Variant::Normal && !fp_checked {
-            fp_checked = true;
-            if let Err(e) = fp_check(record) {
-                record(
-                    "skiboot image FP/VMX/VSX check",
-                    false,
-                    &format!("could not run: {e}"),
-                );
-            }
-        }
-        if let Err(e) = run_case(case, record) {
-            record(
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|c| only.is_empty() || only.iter().any(|n| n == c.name))
+        .collect();
+    if cases.iter().any(|c| c.variant == Variant::Normal)
+        && let Err(e) = fp_check(record)
+    {
+        record(
+            "skiboot image FP/VMX/VSX check",
+            false,
+            &format!("could not run: {e}"),
+        );
+    }
+    // Firmware and packages first, one at a time (builds and apt are not
+    // for sharing); then the boots, a few at a time.
+    let mut ready = Vec::new();
+    for case in cases {
+        match prepare(case) {
+            Ok(run) => ready.push((case, run)),
+            Err(e) => record(
                 &format!("linux {}", case.name),
                 false,
                 &format!("could not run: {e}"),
-            );
+            ),
+        }
+    }
+    for batch in ready.chunks(PARALLEL_BOOTS) {
+        let outcomes: Vec<_> = std::thread::scope(|s| {
+            let boots: Vec<_> = batch
+                .iter()
+                .map(|(case, run)| {
+                    println!("xtask: linux on skiboot: {}", case.name);
+                    s.spawn(move || {
+                        let started = std::time::Instant::now();
+                        linux::boot(run).map(|o| (o, started.elapsed()))
+                    })
+                })
+                .collect();
+            boots
+                .into_iter()
+                .map(|b| b.join().expect("boot thread"))
+                .collect()
+        });
+        for ((case, _), outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok((outcome, took)) => {
+                    println!(
+                        "xtask: {} ran {:.1} s ({})",
+                        case.name,
+                        took.as_secs_f64(),
+                        outcome.verdict
+                    );
+                    record_checks(case, &outcome, record);
+                }
+                Err(e) => record(
+                    &format!("linux {}", case.name),
+                    false,
+                    &format!("could not run: {e}"),
+                ),
+            }
         }
     }
     Ok(())
 }
 
-/// Boots one case and records its checks.
-fn run_case(case: &Case, record: &mut dyn FnMut(&str, bool, &str)) -> Result<(), String> {
+/// The firmware, packages and settings of one case's boot.
+fn prepare(case: &Case) -> Result<LinuxRun, String> {
     let fw = skiboot::build(case.variant)?;
-    let run = LinuxRun {
+    // Fetched (once) before the boots start in parallel.
+    crate::debian::kernel()?;
+    crate::debian::busybox()?;
+    Ok(LinuxRun {
         name: case.name.to_string(),
         device: case.device,
         bypass: case.bypass,
@@ -213,16 +259,11 @@ fn run_case(case: &Case, record: &mut dyn FnMut(&str, bool, &str)) -> Result<(),
         qemu_args: vec![],
         timeout_secs: 180,
         echo: false,
-    };
-    println!("xtask: linux on skiboot: {}", case.name);
-    let started = std::time::Instant::now();
-    let outcome = linux::boot(&run)?;
-    println!(
-        "xtask: {} ran {:.1} s ({})",
-        case.name,
-        started.elapsed().as_secs_f64(),
-        outcome.verdict
-    );
+    })
+}
+
+/// Judges one boot and records its checks (the console tail on a failure).
+fn record_checks(case: &Case, outcome: &Outcome, record: &mut dyn FnMut(&str, bool, &str)) {
     let checks = judge(case, &outcome.verdict, &outcome.lines);
     let all_ok = checks.iter().all(|(_, ok, _)| *ok);
     for (check, ok, detail) in checks {
@@ -233,7 +274,6 @@ fn run_case(case: &Case, record: &mut dyn FnMut(&str, bool, &str)) -> Result<(),
             println!("    | {line}");
         }
     }
-    Ok(())
 }
 
 /// `cargo xtask linux --cases`: the cases alone, with a summary line.

@@ -166,8 +166,8 @@ int64_t pnv_iommu_phb4_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_in
  * (XSCOM BARs, MMIO window, RTT and the other IODA tables, every RID mapped to
  * the reserved PE) and registers it as phb_id for the other calls. Its
  * tables come from pnv_iommu_alloc. PNV_OPAL_PARAMETER: no such PHB index,
- * the index was already brought up, or phb_id is taken (nothing is
- * written); PNV_OPAL_NO_MEM: an allocation failed; PNV_OPAL_HARDWARE: the
+ * the index was already brought up or attached, or phb_id is taken (nothing
+ * is written); PNV_OPAL_NO_MEM: an allocation failed; PNV_OPAL_HARDWARE: the
  * PHB does not answer.
  */
 int64_t pnv_iommu_phb4_init(uint64_t phb_id, uint32_t phb_index);
@@ -194,7 +194,7 @@ void pnv_iommu_abort(const char *msg, size_t len) __attribute__((noreturn));
 /* Host only: a PHB modelled by the recording fake, for tests. */
 int64_t pnv_iommu_host_add_fake_phb(uint64_t phb_id, uint32_t num_pes);
 uint64_t pnv_iommu_host_write_count(uint64_t phb_id);
-uint64_t pnv_iommu_host_tve(uint64_t phb_id, uint64_t pe, uint32_t n);
+uint64_t pnv_iommu_host_tve(uint64_t phb_id, uint64_t pe, uint32_t slot);
 #endif
 
 #ifdef __cplusplus

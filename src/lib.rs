@@ -7,8 +7,11 @@
 //! Modules, one per concept:
 //! - [`mmio`]: register access (cache-inhibited on target, recording fake on host).
 //! - [`topology`]: what the device tree says (memory, CPUs, XSCOM, PHB stacks, UART).
-//! - [`phb4`]: the POWER9 PHB4 driver (bring-up, config space, IODA, RTT/PE, TCE kill, windows).
-//! - [`opal`]: OPAL-style DMA-window calls and return codes over a set of PHBs.
+//! - [`phb`]: the PHB interface every generation implements (capabilities, TVE slots,
+//!   kills, optional PE/freeze/reset calls), the translated TVE, shared tables.
+//! - [`phb4`]: the POWER9 PHB4 driver (bring-up or attach, config space, IODA, RTT/PE,
+//!   TCE kill, windows).
+//! - [`opal`]: OPAL-style DMA-window calls and return codes over a set of [`phb::Phb`]s.
 //! - [`tce`]: TCE tables (multi-level, levels on demand), the TVE encoder, a reference walker.
 //! - [`page_alloc`]: zeroed, naturally aligned blocks for memory the PHB reads.
 //! - [`iopt`]: the format-agnostic I/O page-table interface, gather and invalidation.
@@ -23,6 +26,7 @@ pub mod mmio;
 pub mod opal;
 pub mod page_alloc;
 pub mod papr;
+pub mod phb;
 pub mod phb4;
 pub mod tce;
 pub mod topology;

@@ -1,4 +1,4 @@
-//! Page allocation for memory shared with the PHB (TCE levels).
+//! Page allocation for memory the PHB reads (TCE levels, the PHB4 RTT, PELT-V and PEST).
 //!
 //! A [`PageAllocator`] hands out zeroed blocks of `1 << size_shift` bytes,
 //! naturally aligned to their size, named by their physical address. The

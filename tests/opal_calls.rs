@@ -3,7 +3,7 @@
 
 use pnv_iommu::mmio::fake::RecordingIo;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_state, kill_type, token};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::tve::TranslatedTve;
@@ -16,15 +16,15 @@ use OpalCode::*;
 
 fn model() -> RecordingIo {
     phb4_model(
-        &Phb4Config::p9_chip0(0).unwrap(),
+        &Phb4Config::p9(0, 0).unwrap(),
         256,
         vec![FakeFunction::edu()],
     )
 }
 
-fn set(io: &RecordingIo) -> OpalPhbs<&RecordingIo> {
+fn set(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     let mut s = OpalPhbs::new();
-    let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     s.add(PHB, phb).unwrap();
     io.clear_log();
     s

@@ -5,7 +5,7 @@
 
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::{PHB_IODA_ADDR, PHB_IODA_DATA0};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
@@ -14,9 +14,9 @@ use proptest::prelude::*;
 const PHB: u64 = 0x10;
 const NUM_PES: u64 = 256;
 
-fn phbs(io: &RecordingIo) -> OpalPhbs<&RecordingIo> {
+fn phbs(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     let mut s = OpalPhbs::new();
-    let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     s.add(PHB, phb).unwrap();
     io.clear_log();
     s
@@ -68,7 +68,7 @@ proptest! {
         level_bytes in prop_oneof![(10u32..44).prop_map(|s| 1u64 << s), edge_u64()],
         page in prop_oneof![Just(0x1000u64), Just(0x1_0000), Just(0x20_0000), Just(0x4000_0000), Just(0x100_0000), edge_u64()],
     ) {
-        let io = phb4_model(&Phb4Config::p9_chip0(0).unwrap(), NUM_PES as u32, vec![FakeFunction::edu()]);
+        let io = phb4_model(&Phb4Config::p9(0, 0).unwrap(), NUM_PES as u32, vec![FakeFunction::edu()]);
         let mut s = phbs(&io);
         // Table addresses: multiples of the level size (often), or raw.
         let addr = addr_pages.wrapping_mul(level_bytes.max(1));
@@ -85,11 +85,11 @@ proptest! {
             Some(tve) => {
                 prop_assert_eq!(code, OpalCode::Success);
                 let data: Vec<u64> = io.log().iter()
-                    .filter(|a| a.op == Op::Write && a.addr == Phb4Config::p9_chip0(0).unwrap().regs_base + PHB_IODA_DATA0)
+                    .filter(|a| a.op == Op::Write && a.addr == Phb4Config::p9(0, 0).unwrap().regs_base + PHB_IODA_DATA0)
                     .map(|a| a.value).collect();
                 prop_assert_eq!(data, vec![tve]);
                 let sel = io.log().iter().filter(|a| a.op == Op::Write
-                    && a.addr == Phb4Config::p9_chip0(0).unwrap().regs_base + PHB_IODA_ADDR).count();
+                    && a.addr == Phb4Config::p9(0, 0).unwrap().regs_base + PHB_IODA_ADDR).count();
                 prop_assert_eq!(sel, 1);
             }
             None => {
@@ -107,7 +107,7 @@ proptest! {
         size in prop_oneof![(1u64..64).prop_map(|k| k << 24), edge_u64()],
         select in any::<bool>(),
     ) {
-        let io = phb4_model(&Phb4Config::p9_chip0(0).unwrap(), NUM_PES as u32, vec![FakeFunction::edu()]);
+        let io = phb4_model(&Phb4Config::p9(0, 0).unwrap(), NUM_PES as u32, vec![FakeFunction::edu()]);
         let mut s = phbs(&io);
         let pci_start = if select { start | (1 << 59) } else { start };
         let window_id = pe.wrapping_mul(2).wrapping_add(n);

@@ -4,7 +4,7 @@
 
 use pnv_iommu::mmio::fake::{Access, Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
-use pnv_iommu::phb4::dmamem::GlobalHeap;
+use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::{AttachedPhb4, Phb4, Phb4Config, Phb4Error};
@@ -16,7 +16,7 @@ const REGS: u64 = 0x0006_00C3_C000_0000 + (1 << 42) + 3 * 0x10_0000;
 fn model(num_pes: u32) -> RecordingIo {
     let cfg = Phb4Config {
         regs_base: REGS,
-        ..Phb4Config::p9_chip0(3).unwrap()
+        ..Phb4Config::p9(0, 3).unwrap()
     };
     phb4_model(&cfg, num_pes, vec![FakeFunction::edu()])
 }
@@ -37,9 +37,9 @@ fn attached(io: &RecordingIo, num_pes: u32) -> Phb4<&RecordingIo> {
 fn brought_up(io: &RecordingIo) -> Phb4<&RecordingIo> {
     let cfg = Phb4Config {
         regs_base: REGS,
-        ..Phb4Config::p9_chip0(3).unwrap()
+        ..Phb4Config::p9(0, 3).unwrap()
     };
-    let phb = Phb4::init(io, cfg, &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, cfg, &GlobalPages).unwrap();
     io.clear_log();
     phb
 }
@@ -115,7 +115,7 @@ fn bad_attach_is_refused() {
 }
 
 /// The calls a firmware routes to an attached PHB, run on one PHB.
-fn window_and_kill_calls(s: &mut OpalPhbs<&RecordingIo>) -> Vec<OpalCode> {
+fn window_and_kill_calls(s: &mut OpalPhbs<Phb4<&RecordingIo>>) -> Vec<OpalCode> {
     vec![
         // PE 3, window 1: 3 levels of 64K, 64K pages, then a kill of the PE.
         s.map_pe_dma_window(PHB, 3, 7, 3, 0x2345_0000, 0x1_0000, 0x1_0000),

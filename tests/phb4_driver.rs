@@ -4,13 +4,13 @@
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::mmio::{RegisterIo, Width};
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::phb::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::config::Bdf;
-use pnv_iommu::phb4::dmamem::GlobalHeap;
 use pnv_iommu::phb4::fake::{FakeBar, FakeFunction, phb4_model};
 use pnv_iommu::phb4::kill::KillError;
 use pnv_iommu::phb4::pe::{BusCompare, RidMatch};
 use pnv_iommu::phb4::regs::*;
-use pnv_iommu::phb4::shared::{SharedTableError, TableRegistry};
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, PageSize, TranslatedTve};
 use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Error};
 
@@ -18,14 +18,14 @@ const REGS: u64 = 0x0006_00C3_C000_0000;
 
 fn model(num_pes: u32) -> RecordingIo {
     phb4_model(
-        &Phb4Config::p9_chip0(0).unwrap(),
+        &Phb4Config::p9(0, 0).unwrap(),
         num_pes,
         vec![FakeFunction::edu()],
     )
 }
 
 fn up(io: &RecordingIo) -> Phb4<&RecordingIo> {
-    let phb = Phb4::init(io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     io.clear_log();
     phb
 }
@@ -33,7 +33,7 @@ fn up(io: &RecordingIo) -> Phb4<&RecordingIo> {
 #[test]
 fn bring_up_programs_bars_tables_and_m32_window() {
     let io = model(256);
-    let phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     assert_eq!(phb.num_pes(), 256);
     assert_eq!(phb.reserved_pe(), 255);
     let w = io.writes();
@@ -57,7 +57,10 @@ fn bring_up_programs_bars_tables_and_m32_window() {
     assert_eq!(w[6].0, REGS + PHB_PELTV_BAR);
     assert_eq!(w[7], (REGS + PHB_M32_START_ADDR, 0x8000_0000));
     assert_eq!(w[8].0, REGS + PHB_PEST_BAR);
-    assert_eq!(w[9], (REGS + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN));
+    assert_eq!(
+        w[9],
+        (REGS + PHB_PHB4_CONFIG, Phb4ConfigFlags::MSI64.bits())
+    );
     // IODA reset: TVT from index 0 with auto-increment, 512 zero TVEs.
     assert_eq!(w[10], (REGS + PHB_IODA_ADDR, 0x8009_0000_0000_0000));
     assert!(
@@ -79,7 +82,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
         ]
     );
     assert!(w.contains(&(REGS + PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL)));
-    assert!(w.contains(&(REGS + PHB_TCE_KILL, PHB_TCE_KILL_ALL)));
+    assert!(w.contains(&(REGS + PHB_TCE_KILL, TceKill::ALL.bits())));
     // Every RID starts on the reserved PE.
     assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every PHB register access is 8 bytes.
@@ -95,7 +98,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
 fn broken_phb_is_refused() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, u64::MAX);
-    let r = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let r = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert_eq!(r.unwrap_err(), Phb4Error::Broken);
 }
 
@@ -176,7 +179,7 @@ fn kill_waits_for_busy_slot_then_times_out() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
     // No model: the sync never completes.
-    let phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert_eq!(
         phb.as_ref().unwrap_err(),
         &Phb4Error::Kill(KillError::Timeout {
@@ -186,7 +189,7 @@ fn kill_waits_for_busy_slot_then_times_out() {
     let io = model(256);
     let mut p = up(&io);
     p.set_poll_limit(3);
-    io.preset(REGS + PHB_TCE_KILL, PHB_TCE_KILL_PE); // a kill still queued
+    io.preset(REGS + PHB_TCE_KILL, TceKill::PE.bits()); // a kill still queued
     assert_eq!(p.kill_all(), Err(KillError::Timeout { reg: PHB_TCE_KILL }));
     assert_eq!(io.log().iter().filter(|a| a.op == Op::Read).count(), 3);
     assert!(io.writes().is_empty());
@@ -209,7 +212,16 @@ fn invalidate_trait_drives_tce_kill() {
     )
     .unwrap();
     phb.invalidate_all().unwrap();
+    // Each kill already waited for its DMA read sync: `sync` adds no wait.
+    let before = io.log().len();
     phb.sync().unwrap();
+    assert_eq!(io.log().len(), before);
+    let syncs = io
+        .writes()
+        .into_iter()
+        .filter(|w| w.0 == REGS + PHB_DMA_READ_WRITE_SYNC)
+        .count();
+    assert_eq!(syncs, 3);
     let kills: Vec<u64> = io
         .writes()
         .into_iter()
@@ -225,7 +237,10 @@ fn invalidate_trait_drives_tce_kill() {
         size: 0x1000,
         page_shift: 13,
     };
-    assert_eq!(phb.invalidate_range(2, bad), Err(Phb4Error::Parameter));
+    assert_eq!(
+        phb.invalidate_range(2, bad),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
+    );
 }
 
 #[test]
@@ -287,7 +302,7 @@ fn config_space_widths() {
 
 #[test]
 fn enumerate_assigns_bars_in_m32_and_enables_device() {
-    let cfg = Phb4Config::p9_chip0(0).unwrap();
+    let cfg = Phb4Config::p9(0, 0).unwrap();
     let mut edu = FakeFunction::edu();
     edu.bars[2] = FakeBar {
         size: 0x4000,
@@ -434,24 +449,24 @@ fn windows_program_tves() {
     );
     let caps = phb.capabilities();
     assert_eq!(
-        (caps.window32_start, caps.window32_size, caps.window64_start),
-        (0, 0x8000_0000, 1 << 59)
+        (caps.slot_starts, caps.window32_size, caps.num_pes),
+        ([0, 1 << 59], 0x8000_0000, 256)
     );
-    assert_eq!((caps.max_windows, caps.max_levels), (2, 5));
-    assert_eq!(caps.page_sizes, PageSize::ALL);
+    assert_eq!(caps.max_levels, 5);
+    assert_eq!(caps.page_shifts, 1 << 12 | 1 << 16 | 1 << 21 | 1 << 30);
+    assert!(PageSize::ALL.iter().all(|p| caps.supports_page(p.shift())));
+    assert!(!caps.supports_page(24) && !caps.supports_page(13));
+    assert_eq!(caps.ddw_page_mask(), pnv_iommu::papr::PHB4_DDW_PAGES);
     io.clear_log();
     assert_eq!(phb.map_translated(3, 2, &t), Err(Phb4Error::WindowId));
     assert_eq!(phb.map_translated(256, 0, &t), Err(Phb4Error::PeRange));
-    assert!(io.writes().is_empty());
-}
-
-#[test]
-fn matches_tce_engine_tve_encoder() {
-    let t = TranslatedTve::new(0x2345_0000, 3, 0x1_0000, 0x1_0000).unwrap();
+    // A page size the format holds but PHB4 lacks (16M, a PHB3 size).
+    let t16m = TranslatedTve::new(0x1000_0000, 1, 0x1000, 1 << 24).unwrap();
     assert_eq!(
-        t.encode(),
-        pnv_iommu::tce::tve::encode(0x2345_0000, 3, t.tts(), 16)
+        phb.map_translated(3, 0, &t16m),
+        Err(Phb4Error::Tve(pnv_iommu::phb::tve::TveError::PageSize))
     );
+    assert!(io.writes().is_empty());
 }
 
 #[test]
@@ -516,10 +531,10 @@ fn dropped_driver_disables_its_table_bars() {
     let io0 = model(256);
     let io1 = model(256);
     let mut s = pnv_iommu::opal::OpalPhbs::new();
-    let cfg = Phb4Config::p9_chip0(0).unwrap();
-    s.add(1, Phb4::init(&io0, cfg, &mut GlobalHeap).unwrap())
+    let cfg = Phb4Config::p9(0, 0).unwrap();
+    s.add(1, Phb4::init(&io0, cfg, &GlobalPages).unwrap())
         .unwrap();
-    let p = Phb4::init(&io1, cfg, &mut GlobalHeap).unwrap();
+    let p = Phb4::init(&io1, cfg, &GlobalPages).unwrap();
     assert_ne!(io1.peek(REGS + PHB_RTT_BAR), 0);
     assert!(s.add(1, p).is_err());
     for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
@@ -536,7 +551,7 @@ fn failed_bring_up_leaves_no_table_bar_enabled() {
     let io = RecordingIo::new();
     io.preset(REGS + PHB_PHB4_EEH_CAP, 256 << 52);
     io.preset(REGS + PHB_Q_DMA_R, PHB_Q_DMA_R_TCE_KILL_STATUS);
-    let r = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap);
+    let r = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages);
     assert!(matches!(r, Err(Phb4Error::Kill(_))), "{r:?}");
     for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
         assert_eq!(io.peek(REGS + bar), 0, "BAR {bar:#x} still enabled");
@@ -550,7 +565,7 @@ fn failed_bring_up_leaves_no_table_bar_enabled() {
 fn shared_set_with_failed_kill_keeps_the_table_registered() {
     let io = model(256);
     let mut s = pnv_iommu::opal::OpalPhbs::new();
-    let mut phb = Phb4::init(&io, Phb4Config::p9_chip0(0).unwrap(), &mut GlobalHeap).unwrap();
+    let mut phb = Phb4::init(&io, Phb4Config::p9(0, 0).unwrap(), &GlobalPages).unwrap();
     phb.set_poll_limit(3);
     s.add(0x10, phb).unwrap();
     assert_eq!(
@@ -566,7 +581,7 @@ fn shared_set_with_failed_kill_keeps_the_table_registered() {
     assert_eq!(s.shared_table_users(id).map(|u| u.len()), Some(1));
     assert!(matches!(
         s.shared_table_free(id),
-        Err(pnv_iommu::phb4::shared::SharedTableError::InUse(1))
+        Err(pnv_iommu::phb::shared::SharedTableError::InUse(1))
     ));
     s.shared_table_unset(id, 0x10, 2, 0).unwrap();
     assert_eq!(s.phb(0x10).unwrap().tve(2, 0).unwrap(), 0);

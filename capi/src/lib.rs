@@ -24,20 +24,25 @@ extern crate alloc;
 #[cfg(target_arch = "powerpc64")]
 mod bare;
 
+use alloc::boxed::Box;
 use pnv_iommu::mmio::RegisterIo;
 use pnv_iommu::opal::{OpalCode, OpalPhbs};
+use pnv_iommu::phb::Phb;
 
 type Io = &'static (dyn RegisterIo + Sync);
 
-static PHBS: spin::Mutex<Option<OpalPhbs<Io>>> = spin::Mutex::new(None);
+/// Every registered PHB, of any generation, behind the PHB interface.
+type Phbs = OpalPhbs<Box<dyn Phb + Send>>;
 
-fn with<R>(f: impl FnOnce(&mut OpalPhbs<Io>) -> R) -> R {
+static PHBS: spin::Mutex<Option<Phbs>> = spin::Mutex::new(None);
+
+fn with<R>(f: impl FnOnce(&mut Phbs) -> R) -> R {
     let mut guard = PHBS.lock();
     f(guard.get_or_insert_with(OpalPhbs::new))
 }
 
-fn add(phb_id: u64, phb: pnv_iommu::phb4::Phb4<Io>) -> i64 {
-    match with(|s| s.add(phb_id, phb)) {
+fn add(phb_id: u64, phb: impl Phb + Send + 'static) -> i64 {
+    match with(|s| s.add(phb_id, Box::new(phb))) {
         Ok(()) => OpalCode::Success.code(),
         Err(c) => c.code(),
     }
@@ -107,8 +112,8 @@ static TARGET_IO: pnv_iommu::mmio::CacheInhibited = {
     unsafe { pnv_iommu::mmio::CacheInhibited::new() }
 };
 
-fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
-    use pnv_iommu::phb4::Phb4Error::*;
+fn init_code(e: pnv_iommu::phb::PhbError) -> i64 {
+    use pnv_iommu::phb::PhbError::*;
     match e {
         NoMemory => OpalCode::NoMem,
         BadConfig => OpalCode::Parameter,
@@ -121,15 +126,16 @@ fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
 /// registers it as `phb_id`. Memory for its tables (RTT, PEST, ...) comes
 /// from the global allocator, which is the C firmware's `pnv_iommu_alloc`.
 /// `PARAMETER` for a PHB index chip 0 does not have, a PHB index already
-/// brought up, or a `phb_id` already registered (checked before any
-/// register is written).
+/// brought up, a PHB already registered (brought up or attached), or a
+/// `phb_id` already registered (checked before any register is written).
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::page_alloc::GlobalPages;
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     /// Bit n set: PHB index n has been brought up (under some id).
     static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
-    let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
+    let Some(cfg) = Phb4Config::p9(0, phb_index) else {
         return OpalCode::Parameter.code();
     };
     let Some(bit) = 1u64.checked_shl(phb_index) else {
@@ -138,10 +144,11 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     // Refuse before touching hardware: a second bring-up of a live PHB
     // would reset the tables its PEs use.
     let mut brought_up = BROUGHT_UP.lock();
-    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
+    // ... nor of a PHB attached after another firmware brought it up.
+    if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some() || s.has_regs(cfg.regs_base)) {
         return OpalCode::Parameter.code();
     }
-    match Phb4::init(&TARGET_IO as Io, cfg, &mut GlobalHeap) {
+    match Phb4::init(&TARGET_IO as Io, cfg, &GlobalPages) {
         Ok(phb) => {
             let code = add(phb_id, phb);
             if code == OpalCode::Success.code() {
@@ -157,8 +164,9 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
 mod host {
     use super::*;
     use pnv_iommu::mmio::fake::RecordingIo;
+    use pnv_iommu::page_alloc::GlobalPages;
     use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
-    use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
+    use pnv_iommu::phb4::{Phb4, Phb4Config};
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -173,7 +181,7 @@ mod host {
         }
         let cfg = Phb4Config {
             regs_base: desc.regs_base,
-            ..Phb4Config::p9_chip0(0).expect("PHB0 exists")
+            ..Phb4Config::p9(0, 0).expect("PHB0 exists")
         };
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
@@ -205,14 +213,14 @@ mod host {
         if fake(phb_id).is_some() || num_pes == 0 || num_pes > 512 {
             return OpalCode::Parameter.code();
         }
-        let cfg = Phb4Config::p9_chip0(0).expect("PHB0 exists");
+        let cfg = Phb4Config::p9(0, 0).expect("PHB0 exists");
         // The fake lives as long as the process, like a real PHB.
         let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
             &cfg,
             num_pes,
             Vec::from([FakeFunction::edu()]),
         )));
-        match Phb4::init(io as Io, cfg, &mut GlobalHeap) {
+        match Phb4::init(io as Io, cfg, &GlobalPages) {
             Ok(phb) => {
                 io.clear_log();
                 FAKES.lock().push((phb_id, io));
@@ -229,11 +237,15 @@ mod host {
         fake(phb_id).map_or(u64::MAX, |io| io.writes().len() as u64)
     }
 
-    /// Host only: the TVE firmware holds for window `n` of `pe` (0 if the PHB
+    /// Host only: the TVE firmware holds for `slot` of `pe` (0 if the PHB
     /// or PE is unknown).
     #[unsafe(no_mangle)]
-    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, n: u32) -> u64 {
-        with(|s| s.phb(phb_id).and_then(|p| p.tve(pe, n).ok()).unwrap_or(0))
+    pub extern "C" fn pnv_iommu_host_tve(phb_id: u64, pe: u64, slot: u32) -> u64 {
+        with(|s| {
+            s.phb(phb_id)
+                .and_then(|p| p.tve(pe, slot).ok())
+                .unwrap_or(0)
+        })
     }
 }
 
@@ -331,8 +343,8 @@ pub unsafe extern "C" fn pnv_iommu_pci_enumerate(
     }
 }
 
-fn enumerate_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
-    use pnv_iommu::phb4::Phb4Error::*;
+fn enumerate_code(e: pnv_iommu::phb::PhbError) -> i64 {
+    use pnv_iommu::phb::PhbError::*;
     match e {
         NoMmioSpace => OpalCode::Resource,
         NoMemory => OpalCode::NoMem,

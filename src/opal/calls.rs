@@ -1,15 +1,25 @@
-//! The OPAL calls over a set of PHB4s.
+//! The OPAL calls over a set of PHBs of any generation ([`Phb`]).
 
 use super::*;
-use crate::mmio::RegisterIo;
-use crate::phb4::Phb4;
-use crate::phb4::Phb4Error;
-use crate::phb4::kill::KillScope;
-use crate::phb4::pe::{BusCompare, RidMatch};
-use crate::phb4::shared::{SharedTableError, TableRegistry, TveRef};
-use crate::phb4::tve::{BypassTve, PageSize, TranslatedTve};
-use crate::phb4::window::split_window_id;
+use crate::phb::pe::{BusCompare, RidMatch};
+use crate::phb::shared::{SharedTableError, TableRegistry, TveRef};
+use crate::phb::tve::TranslatedTve;
+use crate::phb::{DmaWindow, KillScope, Phb, PhbError};
 use alloc::vec::Vec;
+
+/// The OPAL window id of `slot` of `pe`.
+pub const fn window_id(pe: u32, slot: u32) -> u32 {
+    pe * crate::phb::SLOTS_PER_PE + slot
+}
+
+/// Splits an OPAL window id into the slot, checking it belongs to `pe`.
+pub const fn split_window_id(pe: u64, window_id: u64) -> Option<u32> {
+    if window_id >> 1 == pe {
+        Some((window_id & 1) as u32)
+    } else {
+        None
+    }
+}
 
 /// Result of `eeh_freeze_status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,23 +30,23 @@ pub struct FreezeStatus {
     pub pci_error_type: u16,
 }
 
-fn code_of(e: Phb4Error) -> OpalCode {
+fn code_of(e: PhbError) -> OpalCode {
     match e {
-        Phb4Error::PeRange
-        | Phb4Error::WindowId
-        | Phb4Error::Tve(_)
-        | Phb4Error::Parameter
-        | Phb4Error::NoDevice
-        | Phb4Error::BadConfig => OpalCode::Parameter,
-        Phb4Error::WindowShared => OpalCode::WrongState,
-        Phb4Error::Broken | Phb4Error::Kill(_) => OpalCode::Hardware,
-        Phb4Error::NoMemory => OpalCode::NoMem,
-        Phb4Error::NoMmioSpace => OpalCode::Resource,
-        Phb4Error::Unsupported => OpalCode::Unsupported,
+        PhbError::PeRange
+        | PhbError::WindowId
+        | PhbError::Tve(_)
+        | PhbError::Parameter
+        | PhbError::NoDevice
+        | PhbError::BadConfig => OpalCode::Parameter,
+        PhbError::WindowShared => OpalCode::WrongState,
+        PhbError::Broken | PhbError::Kill(_) => OpalCode::Hardware,
+        PhbError::NoMemory => OpalCode::NoMem,
+        PhbError::NoMmioSpace => OpalCode::Resource,
+        PhbError::Unsupported => OpalCode::Unsupported,
     }
 }
 
-fn done(r: Result<(), Phb4Error>) -> OpalCode {
+fn done(r: Result<(), PhbError>) -> OpalCode {
     match r {
         Ok(()) => OpalCode::Success,
         Err(e) => code_of(e),
@@ -45,33 +55,32 @@ fn done(r: Result<(), Phb4Error>) -> OpalCode {
 
 /// PHB `phb_id` of `phbs`, for the shared-table calls (which also need the
 /// table registry borrowed beside it).
-fn phb_in<I: RegisterIo>(
-    phbs: &mut [(u64, Phb4<I>)],
-    phb_id: u64,
-) -> Result<&mut Phb4<I>, SharedTableError> {
+fn phb_in<P: Phb>(phbs: &mut [(u64, P)], phb_id: u64) -> Result<&mut P, SharedTableError> {
     phbs.iter_mut()
         .find(|(i, _)| *i == phb_id)
         .map(|(_, p)| p)
-        .ok_or(SharedTableError::Phb(Phb4Error::Parameter))
+        .ok_or(SharedTableError::Phb(PhbError::Parameter))
 }
 
 /// The PHBs OPAL calls can name, by OPAL PHB id, plus the shared tables set
-/// into their TVEs.
-pub struct OpalPhbs<I: RegisterIo> {
-    phbs: Vec<(u64, Phb4<I>)>,
+/// into their TVEs. `P` is one generation's driver, or `Box<dyn Phb>` for a
+/// mix (the C ABI).
+pub struct OpalPhbs<P: Phb> {
+    phbs: Vec<(u64, P)>,
     tables: TableRegistry,
 }
 
-impl<I: RegisterIo> core::fmt::Debug for OpalPhbs<I> {
+impl<P: Phb> core::fmt::Debug for OpalPhbs<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let ids: Vec<u64> = self.phbs.iter().map(|(id, _)| *id).collect();
         f.debug_struct("OpalPhbs")
-            .field("phbs", &self.phbs)
+            .field("phbs", &ids)
             .field("tables", &self.tables)
             .finish()
     }
 }
 
-impl<I: RegisterIo> Default for OpalPhbs<I> {
+impl<P: Phb> Default for OpalPhbs<P> {
     fn default() -> Self {
         OpalPhbs {
             phbs: Vec::new(),
@@ -80,7 +89,7 @@ impl<I: RegisterIo> Default for OpalPhbs<I> {
     }
 }
 
-impl<I: RegisterIo> OpalPhbs<I> {
+impl<P: Phb> OpalPhbs<P> {
     /// No PHBs yet.
     pub fn new() -> Self {
         Self::default()
@@ -90,21 +99,22 @@ impl<I: RegisterIo> OpalPhbs<I> {
     /// id, or a PHB whose registers are already registered under another id
     /// (two drivers would disagree on its TVEs), is refused with
     /// `PARAMETER`; the refused driver is dropped.
-    pub fn add(&mut self, phb_id: u64, phb: Phb4<I>) -> Result<(), OpalCode> {
-        if self.phb(phb_id).is_some()
-            || self
-                .phbs
-                .iter()
-                .any(|(_, p)| p.regs_base() == phb.regs_base())
-        {
+    pub fn add(&mut self, phb_id: u64, phb: P) -> Result<(), OpalCode> {
+        if self.phb(phb_id).is_some() || self.has_regs(phb.regs_base()) {
             return Err(OpalCode::Parameter);
         }
         self.phbs.push((phb_id, phb));
         Ok(())
     }
 
+    /// Whether a PHB with its registers at `regs_base` is registered (check
+    /// before bringing a PHB up: a second driver must not touch it).
+    pub fn has_regs(&self, regs_base: u64) -> bool {
+        self.phbs.iter().any(|(_, p)| p.regs_base() == regs_base)
+    }
+
     /// The PHB with `phb_id`.
-    pub fn phb(&self, phb_id: u64) -> Option<&Phb4<I>> {
+    pub fn phb(&self, phb_id: u64) -> Option<&P> {
         self.phbs
             .iter()
             .find(|(id, _)| *id == phb_id)
@@ -112,39 +122,39 @@ impl<I: RegisterIo> OpalPhbs<I> {
     }
 
     /// The PHB with `phb_id`, mutably.
-    pub fn phb_mut(&mut self, phb_id: u64) -> Option<&mut Phb4<I>> {
+    pub fn phb_mut(&mut self, phb_id: u64) -> Option<&mut P> {
         self.phbs
             .iter_mut()
             .find(|(id, _)| *id == phb_id)
             .map(|(_, p)| p)
     }
 
-    fn get(&mut self, phb_id: u64) -> Result<&mut Phb4<I>, OpalCode> {
+    fn get(&mut self, phb_id: u64) -> Result<&mut P, OpalCode> {
         self.phb_mut(phb_id).ok_or(OpalCode::Parameter)
     }
 
-    fn get_pe(&mut self, phb_id: u64, pe: u64) -> Result<&mut Phb4<I>, OpalCode> {
+    fn get_pe(&mut self, phb_id: u64, pe: u64) -> Result<&mut P, OpalCode> {
         let phb = self.get(phb_id)?;
-        if pe >= phb.num_pes() as u64 {
+        if pe >= phb.capabilities().num_pes as u64 {
             return Err(OpalCode::Parameter);
         }
         Ok(phb)
     }
 
-    /// The PHB and window number `n` of a DMA-window call, whose
-    /// `window_id` must be `pe * 2 + n`.
+    /// The PHB and `slot` of a DMA-window call, whose `window_id` must be
+    /// `pe * 2 + slot`.
     fn get_window(
         &mut self,
         phb_id: u64,
         pe: u64,
         window_id: u64,
-    ) -> Result<(&mut Phb4<I>, u32), OpalCode> {
+    ) -> Result<(&mut P, u32), OpalCode> {
         let phb = self.get_pe(phb_id, pe)?;
-        let n = split_window_id(pe, window_id).ok_or(OpalCode::Parameter)?;
-        Ok((phb, n))
+        let slot = split_window_id(pe, window_id).ok_or(OpalCode::Parameter)?;
+        Ok((phb, slot))
     }
 
-    /// `OPAL_PCI_MAP_PE_DMA_WINDOW`: sets window `window_id` (= `pe*2 + n`)
+    /// `OPAL_PCI_MAP_PE_DMA_WINDOW`: sets window `window_id` (= `pe*2 + slot`)
     /// of `pe` to a TCE table of `levels` levels, each `table_size` bytes,
     /// IOMMU pages of `page_size` bytes, top level at `table_addr`;
     /// `table_size == 0` disables the window.
@@ -159,17 +169,14 @@ impl<I: RegisterIo> OpalPhbs<I> {
         table_size: u64,
         page_size: u64,
     ) -> OpalCode {
-        let (phb, n) = match self.get_window(phb_id, pe, window_id) {
-            Ok(w) => w,
-            Err(c) => return c,
+        let window = if table_size == 0 {
+            Some(DmaWindow::Off)
+        } else {
+            TranslatedTve::new(table_addr, levels, table_size, page_size)
+                .ok()
+                .map(DmaWindow::Translated)
         };
-        if table_size == 0 {
-            return done(phb.unmap_window(pe, n));
-        }
-        match TranslatedTve::new(table_addr, levels, table_size, page_size) {
-            Ok(t) => done(phb.map_translated(pe, n, &t)),
-            Err(_) => OpalCode::Parameter,
-        }
+        self.set_slot(phb_id, pe, window_id, window)
     }
 
     /// `OPAL_PCI_MAP_PE_DMA_WINDOW_REAL`: sets window `window_id` of `pe` to
@@ -183,16 +190,30 @@ impl<I: RegisterIo> OpalPhbs<I> {
         pci_start: u64,
         size: u64,
     ) -> OpalCode {
-        let (phb, n) = match self.get_window(phb_id, pe, window_id) {
+        let window = if size == 0 {
+            DmaWindow::Off
+        } else {
+            DmaWindow::Bypass { pci_start, size }
+        };
+        self.set_slot(phb_id, pe, window_id, Some(window))
+    }
+
+    /// Sets the slot `window_id` names to `window` (`None`: arguments the
+    /// window format refuses, `PARAMETER`).
+    fn set_slot(
+        &mut self,
+        phb_id: u64,
+        pe: u64,
+        window_id: u64,
+        window: Option<DmaWindow>,
+    ) -> OpalCode {
+        let (phb, slot) = match self.get_window(phb_id, pe, window_id) {
             Ok(w) => w,
             Err(c) => return c,
         };
-        if size == 0 {
-            return done(phb.unmap_window(pe, n));
-        }
-        match BypassTve::new(n, pci_start, size) {
-            Ok(b) => done(phb.map_bypass(pe, n, &b)),
-            Err(_) => OpalCode::Parameter,
+        match window {
+            Some(w) => done(phb.set_window(pe, slot, &w)),
+            None => OpalCode::Parameter,
         }
     }
 
@@ -207,25 +228,27 @@ impl<I: RegisterIo> OpalPhbs<I> {
         dma_addr: u64,
         npages: u32,
     ) -> OpalCode {
-        let phb = match self.get(phb_id) {
+        // A PE and page kill name a PE the PHB must have.
+        let phb = match kill_type {
+            kill_type::ALL => self.get(phb_id),
+            _ => self.get_pe(phb_id, pe),
+        };
+        let phb = match phb {
             Ok(p) => p,
             Err(c) => return c,
         };
         let scope = match kill_type {
             kill_type::ALL => KillScope::All,
             kill_type::PE => KillScope::Pe(pe),
-            kill_type::PAGES => match PageSize::from_bytes(tce_size as u64) {
-                Some(page) => KillScope::Pages {
-                    pe,
-                    page,
-                    dma_addr,
-                    npages: npages as u64,
-                },
-                None => return OpalCode::Parameter,
+            kill_type::PAGES if tce_size.is_power_of_two() => KillScope::Pages {
+                pe,
+                page_shift: tce_size.trailing_zeros(),
+                dma_addr,
+                npages: npages as u64,
             },
             _ => return OpalCode::Parameter,
         };
-        done(phb.tce_kill(scope))
+        done(phb.kill(scope))
     }
 
     /// `OPAL_PCI_SET_PE`: maps (`action` 1) or unmaps (0) every RID matching
@@ -281,12 +304,12 @@ impl<I: RegisterIo> OpalPhbs<I> {
 
     /// `OPAL_PCI_EEH_FREEZE_CLEAR`: `option` is one of [`freeze_action`].
     pub fn eeh_freeze_clear(&mut self, phb_id: u64, pe: u64, option: u64) -> OpalCode {
-        self.freeze_change(phb_id, pe, option, Phb4::freeze_clear)
+        self.freeze_change(phb_id, pe, option, P::freeze_clear)
     }
 
     /// `OPAL_PCI_EEH_FREEZE_SET`: `option` is one of [`freeze_action`].
     pub fn eeh_freeze_set(&mut self, phb_id: u64, pe: u64, option: u64) -> OpalCode {
-        self.freeze_change(phb_id, pe, option, Phb4::freeze_set)
+        self.freeze_change(phb_id, pe, option, P::freeze_set)
     }
 
     /// Checks the arguments of a freeze set/clear, then applies `change`
@@ -296,7 +319,7 @@ impl<I: RegisterIo> OpalPhbs<I> {
         phb_id: u64,
         pe: u64,
         option: u64,
-        change: fn(&mut Phb4<I>, u64, bool, bool) -> Result<(), Phb4Error>,
+        change: fn(&mut P, u64, bool, bool) -> Result<(), PhbError>,
     ) -> OpalCode {
         let phb = match self.get_pe(phb_id, pe) {
             Ok(p) => p,
@@ -327,8 +350,8 @@ impl<I: RegisterIo> OpalPhbs<I> {
         if assert_state == DEASSERT_RESET {
             return OpalCode::Success;
         }
-        let r = phb.ioda_purge();
-        if r == Err(Phb4Error::Unsupported) {
+        let r = phb.reset_dma_state();
+        if r == Err(PhbError::Unsupported) {
             // An attached PHB: nothing was purged, the shared TVEs stand.
             return OpalCode::Unsupported;
         }
@@ -341,28 +364,28 @@ impl<I: RegisterIo> OpalPhbs<I> {
         self.tables.create(table)
     }
 
-    /// Sets shared table `id` into window `n` of `pe` on PHB `phb_id`.
+    /// Sets shared table `id` into `slot` of `pe` on PHB `phb_id`.
     pub fn shared_table_set(
         &mut self,
         id: u64,
         phb_id: u64,
         pe: u64,
-        n: u32,
+        slot: u32,
     ) -> Result<(), SharedTableError> {
         let phb = phb_in(&mut self.phbs, phb_id)?;
-        self.tables.set(id, phb_id, phb, pe, n)
+        self.tables.set(id, phb_id, phb, pe, slot)
     }
 
-    /// Removes shared table `id` from window `n` of `pe` on PHB `phb_id`.
+    /// Removes shared table `id` from `slot` of `pe` on PHB `phb_id`.
     pub fn shared_table_unset(
         &mut self,
         id: u64,
         phb_id: u64,
         pe: u64,
-        n: u32,
+        slot: u32,
     ) -> Result<(), SharedTableError> {
         let phb = phb_in(&mut self.phbs, phb_id)?;
-        self.tables.unset(id, phb_id, phb, pe, n)
+        self.tables.unset(id, phb_id, phb, pe, slot)
     }
 
     /// The TVEs pointing at shared table `id`.

@@ -1,5 +1,8 @@
 //! OPAL-style firmware calls for DMA windows, PEs, TCE kill and EEH freeze,
-//! over a set of PHBs, with OPAL's return codes.
+//! over a set of PHBs of any generation (each behind the PHB interface,
+//! [`crate::phb::Phb`], brought up by this library or attached after
+//! another firmware's bring-up), with OPAL's return codes. A call a PHB
+//! cannot serve returns [`OpalCode::Unsupported`].
 //!
 //! Every call checks all of its arguments (PHB id, PE, window id, levels,
 //! level size, page size, alignment, ranges) before it touches a register;
@@ -10,7 +13,7 @@
 
 mod calls;
 
-pub use calls::{FreezeStatus, OpalPhbs};
+pub use calls::{FreezeStatus, OpalPhbs, split_window_id, window_id};
 
 /// OPAL return codes (the value on the wire is the discriminant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -47,12 +47,8 @@ pub const DDW_PAGE_16G: u32 = 0x80;
 /// 2 MiB pages.
 pub const DDW_PAGE_2M: u32 = 0x100;
 
-/// The page sizes a PHB4 PE offers to DDW (4K, 64K, 2M; its 1G pages have
-/// no mask bit).
-pub const PHB4_DDW_PAGES: u32 = DDW_PAGE_4K | DDW_PAGE_64K | DDW_PAGE_2M;
-
-/// Bus address of the dynamic window (TVE 1).
-pub const DDW_WINDOW_START: u64 = 1 << 59;
+/// Bus address of the dynamic window (TVE slot 1).
+pub const DDW_WINDOW_START: u64 = crate::phb::SLOT1_START;
 
 /// Largest default window: it must lie below 4 GiB.
 pub const MAX_DEFAULT_WINDOW: u64 = 1 << 32;
@@ -71,6 +67,22 @@ pub const fn page_mask_bit(page_shift: u32) -> Option<u32> {
         34 => DDW_PAGE_16G,
         _ => return None,
     })
+}
+
+/// The DDW page mask for a PHB's page sizes (bit `s` of `page_shifts` set
+/// for pages of `1 << s` bytes): the sizes that have a mask bit.
+pub const fn ddw_page_mask(page_shifts: u64) -> u32 {
+    let mut mask = 0;
+    let mut s = 0;
+    while s < 64 {
+        if page_shifts & (1 << s) != 0
+            && let Some(bit) = page_mask_bit(s)
+        {
+            mask |= bit;
+        }
+        s += 1;
+    }
+    mask
 }
 
 /// An RTAS status, as returned in the first output cell.
@@ -148,6 +160,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             .get(p.0 as usize)
             .ok_or(SetupError::UnknownPartition)?;
         if cfg.default_window_size > MAX_DEFAULT_WINDOW || cfg.page_sizes & DDW_PAGE_4K == 0 {
+            return Err(SetupError::BadWindow);
+        }
+        // Offer only page sizes the PHB has (where it says).
+        if let Some(caps) = phb.capabilities()
+            && cfg.page_sizes & !caps.ddw_page_mask() != 0
+        {
             return Err(SetupError::BadWindow);
         }
         let shift = cfg.default_window_size.trailing_zeros();

@@ -48,17 +48,19 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicU32;
 
+/// The page sizes a PHB4 PE offers to DDW (its home is the PHB4 driver).
+pub use crate::phb4::tve::PHB4_DDW_PAGES;
 pub use ddw::{
     DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_16G, DDW_PAGE_16M, DDW_PAGE_32M, DDW_PAGE_64K, DDW_PAGE_64M,
     DDW_PAGE_128M, DDW_PAGE_256M, DDW_WINDOW_START, DdwCall, DdwQuery, DdwWindow,
-    MAX_DEFAULT_WINDOW, PHB4_DDW_PAGES, RtasStatus, page_mask_bit,
+    MAX_DEFAULT_WINDOW, RtasStatus, ddw_page_mask, page_mask_bit,
 };
 pub use hcall::{HCALL_REGS, HResult, HStatus, MAX_TCES_PER_CALL};
 pub use partition::{
     DEFAULT_TCE_MEMORY_LIMIT, GuestMemory, PartitionConfig, PartitionId, RAM_GRANULE, RamMap,
     RamRegion,
 };
-pub use phb::{WindowProgrammer, WindowTable};
+pub use phb::{LockedPhb, WindowProgrammer, WindowTable};
 pub use prereg::{MappedRegion, PreregError};
 
 use crate::page_alloc::PageAllocator;

@@ -1,13 +1,15 @@
 //! What the hypervisor needs from a PHB: set and clear a PE's TVEs, and kill
 //! cached TCEs.
 //!
-//! The firmware implements [`WindowProgrammer`] over the PHB4 driver (TVE `n`
-//! of a PE is OPAL window id `pe * 2 + n`; `map_translated` with the fields of
-//! [`WindowTable`]; `unmap_window`; the driver's [`Invalidate`] for kills).
+//! [`LockedPhb`] implements [`WindowProgrammer`] over any PHB generation's
+//! [`Phb`] (a translated [`DmaWindow`] from the fields of [`WindowTable`],
+//! [`DmaWindow::Off`] to clear, [`Phb::kill`] for the invalidations).
 //! Host tests use [`RecordingPhb`](super::fake::RecordingPhb).
 
-use crate::iopt::Invalidate;
+use crate::iopt::{Invalidate, IovaRange};
 use crate::page_alloc::PageAllocator;
+use crate::phb::tve::{TranslatedTve, TveError};
+use crate::phb::{DmaWindow, KillScope, Phb, PhbCapabilities, PhbError};
 use crate::tce::TceTable;
 
 /// A TCE table as a TVE describes it.
@@ -51,10 +53,86 @@ impl WindowTable {
 /// `&mut` driver takes its own lock. The hypervisor never frees a table until
 /// [`clear_window`](Self::clear_window) for it has returned `Ok`.
 pub trait WindowProgrammer: Invalidate + Send + Sync {
-    /// Points TVE `n` (0 or 1) of `pe` at `table`.
-    fn set_window(&self, pe: u16, n: u32, table: &WindowTable) -> Result<(), Self::Error>;
+    /// Points TVE slot `slot` (0 or 1) of `pe` at `table`.
+    fn set_window(&self, pe: u16, slot: u32, table: &WindowTable) -> Result<(), Self::Error>;
 
-    /// Disables TVE `n` of `pe`; afterwards the PHB no longer reads the table
+    /// Disables TVE slot `slot` of `pe`; afterwards the PHB no longer reads the table
     /// that was there (the implementation kills the PE's TCE cache if needed).
-    fn clear_window(&self, pe: u16, n: u32) -> Result<(), Self::Error>;
+    fn clear_window(&self, pe: u16, slot: u32) -> Result<(), Self::Error>;
+
+    /// What the PHB's PEs can have, if the implementation knows (a PE's
+    /// DDW page sizes must be among them); `None` skips that check.
+    fn capabilities(&self) -> Option<PhbCapabilities> {
+        None
+    }
+}
+
+/// A PHB of any generation as the hypervisor's [`WindowProgrammer`]: the
+/// [`Phb`] behind a lock (hypercalls come from several CPUs), slot `slot`
+/// of a PE set to the table a [`WindowTable`] describes, kills through
+/// [`Phb::kill`].
+pub struct LockedPhb<P: Phb>(spin::Mutex<P>);
+
+impl<P: Phb> LockedPhb<P> {
+    /// Wraps `phb`.
+    pub fn new(phb: P) -> LockedPhb<P> {
+        LockedPhb(spin::Mutex::new(phb))
+    }
+
+    /// The PHB, locked (for calls outside the hypervisor's, e.g. `set_pe`).
+    pub fn lock(&self) -> spin::MutexGuard<'_, P> {
+        self.0.lock()
+    }
+}
+
+impl<P: Phb> core::fmt::Debug for LockedPhb<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LockedPhb").finish_non_exhaustive()
+    }
+}
+
+/// Every [`Phb::kill`] has waited for its DMA read sync before it returns,
+/// so [`sync`](Invalidate::sync) has nothing left to wait for: a gather
+/// flush waits once per kill, not twice.
+impl<P: Phb> Invalidate for LockedPhb<P> {
+    type Error = PhbError;
+
+    fn invalidate_all(&self) -> Result<(), PhbError> {
+        self.0.lock().kill(KillScope::All)
+    }
+
+    fn invalidate_pe(&self, pe: u16) -> Result<(), PhbError> {
+        self.0.lock().kill(KillScope::Pe(pe as u64))
+    }
+
+    fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), PhbError> {
+        self.0.lock().kill(KillScope::pages_of(pe as u64, range)?)
+    }
+
+    fn sync(&self) -> Result<(), PhbError> {
+        Ok(())
+    }
+}
+
+impl<P: Phb + Send> WindowProgrammer for LockedPhb<P> {
+    fn set_window(&self, pe: u16, slot: u32, table: &WindowTable) -> Result<(), PhbError> {
+        let t = TranslatedTve::new(
+            table.top_phys,
+            table.levels as u64,
+            table.level_bytes,
+            1u64.checked_shl(table.page_shift)
+                .ok_or(PhbError::Tve(TveError::PageSize))?,
+        )?;
+        self.0
+            .lock()
+            .set_window(pe as u64, slot, &DmaWindow::Translated(t))
+    }
+
+    fn clear_window(&self, pe: u16, slot: u32) -> Result<(), PhbError> {
+        self.0.lock().set_window(pe as u64, slot, &DmaWindow::Off)
+    }
+
+    fn capabilities(&self) -> Option<PhbCapabilities> {
+        Some(self.0.lock().capabilities())
+    }
 }

@@ -8,6 +8,8 @@
 //!   1-, 2- or 4-byte little-endian access. An 8-byte access to CONFIG_DATA
 //!   is never issued (it aborts QEMU).
 
+pub use crate::phb::pci::Bdf;
+
 use super::regs::*;
 use super::{Phb4, Phb4Error};
 use crate::mmio::{Endian, RegisterIo, Width};
@@ -40,41 +42,6 @@ pub mod offsets {
 pub const COMMAND_MEMORY: u16 = 0x2;
 /// COMMAND register: bus master (DMA) enable.
 pub const COMMAND_MASTER: u16 = 0x4;
-
-/// A PCI function address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Bdf {
-    /// Bus number.
-    pub bus: u8,
-    /// Device (bits 7..3) and function (bits 2..0).
-    pub devfn: u8,
-}
-
-impl Bdf {
-    /// The root port.
-    pub const ROOT_PORT: Bdf = Bdf { bus: 0, devfn: 0 };
-
-    /// Bus, device (0..32), function (0..8).
-    pub const fn new(bus: u8, dev: u8, func: u8) -> Bdf {
-        Bdf {
-            bus,
-            devfn: (dev & 0x1f) << 3 | (func & 7),
-        }
-    }
-
-    /// The 16-bit requester ID (`bus << 8 | devfn`).
-    pub const fn rid(self) -> u16 {
-        (self.bus as u16) << 8 | self.devfn as u16
-    }
-
-    /// From a requester ID.
-    pub const fn from_rid(rid: u16) -> Bdf {
-        Bdf {
-            bus: (rid >> 8) as u8,
-            devfn: rid as u8,
-        }
-    }
-}
 
 impl<I: RegisterIo> Phb4<I> {
     fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), Phb4Error> {

@@ -7,38 +7,12 @@
 //! bottom of the M32 window; then COMMAND.MEM and COMMAND.MASTER are set on
 //! the function and on the root port. I/O BARs are left unassigned.
 
+pub use crate::phb::pci::{PciBar, PciFunction};
+
 use super::config::{Bdf, COMMAND_MASTER, COMMAND_MEMORY, offsets};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
 use alloc::vec::Vec;
-
-/// One assigned memory BAR.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PciBar {
-    /// BAR number (0..6; a 64-bit BAR uses this and the next).
-    pub index: u8,
-    /// PCI bus address.
-    pub pci_addr: u64,
-    /// CPU physical address (through the M32 window).
-    pub cpu_addr: u64,
-    /// Size in bytes.
-    pub size: u64,
-    /// 64-bit BAR.
-    pub is64: bool,
-}
-
-/// A function found behind the root port.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PciFunction {
-    /// Its address.
-    pub bdf: Bdf,
-    /// Vendor ID.
-    pub vendor: u16,
-    /// Device ID.
-    pub device: u16,
-    /// Assigned memory BARs.
-    pub bars: Vec<PciBar>,
-}
 
 /// Secondary bus of the root port.
 pub const DEVICE_BUS: u8 = 1;

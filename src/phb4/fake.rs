@@ -112,7 +112,7 @@ pub fn phb4_model(cfg: &Phb4Config, num_pes: u32, functions: Vec<FakeFunction>) 
         };
         match a.addr.wrapping_sub(regs) {
             PHB_TCE_KILL => {
-                r.insert(a.addr, a.value & !PHB_TCE_KILL_BUSY);
+                r.insert(a.addr, a.value & !TceKill::BUSY.bits());
             }
             PHB_DMA_READ_WRITE_SYNC => {
                 r.insert(a.addr, PHB_DMA_READ_SYNC_COMPLETE);

@@ -1,32 +1,31 @@
 //! The PHB4 TCE kill as the [`Invalidate`] implementation that
 //! [`Gather::flush`](crate::iopt::Gather::flush) drives.
+//!
+//! Every kill waits for its DMA read sync before it returns (see
+//! [`kill`](super::kill)), so [`sync`](Invalidate::sync) has nothing left to
+//! wait for: a flush waits once per kill, not twice.
 
-use super::tve::PageSize;
 use super::{Phb4, Phb4Error};
 use crate::iopt::{Invalidate, IovaRange};
 use crate::mmio::RegisterIo;
+use crate::phb::KillScope;
 
 impl<I: RegisterIo> Invalidate for Phb4<I> {
     type Error = Phb4Error;
 
     fn invalidate_all(&self) -> Result<(), Phb4Error> {
-        Ok(self.kill_all()?)
+        self.tce_kill(KillScope::All)
     }
 
     fn invalidate_pe(&self, pe: u16) -> Result<(), Phb4Error> {
-        self.kill_pe(pe as u64)
+        self.tce_kill(KillScope::Pe(pe as u64))
     }
 
     fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), Phb4Error> {
-        let page = PageSize::ALL
-            .into_iter()
-            .find(|p| p.shift() == range.page_shift)
-            .ok_or(Phb4Error::Parameter)?;
-        let start = range.start & !(page.bytes() - 1);
-        self.kill_pages(pe as u64, page, start, range.pages())
+        self.tce_kill(KillScope::pages_of(pe as u64, range)?)
     }
 
     fn sync(&self) -> Result<(), Phb4Error> {
-        Ok(self.dma_sync()?)
+        Ok(())
     }
 }

@@ -80,12 +80,11 @@ impl<I: RegisterIo> Phb4<I> {
     /// [`ioda_reset`](Self::ioda_reset). The MMIO window stays.
     ///
     /// TVEs held by shared tables are dropped too; the caller must tell the
-    /// [`TableRegistry`](super::shared::TableRegistry) (`forget_phb`).
+    /// [`TableRegistry`](crate::phb::shared::TableRegistry) (`forget_phb`).
     /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
         self.brought_up()?;
-        self.tve_cache.iter_mut().for_each(|t| *t = 0);
-        self.tve_shared.iter_mut().for_each(|s| *s = false);
+        self.tves.clear();
         self.freeze.iter_mut().for_each(|f| *f = Default::default());
         self.rtt_reset()?;
         let owned = self.brought_up_mut()?;

@@ -23,53 +23,23 @@ use crate::mmio::RegisterIo;
 /// Default number of reads of a status register before giving up.
 pub const DEFAULT_POLL_LIMIT: u32 = 100_000;
 
-/// A kill or sync did not complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KillError {
-    /// The status bit did not reach its value; `reg` is the register offset.
-    Timeout {
-        /// PHB register offset that was polled.
-        reg: u64,
-    },
-    /// The register read all-ones: the PHB is fenced.
-    Fenced,
-}
-
-/// What to invalidate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KillScope {
-    /// The whole TCE cache.
-    All,
-    /// Every cached TCE of one PE.
-    Pe(u64),
-    /// `npages` pages of `page` size from PCI address `dma_addr` of `pe`.
-    Pages {
-        /// PE number.
-        pe: u64,
-        /// IOMMU page size of the window.
-        page: PageSize,
-        /// PCI address of the first page (window-select bit 59 included).
-        dma_addr: u64,
-        /// Number of pages.
-        npages: u64,
-    },
-}
+pub use crate::phb::{KillError, KillScope};
 
 /// The `TCE_KILL` word killing one page (the form hardware takes; see the
 /// module docs for why the driver kills the PE instead).
 pub const fn tce_kill_page_word(pe: u32, page: PageSize, dma_addr: u64) -> u64 {
     let psel = match page {
         PageSize::Size4K => 0,
-        PageSize::Size64K => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_64K,
-        PageSize::Size2M => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_2M,
-        PageSize::Size1G => PHB_TCE_KILL_PSEL | PHB_TCE_KILL_1G,
+        PageSize::Size64K => TceKill::PSEL.bits() | PHB_TCE_KILL_64K,
+        PageSize::Size2M => TceKill::PSEL.bits() | PHB_TCE_KILL_2M,
+        PageSize::Size1G => TceKill::PSEL.bits() | PHB_TCE_KILL_1G,
     };
-    PHB_TCE_KILL_ONE | psel | (dma_addr & !PHB_TCE_KILL_PENUM) | (pe as u64 & PHB_TCE_KILL_PENUM)
+    TceKill::ONE.bits() | psel | (dma_addr & !PHB_TCE_KILL_PENUM) | (pe as u64 & PHB_TCE_KILL_PENUM)
 }
 
 /// The `TCE_KILL` word killing one PE.
 pub const fn tce_kill_pe_word(pe: u32) -> u64 {
-    PHB_TCE_KILL_PE | ppc_field(PHB_TCE_KILL_PENUM, pe as u64)
+    TceKill::PE.bits() | ppc_field(PHB_TCE_KILL_PENUM, pe as u64)
 }
 
 impl<I: RegisterIo> Phb4<I> {
@@ -88,7 +58,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     fn kill_word(&self, word: u64) -> Result<(), KillError> {
         self.io.barrier();
-        self.poll(PHB_TCE_KILL, PHB_TCE_KILL_BUSY, 0)?;
+        self.poll(PHB_TCE_KILL, TceKill::BUSY.bits(), 0)?;
         self.io.write_be64(self.reg(PHB_TCE_KILL), word);
         self.dma_sync()
     }
@@ -107,7 +77,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     /// Invalidates the whole TCE cache.
     pub fn kill_all(&self) -> Result<(), KillError> {
-        self.kill_word(PHB_TCE_KILL_ALL)
+        self.kill_word(TceKill::ALL.bits())
     }
 
     /// Invalidates every cached TCE of `pe`.
@@ -142,17 +112,22 @@ impl<I: RegisterIo> Phb4<I> {
         Ok(self.kill_word(tce_kill_pe_word(pe))?)
     }
 
-    /// Performs `scope`.
+    /// Performs `scope`; a page size PHB4 does not support is refused
+    /// ([`TveError::PageSize`](super::tve::TveError::PageSize)).
     pub fn tce_kill(&self, scope: KillScope) -> Result<(), Phb4Error> {
         match scope {
             KillScope::All => Ok(self.kill_all()?),
             KillScope::Pe(pe) => self.kill_pe(pe),
             KillScope::Pages {
                 pe,
-                page,
+                page_shift,
                 dma_addr,
                 npages,
-            } => self.kill_pages(pe, page, dma_addr, npages),
+            } => {
+                let page = PageSize::from_shift(page_shift)
+                    .ok_or(Phb4Error::Tve(super::tve::TveError::PageSize))?;
+                self.kill_pages(pe, page, dma_addr, npages)
+            }
         }
     }
 }

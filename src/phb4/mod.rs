@@ -27,7 +27,7 @@
 //!   the owner's tables or MMIO window (`set_pe`, freeze, IODA reset,
 //!   enumeration) return [`Phb4Error::Unsupported`].
 //!
-//! Either way the TVT starts all-invalid in firmware's view (`tve_cache`):
+//! Either way the TVT starts all-invalid in firmware's view (`tves`):
 //! a bring-up clears it; skiboot clears it in its own bring-up, and the
 //! attaching firmware routes every later window change through this driver.
 
@@ -41,15 +41,18 @@ pub mod ioda;
 pub mod kill;
 pub mod pe;
 pub mod regs;
-pub mod shared;
 pub mod tve;
 pub mod window;
 pub mod xscom;
 
+mod interface;
+
 use crate::mmio::RegisterIo;
+use crate::page_alloc::PageAllocator;
+use crate::phb::slots::TveSlots;
 use alloc::vec;
 use alloc::vec::Vec;
-use dmamem::{DmaRegion, PhbMemory};
+use dmamem::DmaRegion;
 use pe::FreezeState;
 use regs::*;
 
@@ -92,41 +95,43 @@ pub struct Phb4Config {
 
 impl Phb4Config {
     /// The configuration skiboot's physical map gives PHB `index` of POWER9
-    /// chip 0 (QEMU `powernv9`): 2 GiB M32 window at `0x6_00C0_0000_0000 +
-    /// index * 2 GiB`, registers at `0x6_00C3_C000_0000 + index * 1 MiB`.
-    pub const fn p9_chip0(index: u32) -> Option<Phb4Config> {
+    /// chip `chip_id` (QEMU `powernv9`): on chip 0 a 2 GiB M32 window at
+    /// `0x6_00C0_0000_0000 + index * 2 GiB` and registers at
+    /// `0x6_00C3_C000_0000 + index * 1 MiB`; chip c's XSCOM window and
+    /// addresses are chip 0's plus `c << 42` (DESIGN §12). `None` for a PHB
+    /// index or chip id the map lacks.
+    pub const fn p9(chip_id: u32, index: u32) -> Option<Phb4Config> {
         let Some((pec, stack)) = p9_phb_location(index) else {
             return None;
         };
+        if chip_id >= P9_MAX_CHIPS {
+            return None;
+        }
         Some(Phb4Config {
-            chip_id: 0,
+            chip_id,
             index,
-            xscom_base: P9_XSCOM_BASE,
+            xscom_base: p9_chip_addr(chip_id, P9_XSCOM_BASE),
             pec_nest_base: p9_pec_nest_base(pec),
             stack,
-            regs_base: P9_REGS_BASE + index as u64 * P9_REGS_SIZE,
-            m32_cpu_base: P9_M32_BASE + index as u64 * P9_M32_SIZE,
+            regs_base: p9_chip_addr(chip_id, P9_REGS_BASE + index as u64 * P9_REGS_SIZE),
+            m32_cpu_base: p9_chip_addr(chip_id, P9_M32_BASE + index as u64 * P9_M32_SIZE),
             m32_size: P9_M32_SIZE,
             m32_pci_start: M32_PCI_START,
             msi32: false,
         })
     }
-}
 
-impl Phb4Config {
     /// The configuration of a PHB stack the device tree describes: the
     /// XSCOM base and PEC nest block come from the tree, the addresses from
-    /// skiboot's physical map for the stack's `ibm,phb-index`. Only chip 0's
-    /// map is known here (`None` otherwise, or for an index the map lacks).
+    /// skiboot's physical map for the chip's `ibm,chip-id` and the stack's
+    /// `ibm,phb-index` ([`p9`](Self::p9)). `None` for a chip id or PHB index
+    /// the map lacks.
     pub fn for_stack(
         chip: &crate::topology::Chip,
         pec: &crate::topology::Pec,
         stack: &crate::topology::PhbStack,
     ) -> Option<Phb4Config> {
-        if chip.chip_id != 0 {
-            return None;
-        }
-        let by_index = Phb4Config::p9_chip0(stack.phb_index)?;
+        let by_index = Phb4Config::p9(chip.chip_id, stack.phb_index)?;
         Some(Phb4Config {
             xscom_base: chip.xscom_base,
             pec_nest_base: pec.nest_base,
@@ -136,47 +141,8 @@ impl Phb4Config {
     }
 }
 
-/// Driver errors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phb4Error {
-    /// The PHB reads all-ones or reports no PEs (fenced or absent).
-    Broken,
-    /// No memory for the in-memory tables.
-    NoMemory,
-    /// A configuration value is unusable (window size not a power of two...).
-    BadConfig,
-    /// PE number at or above the PHB's PE count.
-    PeRange,
-    /// Window number not 0 or 1 (or window id not `pe*2 + n`).
-    WindowId,
-    /// Invalid TVE arguments.
-    Tve(tve::TveError),
-    /// Invalid argument of another call.
-    Parameter,
-    /// A window is held by a shared table and must be unset through it.
-    WindowShared,
-    /// A hardware poll did not finish.
-    Kill(kill::KillError),
-    /// Config-space access to a device that is not there.
-    NoDevice,
-    /// Device BARs do not fit in the MMIO window.
-    NoMmioSpace,
-    /// The call needs tables or windows this driver does not own (an
-    /// attached PHB: the firmware that brought it up owns them).
-    Unsupported,
-}
-
-impl From<tve::TveError> for Phb4Error {
-    fn from(e: tve::TveError) -> Self {
-        Phb4Error::Tve(e)
-    }
-}
-
-impl From<kill::KillError> for Phb4Error {
-    fn from(e: kill::KillError) -> Self {
-        Phb4Error::Kill(e)
-    }
-}
+/// Driver errors: the generation-neutral [`PhbError`](crate::phb::PhbError).
+pub type Phb4Error = crate::phb::PhbError;
 
 /// A PHB another firmware already brought up, as [`Phb4::attach`] takes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,10 +176,9 @@ pub struct Phb4<I: RegisterIo> {
     num_pes: u32,
     /// `Some` after [`Phb4::init`], `None` after [`Phb4::attach`].
     owned: Option<BroughtUp>,
-    /// TVE values firmware wants (what the TVT holds unless a PE is DMA-frozen).
-    tve_cache: Vec<u64>,
-    /// TVEs owned by a shared table ([`shared::TableRegistry`]).
-    tve_shared: Vec<bool>,
+    /// The TVE firmware wants in every slot (what the TVT holds unless a PE
+    /// is DMA-frozen), and which slots shared tables hold.
+    tves: TveSlots,
     freeze: Vec<FreezeState>,
     poll_limit: u32,
 }
@@ -254,7 +219,10 @@ impl<I: RegisterIo> Phb4<I> {
     ///
     /// On success the PHB decodes its registers and M32 window, every RID
     /// maps to the reserved PE, and no TVE is valid.
-    pub fn init(io: I, cfg: Phb4Config, mem: &mut impl PhbMemory) -> Result<Phb4<I>, Phb4Error> {
+    pub fn init<A>(io: I, cfg: Phb4Config, pages: &A) -> Result<Phb4<I>, Phb4Error>
+    where
+        A: PageAllocator + Clone + Send + 'static,
+    {
         if !cfg.m32_size.is_power_of_two()
             || !cfg.m32_cpu_base.is_multiple_of(cfg.m32_size)
             || cfg
@@ -275,16 +243,14 @@ impl<I: RegisterIo> Phb4<I> {
         let ctrlr = io.read_be64(cfg.regs_base + PHB_CTRLR) & !PHB_CTRLR_TVT_ADDR_SEL;
         io.write_be64(cfg.regs_base + PHB_CTRLR, ctrlr);
 
-        let rtt = mem
-            .alloc_zeroed(RTT_SIZE, RTT_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let peltv = mem
-            .alloc_zeroed(PELTV_SIZE, PELTV_SIZE)
-            .ok_or(Phb4Error::NoMemory)?;
-        let pest_size = num_pes as u64 * PEST_ENTRY_SIZE;
-        let pest = mem
-            .alloc_zeroed(pest_size, pest_size)
-            .ok_or(Phb4Error::NoMemory)?;
+        let table = |bytes: u64| {
+            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| Phb4Error::NoMemory)
+        };
+        let rtt = table(RTT_SIZE)?;
+        let peltv = table(PELTV_SIZE)?;
+        // Whole naturally aligned pages: 4 KiB for 256 PEs, 8 KiB for 512.
+        let pest_bytes = (num_pes as u64 * PEST_ENTRY_SIZE).next_power_of_two();
+        let pest = table(pest_bytes.max(0x1000))?;
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
         let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);
@@ -306,9 +272,9 @@ impl<I: RegisterIo> Phb4<I> {
             .write_be64(regs + PHB_M32_START_ADDR, cfg.m32_pci_start);
         phb.io
             .write_be64(regs + PHB_PEST_BAR, pest_addr | PHB_PEST_BAR_ENABLE);
-        let msi32 = if cfg.msi32 { PHB_PHB4C_32BIT_MSI_EN } else { 0 };
-        phb.io
-            .write_be64(regs + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN | msi32);
+        let mut config = Phb4ConfigFlags::MSI64;
+        config.set(Phb4ConfigFlags::MSI32, cfg.msi32);
+        phb.io.write_be64(regs + PHB_PHB4_CONFIG, config.bits());
 
         phb.ioda_reset()?;
         phb.set_mmio_window(0, cfg.m32_cpu_base, cfg.m32_size)?;
@@ -351,8 +317,7 @@ impl<I: RegisterIo> Phb4<I> {
             regs_base,
             num_pes,
             owned: None,
-            tve_cache: vec![0; 2 * num_pes as usize],
-            tve_shared: vec![false; 2 * num_pes as usize],
+            tves: TveSlots::new(num_pes),
             freeze: vec![FreezeState::default(); num_pes as usize],
             poll_limit: kill::DEFAULT_POLL_LIMIT,
         }
@@ -400,7 +365,7 @@ impl<I: RegisterIo> Phb4<I> {
 
     /// Number of TVEs (two per PE).
     pub fn tvt_size(&self) -> u32 {
-        2 * self.num_pes
+        self.tves.len()
     }
 
     /// Physical address of the RTT (`None` if attached: the owner's).
@@ -448,7 +413,38 @@ mod config_tests {
             Topology::from_fdt(include_bytes!("../../tests/fixtures/qemu-powernv9.dtb")).unwrap();
         for (chip, pec, stack) in t.phb_stacks() {
             let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
-            assert_eq!(from_tree, Phb4Config::p9_chip0(stack.phb_index).unwrap());
+            assert_eq!(from_tree, Phb4Config::p9(0, stack.phb_index).unwrap());
         }
+    }
+
+    /// DESIGN §12: chip 1's map is chip 0's plus `1 << 42`.
+    #[test]
+    fn chip1_addresses() {
+        let c = Phb4Config::p9(1, 3).unwrap();
+        assert_eq!(c.chip_id, 1);
+        assert_eq!(c.xscom_base, 0x0006_07FC_0000_0000);
+        assert_eq!(c.regs_base, 0x0006_04C3_C030_0000);
+        assert_eq!(c.m32_cpu_base, 0x0006_04C1_8000_0000);
+        assert_eq!((c.pec_nest_base, c.stack), (0x0401_1400, 0));
+        assert_eq!(Phb4Config::p9(0, 6), None);
+        assert_eq!(Phb4Config::p9(128, 0), None);
+    }
+
+    #[test]
+    fn every_stack_of_a_two_chip_tree_gets_its_chips_map() {
+        let t = Topology::from_fdt(include_bytes!(
+            "../../tests/fixtures/qemu-powernv9-2chip.dtb"
+        ))
+        .unwrap();
+        let mut n = 0;
+        for (chip, pec, stack) in t.phb_stacks() {
+            let from_tree = Phb4Config::for_stack(chip, pec, stack).unwrap();
+            assert_eq!(
+                from_tree,
+                Phb4Config::p9(chip.chip_id, stack.phb_index).unwrap()
+            );
+            n += 1;
+        }
+        assert_eq!(n, 12);
     }
 }

@@ -47,10 +47,16 @@ pub const PHB_CA_DEVFN: u64 = ppc_bitmask(12, 19);
 pub const PHB_CA_REG: u64 = ppc_bitmask(20, 31);
 /// PHB4 configuration register.
 pub const PHB_PHB4_CONFIG: u64 = 0x160;
-/// PHB4_CONFIG: 32-bit MSI enable (takes PCI 0xFFFF0000..0xFFFFFFFF from DMA).
-pub const PHB_PHB4C_32BIT_MSI_EN: u64 = ppc_bit(8);
-/// PHB4_CONFIG: 64-bit MSI enable (PCI addresses with `addr >> 60 == 1`).
-pub const PHB_PHB4C_64BIT_MSI_EN: u64 = ppc_bit(14);
+bitflags::bitflags! {
+    /// `PHB4_CONFIG` flag bits the driver sets.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Phb4ConfigFlags: u64 {
+        /// 32-bit MSI enable (takes PCI 0xFFFF0000..0xFFFFFFFF from DMA).
+        const MSI32 = ppc_bit(8);
+        /// 64-bit MSI enable (PCI addresses with `addr >> 60 == 1`).
+        const MSI64 = ppc_bit(14);
+    }
+}
 /// RID translation table base address register.
 pub const PHB_RTT_BAR: u64 = 0x168;
 /// RTT_BAR: enable.
@@ -77,14 +83,23 @@ pub const PHB_RTC_INVALIDATE: u64 = 0x208;
 pub const PHB_RTC_INVALIDATE_ALL: u64 = ppc_bit(0);
 /// TCE cache kill.
 pub const PHB_TCE_KILL: u64 = 0x210;
-/// TCE_KILL: kill all.
-pub const PHB_TCE_KILL_ALL: u64 = ppc_bit(0);
-/// TCE_KILL: kill one PE.
-pub const PHB_TCE_KILL_PE: u64 = ppc_bit(1);
-/// TCE_KILL: kill one page.
-pub const PHB_TCE_KILL_ONE: u64 = ppc_bit(2);
-/// TCE_KILL: page size select (the address field carries a size override).
-pub const PHB_TCE_KILL_PSEL: u64 = ppc_bit(3);
+bitflags::bitflags! {
+    /// `TCE_KILL` flag bits; the PE number ([`PHB_TCE_KILL_PENUM`]) and a
+    /// page's address and size override share the word.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TceKill: u64 {
+        /// Kill all.
+        const ALL = ppc_bit(0);
+        /// Kill one PE.
+        const PE = ppc_bit(1);
+        /// Kill one page.
+        const ONE = ppc_bit(2);
+        /// Page size select (the address field carries a size override).
+        const PSEL = ppc_bit(3);
+        /// The bits that stay set while a kill is queued.
+        const BUSY = Self::ALL.bits() | Self::PE.bits() | Self::ONE.bits();
+    }
+}
 /// TCE_KILL: 64K page size override (with PSEL).
 pub const PHB_TCE_KILL_64K: u64 = 0x1000;
 /// TCE_KILL: 2M page size override (with PSEL).
@@ -93,8 +108,6 @@ pub const PHB_TCE_KILL_2M: u64 = 0x2000;
 pub const PHB_TCE_KILL_1G: u64 = 0x3000;
 /// TCE_KILL: PE number.
 pub const PHB_TCE_KILL_PENUM: u64 = ppc_bitmask(55, 63);
-/// TCE_KILL bits that stay set while a kill is queued.
-pub const PHB_TCE_KILL_BUSY: u64 = PHB_TCE_KILL_ALL | PHB_TCE_KILL_PE | PHB_TCE_KILL_ONE;
 /// IODA indirect address.
 pub const PHB_IODA_ADDR: u64 = 0x220;
 /// IODA_ADDR: auto-increment the index after each data access.
@@ -210,16 +223,23 @@ pub const PEC_NEST_STK_PHB_REGS_BAR: u32 = 0x12;
 pub const PEC_NEST_STK_INT_BAR: u32 = 0x13;
 /// BAR enables.
 pub const PEC_NEST_STK_BAR_EN: u32 = 0x14;
-/// BAR_EN: MMIO BAR 0.
-pub const PEC_NEST_STK_BAR_EN_MMIO0: u64 = ppc_bit(0);
-/// BAR_EN: MMIO BAR 1.
-pub const PEC_NEST_STK_BAR_EN_MMIO1: u64 = ppc_bit(1);
-/// BAR_EN: PHB register BAR.
-pub const PEC_NEST_STK_BAR_EN_PHB: u64 = ppc_bit(2);
-/// BAR_EN: interrupt BAR.
-pub const PEC_NEST_STK_BAR_EN_INT: u64 = ppc_bit(3);
+bitflags::bitflags! {
+    /// `BAR_EN` bits of a PEC stack.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PecBarEnable: u64 {
+        /// MMIO BAR 0.
+        const MMIO0 = ppc_bit(0);
+        /// MMIO BAR 1.
+        const MMIO1 = ppc_bit(1);
+        /// PHB register BAR.
+        const PHB = ppc_bit(2);
+        /// Interrupt BAR.
+        const INT = ppc_bit(3);
+    }
+}
 
-/// Physical address of the XSCOM MMIO window of chip 0 on POWER9.
+/// Physical address of the XSCOM MMIO window of chip 0 on POWER9 (chip c:
+/// [`p9_chip_addr`]).
 pub const P9_XSCOM_BASE: u64 = 0x0006_03FC_0000_0000;
 
 /// XSCOM address (PCBA) of the nest register block of a P9 PEC.
@@ -243,8 +263,21 @@ pub const fn pec_bar_mask(size: u64) -> u64 {
 }
 
 // ---------------------------------------------------------------------------
-// POWER9 physical map (chip 0), as skiboot lays it out.
+// POWER9 physical map, as skiboot lays it out: chip 0's addresses below;
+// chip c's are chip 0's plus `c << P9_CHIP_SHIFT` (DESIGN §12).
 // ---------------------------------------------------------------------------
+
+/// Chip c's XSCOM window, PHB registers and MMIO windows are chip 0's plus
+/// `c << P9_CHIP_SHIFT`.
+pub const P9_CHIP_SHIFT: u32 = 42;
+/// Chip ids the map can place: `chip << P9_CHIP_SHIFT` must stay in bits
+/// 42..48, below the map's fixed prefix (bits 49 and 50 of `0x6_...`).
+pub const P9_MAX_CHIPS: u32 = 128;
+
+/// `addr` (a chip-0 address of the map) moved to chip `chip`.
+pub const fn p9_chip_addr(chip: u32, addr: u64) -> u64 {
+    addr + ((chip as u64) << P9_CHIP_SHIFT)
+}
 
 /// Number of PHBs on a POWER9 chip.
 pub const P9_NUM_PHBS: u32 = 6;
@@ -300,7 +333,7 @@ mod tests {
         assert_eq!(pec_bar_mask(P9_M32_SIZE), 0xFFFF_FF80_0000_0000);
         assert_eq!(pec_bar(P9_REGS_BASE), 0x0600_C3C0_0000_0000);
         assert_eq!(
-            PEC_NEST_STK_BAR_EN_MMIO1 | PEC_NEST_STK_BAR_EN_PHB,
+            (PecBarEnable::MMIO1 | PecBarEnable::PHB).bits(),
             0x6000_0000_0000_0000
         );
         assert_eq!(eeh_cap_num_pes(0x2000_0000_0000_0000), 512);

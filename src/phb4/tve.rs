@@ -1,14 +1,6 @@
-//! IODA3 translation validation entries (TVEs): pure encoders, decoders and
-//! the argument checks that make a TVE valid.
-//!
-//! Translated TVE (a TCE table):
-//!
-//! | bits (LSB 0) | field |
-//! |---|---|
-//! | 63..16 | `table_addr >> 12` |
-//! | 15..13 | `levels - 1` |
-//! | 12..8  | `tts`, one level holds `2^(tts+8)` TCEs = `2^(tts+11)` bytes; 0 = invalid |
-//! | 4..0   | `page_shift - 11` (0 = untranslated) |
+//! IODA3 (PHB4) translation validation entries: the page sizes PHB4
+//! supports, the bypass TVE and the decoder. The translated TVE, which
+//! PHB3 shares, is [`crate::phb::tve`].
 //!
 //! Bypass TVE (untranslated range, PHB4 "non-translate 50-bit" mode):
 //! start address bits 47..24 in 63..40 and 49..48 in 11..10, end address
@@ -16,6 +8,9 @@
 //! the NON_TRANSLATE_50 bit (IBM bit 56 = bit 7).
 
 use super::regs::ppc_bit;
+pub use crate::phb::WINDOW_SELECT_SHIFT;
+use crate::phb::tve::decode_translated;
+pub use crate::phb::tve::{MAX_LEVELS, MIN_LEVEL_BYTES, TranslatedTve, TveError};
 
 /// Bit set in every bypass TVE besides the address fields (IBM bit 51).
 pub const IODA3_TVT_BYPASS_VALID: u64 = ppc_bit(51);
@@ -25,12 +20,6 @@ pub const IODA3_TVT_NON_TRANSLATE_50: u64 = ppc_bit(56);
 pub const BYPASS_ALIGN: u64 = 1 << 24;
 /// Bypass windows end below 2^50.
 pub const BYPASS_LIMIT: u64 = 1 << 50;
-/// Bit of the PCI address that selects one of the PE's two TVEs.
-pub const WINDOW_SELECT_SHIFT: u32 = 59;
-/// Most levels a PHB4 table walk supports.
-pub const MAX_LEVELS: u32 = 5;
-/// Smallest level size (bytes).
-pub const MIN_LEVEL_BYTES: u64 = 0x1000;
 
 /// IOMMU page sizes PHB4 supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,6 +44,22 @@ impl PageSize {
         PageSize::Size1G,
     ];
 
+    /// The size of `1 << shift` bytes, if PHB4 supports it.
+    pub const fn from_shift(shift: u32) -> Option<PageSize> {
+        match shift {
+            12 => Some(PageSize::Size4K),
+            16 => Some(PageSize::Size64K),
+            21 => Some(PageSize::Size2M),
+            30 => Some(PageSize::Size1G),
+            _ => None,
+        }
+    }
+
+    /// Every supported size as a mask, bit `s` for pages of `1 << s` bytes.
+    pub const fn mask() -> u64 {
+        1 << 12 | 1 << 16 | 1 << 21 | 1 << 30
+    }
+
     /// The size for a byte count, if PHB4 supports it.
     pub const fn from_bytes(bytes: u64) -> Option<PageSize> {
         match bytes {
@@ -77,32 +82,9 @@ impl PageSize {
     }
 }
 
-/// Why TVE arguments were rejected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TveError {
-    /// Levels outside 1..=5.
-    Levels,
-    /// Level size not a power of two, below 4 KiB, or too big to encode.
-    LevelSize,
-    /// Page size not one of 4K/64K/2M/1G.
-    PageSize,
-    /// Table address not aligned to the level size, or too high to encode.
-    TableAddress,
-    /// Bypass start or size not 16 MiB aligned, or size 0.
-    BypassAlignment,
-    /// Bypass end at or above 2^50, or the range overflows.
-    BypassRange,
-    /// Bypass start's window-select bit (59) disagrees with the window number.
-    WindowParity,
-}
-
-/// Raw translated TVE from already-checked fields.
-pub const fn encode_translated(table_addr: u64, levels: u32, tts: u32, page_shift: u32) -> u64 {
-    ((table_addr >> 12) << 16)
-        | (((levels - 1) as u64 & 0x7) << 13)
-        | ((tts as u64 & 0x1f) << 8)
-        | ((page_shift - 11) as u64 & 0x1f)
-}
+/// The page sizes a PHB4 PE offers to DDW (`ibm,query-pe-dma-window`):
+/// 4K, 64K and 2M; 1G pages have no mask bit.
+pub const PHB4_DDW_PAGES: u32 = crate::papr::ddw_page_mask(PageSize::mask());
 
 /// Raw bypass TVE for `[start, end)`, addresses already stripped of bit 59.
 pub const fn encode_bypass(start: u64, end: u64) -> u64 {
@@ -112,72 +94,6 @@ pub const fn encode_bypass(start: u64, end: u64) -> u64 {
         | (((end >> 48) & 0x3) << 8)
         | IODA3_TVT_BYPASS_VALID
         | IODA3_TVT_NON_TRANSLATE_50
-}
-
-/// A TCE table as one TVE describes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TranslatedTve {
-    /// Physical address of the top level (aligned to `level_bytes`).
-    pub table_addr: u64,
-    /// Number of levels, 1..=5.
-    pub levels: u32,
-    /// Bytes per level (a power of two, at least 4 KiB).
-    pub level_bytes: u64,
-    /// IOMMU page size.
-    pub page: PageSize,
-}
-
-impl TranslatedTve {
-    /// Checks the OPAL-style arguments (`table_size` = one level's bytes,
-    /// `page_bytes` = IOMMU page size in bytes).
-    pub fn new(
-        table_addr: u64,
-        levels: u64,
-        level_bytes: u64,
-        page_bytes: u64,
-    ) -> Result<TranslatedTve, TveError> {
-        if !(1..=MAX_LEVELS as u64).contains(&levels) {
-            return Err(TveError::Levels);
-        }
-        if !level_bytes.is_power_of_two() || level_bytes < MIN_LEVEL_BYTES {
-            return Err(TveError::LevelSize);
-        }
-        if level_bytes.trailing_zeros() - 11 > 31 {
-            return Err(TveError::LevelSize);
-        }
-        let page = PageSize::from_bytes(page_bytes).ok_or(TveError::PageSize)?;
-        // Each level is reached by OR-ing the index into the base, so the
-        // base must be aligned to the level size; the field holds 48 bits.
-        if table_addr & (level_bytes - 1) != 0 || table_addr >> 60 != 0 {
-            return Err(TveError::TableAddress);
-        }
-        Ok(TranslatedTve {
-            table_addr,
-            levels: levels as u32,
-            level_bytes,
-            page,
-        })
-    }
-
-    /// The `tts` field.
-    pub const fn tts(&self) -> u32 {
-        self.level_bytes.trailing_zeros() - 11
-    }
-
-    /// The TVE value.
-    pub const fn encode(&self) -> u64 {
-        encode_translated(self.table_addr, self.levels, self.tts(), self.page.shift())
-    }
-
-    /// log2 of the bytes of PCI space the table covers.
-    pub const fn window_shift(&self) -> u32 {
-        (self.tts() + 8) * self.levels + self.page.shift()
-    }
-
-    /// Bytes of PCI space covered (`None` if 2^64 or more).
-    pub const fn window_bytes(&self) -> Option<u64> {
-        1u64.checked_shl(self.window_shift())
-    }
 }
 
 /// An untranslated (bypass) range of PCI space mapped 1:1 onto memory.
@@ -190,10 +106,10 @@ pub struct BypassTve {
 }
 
 impl BypassTve {
-    /// Checks the arguments of `map_pe_dma_window_real` for window `window_no`
-    /// (0 or 1) of a PE.
-    pub fn new(window_no: u32, pci_start: u64, size: u64) -> Result<BypassTve, TveError> {
-        if (pci_start >> WINDOW_SELECT_SHIFT) != (window_no & 1) as u64 {
+    /// Checks the arguments of `map_pe_dma_window_real` for `slot` (0 or 1)
+    /// of a PE.
+    pub fn new(slot: u32, pci_start: u64, size: u64) -> Result<BypassTve, TveError> {
+        if (pci_start >> WINDOW_SELECT_SHIFT) != (slot & 1) as u64 {
             return Err(TveError::WindowParity);
         }
         let start = pci_start & ((1 << WINDOW_SELECT_SHIFT) - 1);
@@ -218,17 +134,8 @@ impl BypassTve {
 pub enum DecodedTve {
     /// tts = 0 and not bypass: no DMA through this window.
     Invalid,
-    /// A TCE table (raw fields).
-    Translated {
-        /// Top-level table address.
-        table_addr: u64,
-        /// Levels.
-        levels: u32,
-        /// Bytes per level.
-        level_bytes: u64,
-        /// log2 of the IOMMU page size.
-        page_shift: u32,
-    },
+    /// A TCE table.
+    Translated(TranslatedTve),
     /// A bypass range `[start, end)` (bit 59 stripped).
     Bypass {
         /// First byte.
@@ -238,95 +145,22 @@ pub enum DecodedTve {
     },
 }
 
-/// Decodes a TVE.
+/// Decodes an IODA3 TVE.
 pub const fn decode(tve: u64) -> DecodedTve {
     if tve & IODA3_TVT_NON_TRANSLATE_50 != 0 {
         let start = ((tve >> 40) & 0xff_ffff) << 24 | ((tve >> 10) & 3) << 48;
         let end = ((tve >> 16) & 0xff_ffff) << 24 | ((tve >> 8) & 3) << 48;
         return DecodedTve::Bypass { start, end };
     }
-    let tts = ((tve >> 8) & 0x1f) as u32;
-    let psize = (tve & 0x1f) as u32;
-    if tts == 0 || psize == 0 {
-        return DecodedTve::Invalid;
-    }
-    DecodedTve::Translated {
-        table_addr: (tve >> 16) << 12,
-        levels: ((tve >> 13) & 7) as u32 + 1,
-        level_bytes: 1 << (tts + 11),
-        page_shift: psize + 11,
+    match decode_translated(tve) {
+        Some(t) => DecodedTve::Translated(t),
+        None => DecodedTve::Invalid,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn translated_tve_exact_values() {
-        // 1 level of 4 KiB at 0x1000_0000, 4K pages: tts 1, psize 1.
-        let t = TranslatedTve::new(0x1000_0000, 1, 0x1000, 0x1000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0001_0000_0101);
-        assert_eq!(t.window_bytes(), Some(2 << 20)); // 512 TCEs x 4K
-        // 3 levels of 64 KiB at 0x2345_0000, 64K pages: tts 5, psize 5.
-        let t = TranslatedTve::new(0x2345_0000, 3, 0x1_0000, 0x1_0000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0002_3450_4505);
-        // 5 levels of 4 KiB, 1G pages: levels-1 = 4, psize 19 (0x13).
-        let t = TranslatedTve::new(0x4000_0000, 5, 0x1000, 0x4000_0000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0004_0000_8113);
-        // 2M pages: psize 10.
-        let t = TranslatedTve::new(0x20_0000, 2, 0x20_0000, 0x20_0000).unwrap();
-        assert_eq!(t.encode(), 0x0000_0000_0200_2a0a);
-        assert_eq!(
-            decode(t.encode()),
-            DecodedTve::Translated {
-                table_addr: 0x20_0000,
-                levels: 2,
-                level_bytes: 0x20_0000,
-                page_shift: 21
-            }
-        );
-    }
-
-    #[test]
-    fn translated_rejects_bad_fields() {
-        assert_eq!(
-            TranslatedTve::new(0, 0, 0x1000, 0x1000),
-            Err(TveError::Levels)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 6, 0x1000, 0x1000),
-            Err(TveError::Levels)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 1, 0x800, 0x1000),
-            Err(TveError::LevelSize)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 1, 0x3000, 0x1000),
-            Err(TveError::LevelSize)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 1, 1 << 43, 0x1000),
-            Err(TveError::LevelSize)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 1, 0x1000, 0x2000),
-            Err(TveError::PageSize)
-        );
-        assert_eq!(
-            TranslatedTve::new(0, 1, 0x1000, 1 << 24),
-            Err(TveError::PageSize)
-        );
-        assert_eq!(
-            TranslatedTve::new(0x1000, 1, 0x2000, 0x1000),
-            Err(TveError::TableAddress)
-        );
-        assert_eq!(
-            TranslatedTve::new(1 << 60, 1, 0x1000, 0x1000),
-            Err(TveError::TableAddress)
-        );
-    }
 
     #[test]
     fn bypass_tve_exact_values() {
@@ -374,5 +208,13 @@ mod tests {
             Err(TveError::BypassRange)
         );
         assert_eq!(decode(0), DecodedTve::Invalid);
+        let t = TranslatedTve::new(0x20_0000, 2, 0x20_0000, 0x20_0000).unwrap();
+        assert_eq!(decode(t.encode()), DecodedTve::Translated(t));
+        assert_eq!(PageSize::from_shift(21), Some(PageSize::Size2M));
+        assert_eq!(PageSize::from_shift(24), None);
+        let mask = PageSize::ALL.iter().fold(0, |m, p| m | 1 << p.shift());
+        assert_eq!(PageSize::mask(), mask);
+        use crate::papr::{DDW_PAGE_2M, DDW_PAGE_4K, DDW_PAGE_64K};
+        assert_eq!(PHB4_DDW_PAGES, DDW_PAGE_4K | DDW_PAGE_64K | DDW_PAGE_2M);
     }
 }

@@ -52,7 +52,7 @@ pub fn program_pec_bars(io: &impl RegisterIo, cfg: &Phb4Config) {
         io,
         cfg.xscom_base,
         reg(PEC_NEST_STK_BAR_EN),
-        PEC_NEST_STK_BAR_EN_MMIO1 | PEC_NEST_STK_BAR_EN_PHB,
+        (PecBarEnable::MMIO1 | PecBarEnable::PHB).bits(),
     );
 }
 
@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn phb0_bars_match_design() {
         let io = RecordingIo::new();
-        program_pec_bars(&io, &Phb4Config::p9_chip0(0).unwrap());
+        program_pec_bars(&io, &Phb4Config::p9(0, 0).unwrap());
         // PEC0 nest base 0x4010c00, stack 0 block at +0x40.
         let x = |r: u64| 0x0006_03FC_0000_0000 + ((0x4010c40 + r) << 3);
         assert_eq!(
@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn phb4_uses_pec2_stack1() {
         let io = RecordingIo::new();
-        program_pec_bars(&io, &Phb4Config::p9_chip0(4).unwrap());
+        program_pec_bars(&io, &Phb4Config::p9(0, 4).unwrap());
         // PEC2 nest base 0x4011400, stack 1 block at +0x80.
         let x = |r: u64| 0x0006_03FC_0000_0000 + ((0x4011480 + r) << 3);
         assert_eq!(

@@ -9,6 +9,20 @@
 //!
 //! Entries are `AtomicU64`s holding big-endian values, which is what the PHB
 //! reads on the big-endian target and stays correct on a little-endian host.
+//!
+//! Why atomics here and `volatile` for the PHB's other tables (RTT, PELT-V,
+//! PEST in [`crate::phb4::dmamem`], and board memory in `pnv_rt::phys`):
+//! TCE entries are shared between CPUs as well as with the device. Several
+//! CPUs map into one table at once (the hypercalls), so an entry is
+//! exchanged (`swap` returns the TCE it replaced, which the caller must
+//! release) and an indirect level is installed with a compare-exchange
+//! (the loser frees its block): read-modify-write operations `volatile`
+//! does not offer. Atomic stores are not elided or merged by the compiler
+//! as observable by other threads, and the device sees them no later than
+//! the kill that follows every change (it starts with a `sync`), which is
+//! the ordering the PHB needs. The RTT and the PHB's other tables are
+//! written by one owner under `&mut` and only read by the device, where
+//! a volatile store is exactly what is needed.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

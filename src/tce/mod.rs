@@ -17,11 +17,11 @@
 //! dropped.
 //!
 //! - [`geometry`]: window and level sizes, validated as the hardware needs them.
-//! - [`tve`]: the IODA3 TVT entry that points the PHB at a table.
+//! - the TVT entry that points a PHB at a table is [`crate::phb::tve`].
 //! - `level` (private): the only code that turns a level's address into memory.
 //! - `table`: [`TceTable`] itself, and its [`IoPageTable`](crate::iopt::IoPageTable) impl.
 //! - `batch`: runs of entries stored under the caller's lock (the hypercalls).
-//! - [`reference`] (host only): an independent model of the PHB's walk.
+//! - [`reference`](mod@reference) (host only): an independent model of the PHB's walk.
 
 mod batch;
 pub mod geometry;
@@ -29,7 +29,6 @@ mod level;
 #[cfg(any(test, feature = "std"))]
 pub mod reference;
 mod table;
-pub mod tve;
 
 pub use geometry::Geometry;
 pub use table::TceTable;

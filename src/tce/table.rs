@@ -12,9 +12,10 @@ use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering, fence};
 
 use super::level::{Node, Spares, Tree};
-use super::{Geometry, Tce, TceError, tve};
+use super::{Geometry, Tce, TceError};
 use crate::iopt::{Gather, IoPageTable, Perm};
 use crate::page_alloc::PageAllocator;
+use crate::phb::tve;
 
 /// A TCE table for one DMA window, with its levels allocated from `A`.
 ///

@@ -7,16 +7,14 @@
 //! of `libpnv_iommu_capi.a`.
 
 use crate::boards::{Board, Kind};
-use crate::setup::TARGET;
+use crate::setup::{TARGET, run_ok};
 use object::elf;
 use object::read::elf::{ElfFile64, ProgramHeader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Offset of the boot-argument block in the image, and its size.
-const ARGS_OFFSET: usize = 0x20;
-const ARGS_SIZE: usize = 0xe0;
-const ARGS_MAGIC: &[u8; 8] = b"PNVARGS\0";
+/// The boot-argument block's offset, size and magic (shared with the boards).
+use pnv_contract::boot_args::{MAGIC as ARGS_MAGIC, OFFSET as ARGS_OFFSET, SIZE as ARGS_SIZE};
 /// QEMU's device tree sits at 16 MiB; the image must end before it.
 const IMAGE_LIMIT: u64 = 0x0100_0000;
 
@@ -51,24 +49,20 @@ fn build_rust(board: &Board) -> Result<Firmware, String> {
 
 /// `cargo build --release` of `package` for the firmware target.
 fn cargo_build_firmware_target(package: &str) -> Result<(), String> {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            TARGET,
-            "-p",
-            package,
-        ])
-        .current_dir(crate::workspace_root())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("building {package} for {TARGET} failed"))
-    }
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                TARGET,
+                "-p",
+                package,
+            ])
+            .current_dir(crate::workspace_root()),
+        &format!("building {package} for {TARGET}"),
+    )
 }
 
 /// Flattens `elf` into `<elf>.bin`.
@@ -183,38 +177,34 @@ fn build_c(board: &Board) -> Result<Firmware, String> {
     for src in &sources {
         let name = src.file_name().unwrap().to_string_lossy();
         let obj = obj_dir.join(format!("{name}.o"));
-        let status = Command::new("clang")
-            .args(C_FLAGS)
-            .arg("-isystem")
-            .arg(Path::new(&resource_dir).join("include"))
-            .arg("-I")
-            .arg(root.join("include"))
-            .arg("-I")
-            .arg(&src_dir)
-            .arg("-c")
-            .arg(src)
-            .arg("-o")
-            .arg(&obj)
-            .status()
-            .map_err(|e| format!("clang: {e}"))?;
-        if !status.success() {
-            return Err(format!("compiling {} failed", shown(src)));
-        }
+        run_ok(
+            Command::new("clang")
+                .args(C_FLAGS)
+                .arg("-isystem")
+                .arg(Path::new(&resource_dir).join("include"))
+                .arg("-I")
+                .arg(root.join("include"))
+                .arg("-I")
+                .arg(&src_dir)
+                .arg("-c")
+                .arg(src)
+                .arg("-o")
+                .arg(&obj),
+            &format!("compiling {}", shown(src)),
+        )?;
         objects.push(obj);
     }
     let elf = release.join(board.name);
-    let status = Command::new(rust_lld()?)
-        .args(["-flavor", "gnu", "--gc-sections", "-static", "-nostdlib"])
-        .arg(format!("-T{}", root.join("linker/powernv.ld").display()))
-        .arg("-o")
-        .arg(&elf)
-        .args(&objects)
-        .arg(&lib)
-        .status()
-        .map_err(|e| format!("rust-lld: {e}"))?;
-    if !status.success() {
-        return Err(format!("linking {} failed", board.name));
-    }
+    run_ok(
+        Command::new(rust_lld()?)
+            .args(["-flavor", "gnu", "--gc-sections", "-static", "-nostdlib"])
+            .arg(format!("-T{}", root.join("linker/powernv.ld").display()))
+            .arg("-o")
+            .arg(&elf)
+            .args(&objects)
+            .arg(&lib),
+        &format!("linking {}", board.name),
+    )?;
     write_image(elf)
 }
 

@@ -51,8 +51,9 @@ enum Command {
         #[arg(long, default_value = boards::DEFAULT)]
         board: String,
         /// Scenario the firmware runs (default: the board's, `boot` for
-        /// qemu-powernv9, `dma` for c-firmware). The QEMU devices (and guest
-        /// image) a known scenario needs are added automatically.
+        /// qemu-powernv9, `dma` for c-firmware). The QEMU machine arguments,
+        /// devices (and guest image) a known scenario needs are added
+        /// automatically.
         #[arg(long)]
         scenario: Option<String>,
         /// Seconds to wait for the verdict.
@@ -131,20 +132,13 @@ fn main() -> ExitCode {
         } => boards::find(&board).and_then(|b| {
             setup::ensure_all()?;
             let scenario = scenario.unwrap_or_else(|| b.default_scenario.to_string());
-            let fw = image::build(b)?;
-            let img = image::with_args(&fw, &scenario)?;
-            let devices = match scenarios::find(b.name, &scenario) {
-                Some(s) => scenarios::qemu_devices(s)?,
-                None => Vec::new(),
-            };
-            let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
             let opts = qemu::RunOptions {
                 timeout_secs: timeout,
                 gdb,
                 echo: true,
                 extra: qemu_args,
             };
-            let outcome = qemu::run(b, &fw, &img, &devices, &opts)?;
+            let outcome = scenarios::run(b, &scenario, &opts)?;
             println!("xtask: {}", outcome.verdict);
             Ok(outcome.verdict.passed())
         }),

@@ -1,126 +1,28 @@
-//! The firmware scenarios: what each needs from QEMU (devices, a guest image)
-//! and what it must end with. `cargo xtask run --scenario NAME` adds a
-//! scenario's devices by itself; `cargo xtask test` runs them all.
+//! The firmware scenarios and the one pipeline that runs a board: build →
+//! boot arguments → QEMU arguments (the scenario's machine arguments,
+//! devices and guest image) → run.
+//!
+//! The scenario table itself ([`pnv_contract::SCENARIOS`]: name, board,
+//! machine arguments, devices, guest image, expected verdict) is shared
+//! with the firmware, which maps each scenario to its code; adding a
+//! scenario touches that table (and the board's implementation) only.
+//! `cargo xtask run --scenario NAME` adds what a scenario needs by itself;
+//! `cargo xtask test` runs them all.
 
-use crate::{boards, image};
+use crate::boards::{self, Board};
+use crate::image;
+use crate::qemu::{self, Outcome, RunOptions};
+pub use pnv_contract::{Expect, GUEST_LOAD_ADDR, SCENARIOS, Scenario, find};
 
-/// Host physical address where QEMU's loader puts a guest image (the
-/// firmware maps it at guest real 0 of its partition).
-pub const GUEST_LOAD_ADDR: u64 = 0x3000_0000;
-
-/// What a run must end with.
-pub enum Expect {
-    /// `PNV-RESULT: PASS`, with at least this many `TEST ... ok` lines.
-    Pass {
-        /// Fewest passing checks.
-        min_checks: usize,
-    },
-    /// `PNV-RESULT: FAIL` whose reason contains this text.
-    Fail {
-        /// Text the failure reason must contain.
-        reason: &'static str,
-    },
-    /// Judged elsewhere (the conformance suite judges `papr-guest`).
-    Elsewhere,
-}
-
-/// One scenario of a firmware board.
-pub struct Scenario {
-    /// Board that runs it.
-    pub board: &'static str,
-    /// Scenario name (the firmware's boot argument).
-    pub name: &'static str,
-    /// QEMU device arguments it needs.
-    pub devices: &'static [&'static str],
-    /// A guest board whose image QEMU loads at [`GUEST_LOAD_ADDR`].
-    pub guest: Option<&'static str>,
-    /// How `cargo xtask test` judges it.
-    pub expect: Expect,
-}
-
-const EDU_PHB0: &[&str] = &[
-    "-device",
-    "edu,bus=pcie.0,addr=0x0,dma_mask=0xffffffffffffffff",
-];
-const EDU_PHB3: &[&str] = &[
-    "-device",
-    "edu,bus=pcie.3,addr=0x0,dma_mask=0xffffffffffffffff",
-];
-
-/// Every scenario.
-pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        board: "qemu-powernv9",
-        name: "boot",
-        devices: &[],
-        guest: None,
-        expect: Expect::Pass { min_checks: 4 },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "dma-phb0",
-        devices: EDU_PHB0,
-        guest: None,
-        expect: Expect::Pass { min_checks: 8 },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "dma-phb3",
-        devices: EDU_PHB3,
-        guest: None,
-        expect: Expect::Pass { min_checks: 8 },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "guest",
-        devices: &[],
-        guest: None,
-        expect: Expect::Pass { min_checks: 4 },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "papr-guest",
-        devices: EDU_PHB0,
-        guest: Some("papr-guest"),
-        expect: Expect::Elsewhere,
-    },
-    Scenario {
-        board: "c-firmware",
-        name: "dma",
-        devices: EDU_PHB0,
-        guest: None,
-        expect: Expect::Pass { min_checks: 19 },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "trap",
-        devices: &[],
-        guest: None,
-        expect: Expect::Fail {
-            reason: "exception 0x700 program",
-        },
-    },
-    Scenario {
-        board: "qemu-powernv9",
-        name: "illegal-instruction",
-        devices: &[],
-        guest: None,
-        expect: Expect::Fail {
-            reason: "exception 0xe40 hypervisor emulation assistance",
-        },
-    },
-];
-
-/// The scenario `name` of `board`, if xtask knows it.
-pub fn find(board: &str, name: &str) -> Option<&'static Scenario> {
-    SCENARIOS
+/// The QEMU arguments `s` needs (machine arguments, devices, the guest
+/// image loader), building its guest image first if it has one.
+pub fn qemu_args(s: &Scenario) -> Result<Vec<String>, String> {
+    let mut args: Vec<String> = s
+        .machine_args
         .iter()
-        .find(|s| s.board == board && s.name == name)
-}
-
-/// The QEMU arguments `s` needs, building its guest image first if it has one.
-pub fn qemu_devices(s: &Scenario) -> Result<Vec<String>, String> {
-    let mut args: Vec<String> = s.devices.iter().map(|d| d.to_string()).collect();
+        .chain(s.devices)
+        .map(|d| d.to_string())
+        .collect();
     if let Some(guest) = s.guest {
         let fw = image::build(boards::find(guest)?)?;
         args.push("-device".into());
@@ -131,4 +33,58 @@ pub fn qemu_devices(s: &Scenario) -> Result<Vec<String>, String> {
         ));
     }
     Ok(args)
+}
+
+/// Builds `board`, writes `scenario` into its boot arguments, adds what
+/// the scenario needs from QEMU (nothing for a name the table lacks: the
+/// firmware then reports it unknown) and runs it.
+pub fn run(board: &Board, scenario: &str, opts: &RunOptions) -> Result<Outcome, String> {
+    let fw = image::build(board)?;
+    let img = image::with_args(&fw, scenario)?;
+    let args = match find(board.name, scenario) {
+        Some(s) => qemu_args(s)?,
+        None => Vec::new(),
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    qemu::run(board, &fw, &img, &args, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_names_a_known_firmware_board() {
+        for s in SCENARIOS {
+            let b = boards::find(s.board).unwrap();
+            assert!(!b.guest, "{} runs on a guest board", s.name);
+            if let Some(g) = s.guest {
+                assert!(boards::find(g).unwrap().guest, "{g} is not a guest image");
+            }
+        }
+        for b in boards::BOARDS.iter().filter(|b| !b.guest) {
+            assert!(
+                find(b.name, b.default_scenario).is_some(),
+                "{}'s default scenario is not in the table",
+                b.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_two_chip_scenario_asks_qemu_for_two_sockets() {
+        let s = find("qemu-powernv9", "dma-chip1-phb0").unwrap();
+        let args = qemu_args(s).unwrap();
+        assert_eq!(
+            args,
+            [
+                "-smp",
+                "2,sockets=2,cores=1,threads=1",
+                "-m",
+                "2G",
+                "-device",
+                "edu,bus=pcie.6,addr=0x0,dma_mask=0xffffffffffffffff"
+            ]
+        );
+    }
 }

@@ -6,6 +6,17 @@ use std::process::Command;
 /// The firmware target triple.
 pub const TARGET: &str = "powerpc64-unknown-linux-musl";
 
+/// Runs `cmd` to completion; `Err("<what> failed")` when it cannot start
+/// or exits unsuccessfully.
+pub fn run_ok(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed"))
+    }
+}
+
 /// Adds the firmware target with rustup when it is missing.
 pub fn ensure_target() -> Result<(), String> {
     let out = Command::new("rustup")
@@ -22,16 +33,12 @@ pub fn ensure_target() -> Result<(), String> {
         return Ok(());
     }
     eprintln!("xtask: adding rust target {TARGET}");
-    let status = Command::new("rustup")
-        .args(["target", "add", TARGET])
-        .current_dir(crate::workspace_root())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`rustup target add {TARGET}` failed"))
-    }
+    run_ok(
+        Command::new("rustup")
+            .args(["target", "add", TARGET])
+            .current_dir(crate::workspace_root()),
+        &format!("`rustup target add {TARGET}`"),
+    )
 }
 
 /// Installs QEMU's ppc64 system emulator with apt when missing and root.

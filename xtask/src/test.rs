@@ -2,8 +2,7 @@
 //! summary line `N passed, N failed`.
 
 use crate::boards;
-use crate::image;
-use crate::qemu::{self, RunOptions, Verdict};
+use crate::qemu::{RunOptions, Verdict};
 use crate::scenarios::{Expect, SCENARIOS};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -171,10 +170,6 @@ fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
 /// Builds and runs one scenario and records its checks and verdict.
 fn qemu_case(tally: &mut Tally, case: &crate::scenarios::Scenario) -> Result<(), String> {
     let board = boards::find(case.board)?;
-    let fw = image::build(board)?;
-    let img = image::with_args(&fw, case.name)?;
-    let devices = crate::scenarios::qemu_devices(case)?;
-    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let opts = RunOptions {
         timeout_secs: 60,
         gdb: false,
@@ -182,7 +177,7 @@ fn qemu_case(tally: &mut Tally, case: &crate::scenarios::Scenario) -> Result<(),
         extra: vec![],
     };
     println!("xtask: qemu {} scenario {}", case.board, case.name);
-    let outcome = qemu::run(board, &fw, &img, &devices, &opts)?;
+    let outcome = crate::scenarios::run(board, case.name, &opts)?;
     let mut checks = 0;
     for line in &outcome.lines {
         if let Some(rest) = line.strip_prefix("TEST ") {

@@ -12,6 +12,7 @@ mod console;
 mod exception;
 mod guest;
 mod heap;
+mod io;
 mod scenarios;
 mod start;
 

@@ -1,25 +1,9 @@
-//! The boot-argument block at 0x20 of each board's image: the magic
-//! `"PNVARGS\0"`, then a NUL-terminated string that `cargo xtask` writes
-//! into the raw image (QEMU's powernv accepts no command line without a
-//! kernel). The board places the block with [`boot_args_block!`].
+//! Reading the boot-argument block of each board's image, whose layout
+//! (offset, magic, size) lives in [`pnv_contract::boot_args`]; the board
+//! places the block with [`boot_args_block!`](crate::boot_args_block).
 
-/// Size of the block: 8 bytes of magic, then the string (0xd8 bytes).
-pub const BOOT_ARGS_SIZE: usize = 0xe0;
-
-/// Assembly for the boot-argument block, to splice into a board's `.head`
-/// section (placed at address 0): the global symbol `boot_args` at 0x20.
-#[macro_export]
-macro_rules! boot_args_block {
-    () => {
-        concat!(
-            "    . = 0x20\n",
-            ".globl boot_args\n",
-            "boot_args:\n",
-            "    .ascii \"PNVARGS\\0\"\n",
-            "    .space 0xd8\n",
-        )
-    };
-}
+/// Size of the block (its home: [`pnv_contract::boot_args`]).
+pub const BOOT_ARGS_SIZE: usize = pnv_contract::boot_args::SIZE;
 
 /// The string in a boot-argument block: the bytes after the magic up to the
 /// first NUL (empty when none was given or it is not UTF-8).
@@ -50,7 +34,7 @@ mod tests {
 
     fn block(text: &[u8]) -> [u8; BOOT_ARGS_SIZE] {
         let mut b = [0u8; BOOT_ARGS_SIZE];
-        b[..8].copy_from_slice(b"PNVARGS\0");
+        b[..8].copy_from_slice(pnv_contract::boot_args::MAGIC);
         b[8..8 + text.len()].copy_from_slice(text);
         b
     }
@@ -70,13 +54,5 @@ mod tests {
     #[test]
     fn invalid_utf8_reads_as_empty() {
         assert_eq!(parse(&block(&[0xff, 0xfe])), "");
-    }
-
-    #[test]
-    fn the_block_asm_has_the_magic_at_0x20() {
-        let asm = boot_args_block!();
-        assert!(asm.starts_with("    . = 0x20\n"));
-        assert!(asm.contains(".ascii \"PNVARGS\\0\""));
-        assert!(asm.contains(".space 0xd8"));
     }
 }

@@ -17,6 +17,8 @@
 //! - [`fdt`]: the device-tree blob a boot loader passes in r3.
 //! - [`edu`]: QEMU's `edu` DMA device, generic over
 //!   [`pnv_iommu::mmio::RegisterIo`].
+//! - [`phys`]: [`phys::PhysRange`], the one checked way board code reads and
+//!   writes memory by physical address (DMA targets, guest memory).
 //! - [`no_heap`]: the global allocator of an image without a heap (linking
 //!   `pnv-iommu` links `alloc`).
 //!
@@ -25,12 +27,15 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod boot_args;
+/// The boot-argument block's assembly (its home is `pnv-contract`).
+pub use pnv_contract::boot_args_block;
 pub mod edu;
 pub mod exception;
 pub mod fdt;
 #[cfg(target_arch = "powerpc64")]
 mod mem;
 pub mod no_heap;
+pub mod phys;
 pub mod spr;
 pub mod start;
 #[cfg(target_arch = "powerpc64")]

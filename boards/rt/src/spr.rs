@@ -1,6 +1,38 @@
 //! Special-purpose registers the boards read, by their architected numbers
 //! (Power ISA 3.0), and the timebase.
 
+bitflags::bitflags! {
+    /// Machine state register bits (Power ISA 3.0, bit 0 = least
+    /// significant here).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Msr: u64 {
+        /// 64-bit mode.
+        const SF = 1 << 63;
+        /// Hypervisor state.
+        const HV = 1 << 60;
+        /// Vector (VMX) available.
+        const VEC = 1 << 25;
+        /// VSX available.
+        const VSX = 1 << 23;
+        /// External interrupts enabled.
+        const EE = 1 << 15;
+        /// Problem state.
+        const PR = 1 << 14;
+        /// Floating point available.
+        const FP = 1 << 13;
+        /// Machine check interrupts enabled.
+        const ME = 1 << 12;
+        /// Instruction relocation (translation) on.
+        const IR = 1 << 5;
+        /// Data relocation (translation) on.
+        const DR = 1 << 4;
+        /// Recoverable interrupt.
+        const RI = 1 << 1;
+        /// Little-endian mode.
+        const LE = 1 << 0;
+    }
+}
+
 /// An SPR the boards use; the discriminant is the SPR number `mfspr` and
 /// `mtspr` take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,5 +162,17 @@ mod tests {
     fn host_timebase_advances_per_read() {
         let a = super::timebase();
         assert!(super::timebase() > a);
+    }
+}
+
+#[cfg(test)]
+mod msr_tests {
+    use super::Msr;
+
+    #[test]
+    fn reset_msr_is_sf_and_hv() {
+        // DESIGN §4: every thread starts with MSR = 0x9000000000000000.
+        assert_eq!((Msr::SF | Msr::HV).bits(), 0x9000_0000_0000_0000);
+        assert_eq!(Msr::PR.bits(), 0x4000);
     }
 }

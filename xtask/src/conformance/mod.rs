@@ -176,17 +176,13 @@ pub fn run_ours(echo: bool) -> Result<SuiteRun, String> {
     let scenario = crate::scenarios::find("qemu-powernv9", "papr-guest")
         .ok_or("the qemu-powernv9 board has no papr-guest scenario")?;
     let board = boards::find(scenario.board)?;
-    let fw = image::build(board)?;
-    let img = image::with_args(&fw, scenario.name)?;
-    let devices = crate::scenarios::qemu_devices(scenario)?;
-    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let opts = RunOptions {
         timeout_secs: TIMEOUT_SECS,
         gdb: false,
         echo,
         extra: vec![],
     };
-    let outcome = qemu::run(board, &fw, &img, &devices, &opts)?;
+    let outcome = crate::scenarios::run(board, scenario.name, &opts)?;
     Ok(SuiteRun::from_lines(
         "ours",
         &outcome.lines,

@@ -7,6 +7,7 @@ pub mod radix;
 pub mod switch;
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use pnv_rt::spr::Msr;
 use pnv_rt::spr::{self, Spr};
 use radix::{PartitionTable, RadixError};
 pub use switch::GuestRegs;
@@ -21,7 +22,13 @@ const LPCR_HDICE: u64 = 1;
 
 /// MSR bits of a guest: 64-bit, machine check enable, recoverable, FP,
 /// vector and VSX available; HV, PR, IR, DR and EE off (real mode).
-pub const GUEST_MSR: u64 = (1 << 63) | (1 << 12) | (1 << 1) | (1 << 13) | (1 << 25) | (1 << 23);
+pub const GUEST_MSR: u64 = Msr::SF
+    .union(Msr::ME)
+    .union(Msr::RI)
+    .union(Msr::FP)
+    .union(Msr::VEC)
+    .union(Msr::VSX)
+    .bits();
 
 /// What a trap handler wants next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

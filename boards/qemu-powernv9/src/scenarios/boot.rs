@@ -5,6 +5,21 @@ use alloc::format;
 use alloc::vec::Vec;
 use pnv_iommu::topology::Topology;
 
+/// The boot scenario on a two-chip machine: the same checks, and the device
+/// tree must show both chips (a run without `-smp 2,sockets=2` fails).
+pub fn run_two_chips(t: &Topology, checks: &mut Checks) {
+    let ids: Vec<u32> = t.chips.iter().map(|c| c.chip_id).collect();
+    checks.check(
+        "boot_two_chips",
+        if ids == [0, 1] {
+            Ok(())
+        } else {
+            Err(format!("chips {:?}, want [0, 1]", ids))
+        },
+    );
+    run(t, checks);
+}
+
 /// Checks what start-up promised: heap, FP/vector state, device tree.
 pub fn run(t: &Topology, checks: &mut Checks) {
     checks.check("boot_heap_aligned_alloc", heap_aligned_alloc());
@@ -51,42 +66,52 @@ fn fp_enabled() -> Result<(), alloc::string::String> {
     }
 }
 
-/// Brings up every PHB stack the device tree lists and checks the PE count
-/// each reports: 512 on the big PHBs (index 0 and 3), 256 on the others.
+/// Brings up every PHB stack the device tree lists, on every chip, and
+/// checks the PE count each reports: 512 on the big PHBs (index 0 and 3),
+/// 256 on the others.
 fn every_phb_up(t: &Topology) -> Result<(), alloc::string::String> {
-    use pnv_iommu::phb4::dmamem::GlobalHeap;
+    use pnv_iommu::page_alloc::GlobalPages;
     use pnv_iommu::phb4::{Phb4, Phb4Config};
     let mut up = 0;
     for (chip, pec, stack) in t.phb_stacks() {
+        let what = format!("chip {} PHB{}", chip.chip_id, stack.phb_index);
         let cfg = Phb4Config::for_stack(chip, pec, stack)
-            .ok_or_else(|| format!("no address map for PHB{}", stack.phb_index))?;
-        let phb = Phb4::init(super::platform::io(), cfg, &mut GlobalHeap)
-            .map_err(|e| format!("PHB{}: {:?}", stack.phb_index, e))?;
+            .ok_or_else(|| format!("no address map for {}", what))?;
+        let phb = Phb4::init(super::platform::io(), cfg, &GlobalPages)
+            .map_err(|e| format!("{}: {:?}", what, e))?;
         let want = if matches!(stack.phb_index, 0 | 3) {
             512
         } else {
             256
         };
         crate::println!(
-            "PNV: PHB{} up: {} PEs, {} TVEs, registers at {:#x}",
-            stack.phb_index,
+            "PNV: {} up: {} PEs, {} TVEs, registers at {:#x}",
+            what,
             phb.num_pes(),
             phb.tvt_size(),
             cfg.regs_base
         );
         if phb.num_pes() != want || phb.tvt_size() != 2 * want {
             return Err(format!(
-                "PHB{}: {} PEs, {} TVEs",
-                stack.phb_index,
+                "{}: {} PEs, {} TVEs",
+                what,
                 phb.num_pes(),
                 phb.tvt_size()
             ));
         }
         up += 1;
     }
-    if up == 0 {
-        Err("no PHB stack in the device tree".into())
+    // Every chip has six PHB stacks.
+    let want = 6 * t.chips.len();
+    if up == 0 || up != want {
+        Err(format!(
+            "{} PHBs up, want {} ({} chips)",
+            up,
+            want,
+            t.chips.len()
+        ))
     } else {
+        crate::println!("PNV: {} PHBs up on {} chips", up, t.chips.len());
         Ok(())
     }
 }

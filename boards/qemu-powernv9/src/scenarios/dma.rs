@@ -14,16 +14,18 @@ use pnv_iommu::iopt::Perm;
 use pnv_iommu::mmio::CacheInhibited;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, freeze_action, freeze_state, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
-use pnv_iommu::phb4::shared::SharedTableError;
+use pnv_iommu::phb::pe::RidMatch;
+use pnv_iommu::phb::shared::SharedTableError;
 use pnv_iommu::phb4::tve::TranslatedTve;
+use pnv_iommu::phb4::{AttachedPhb4, Phb4};
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
 use pnv_rt::edu::Edu;
 
 /// The PE the scenario gives the device.
 const PE: u64 = 7;
-/// Window 1 starts here (window select bit 59).
-const WINDOW1: u64 = 1 << 59;
+/// Slot 1's window starts here (window select bit 59).
+const WINDOW1: u64 = pnv_iommu::phb::SLOT1_START;
 const SZ_4K: u64 = 0x1000;
 const SZ_64K: u64 = 0x1_0000;
 /// Bytes per transfer (edu's buffer is 4 KiB, and its last byte unusable).
@@ -34,7 +36,7 @@ const TIMEBASE_HZ: u64 = 512_000_000;
 type Io = CacheInhibited;
 
 struct Setup {
-    opal: OpalPhbs<Io>,
+    opal: OpalPhbs<Phb4<Io>>,
     phb_id: u64,
     edu: Edu<Io>,
     rid: u64,
@@ -48,17 +50,47 @@ fn opal_ok(what: &str, code: OpalCode) -> Result<(), String> {
     }
 }
 
-/// Brings PHB `index` up, finds the edu behind it and puts it in PE 7.
-fn setup(index: u32) -> Result<Setup, String> {
-    let (phb, edu_fn, bar0) = platform::bring_up_with_edu(index)?;
+/// Brings PHB `index` of chip `chip` up, finds the edu behind it and puts
+/// it in PE 7. With `attached`, the driver that brought the PHB up stands in
+/// for another firmware (skiboot): it maps the edu to PE 7 itself and keeps
+/// the PHB's tables for good (leaked, as a resident firmware keeps them);
+/// the OPAL calls then run on a second driver attached to the same PHB,
+/// which writes no register until a window or kill call.
+fn setup(chip: u32, index: u32, attached: bool) -> Result<Setup, String> {
+    let (phb, edu_fn, bar0) = platform::bring_up_with_edu_on(chip, index)?;
     let edu = Edu::probe(platform::io(), bar0.cpu_addr, TIMEBASE_HZ)
         .map_err(|e| format!("edu probe: {:?}", e))?;
     let rid = edu_fn.bdf.rid() as u64;
+    let phb = if attached {
+        let mut owner = phb;
+        owner
+            .set_pe(PE, rid as u16, RidMatch::EXACT, true)
+            .map_err(|e| format!("owner set_pe: {:?}", e))?;
+        let desc = AttachedPhb4 {
+            chip_id: chip,
+            index,
+            regs_base: owner.regs_base(),
+            num_pes: owner.num_pes(),
+        };
+        core::mem::forget(owner);
+        Phb4::attach(platform::io(), desc).map_err(|e| format!("attach: {:?}", e))?
+    } else {
+        phb
+    };
     let mut opal = OpalPhbs::new();
-    let phb_id = index as u64;
+    // OPAL PHB id: the chip's PHBs after the lower chips' (6 per P9 chip).
+    let phb_id = (chip * pnv_iommu::phb4::regs::P9_NUM_PHBS + index) as u64;
     opal.add(phb_id, phb)
         .map_err(|c| format!("add PHB: {:?}", c))?;
-    opal_ok("set_pe", opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1))?;
+    let set_pe = opal.set_pe(phb_id, PE, rid, 0, 1, 1, 1);
+    if attached {
+        // The RTT is the owner's: an attached PHB refuses set_pe.
+        if set_pe != OpalCode::Unsupported {
+            return Err(format!("set_pe on an attached PHB returned {:?}", set_pe));
+        }
+    } else {
+        opal_ok("set_pe", set_pe)?;
+    }
     Ok(Setup {
         opal,
         phb_id,
@@ -286,11 +318,11 @@ fn faults(s: &mut Setup, t: &TceTable<GlobalPages>) -> Result<(), String> {
 
     // Unmapped IOVA 0x60000: identity page 0x60000 (firmware memory) and the
     // pool stay as they were.
-    let ident_before = ram::byte(0x60000);
+    let ident_before = ram::image_byte(0x60000);
     s.edu
         .dma_to_ram(0, 0x60000, 0x100)
         .map_err(|e| format!("edu->RAM: {:?}", e))?;
-    if ram::byte(0x60000) != ident_before {
+    if ram::image_byte(0x60000) != ident_before {
         return Err("DMA to an unmapped IOVA reached identity memory".into());
     }
 
@@ -434,10 +466,19 @@ fn container(s: &mut Setup) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs every DMA check on PHB `index`, with names suffixed `_phb<index>`.
-pub fn run_on(index: u32, checks: &mut Checks) {
-    let name = |n: &str| format!("dma_{}_phb{}", n, index);
-    let mut s = match setup(index) {
+/// Runs every DMA check on PHB `index` of chip `chip`, with names suffixed
+/// `_phb<index>` on chip 0 and `_chip<chip>_phb<index>` on the others. On
+/// an `attached` PHB (suffix `_attached_phb<index>`) the checks that need
+/// the owner's tables (EEH freeze, a second PE for the shared table) are
+/// left out.
+pub fn run_on(chip: u32, index: u32, attached: bool, checks: &mut Checks) {
+    let phb = match (chip, attached) {
+        (_, true) => format!("attached_phb{}", index),
+        (0, false) => format!("phb{}", index),
+        _ => format!("chip{}_phb{}", chip, index),
+    };
+    let name = |n: &str| format!("dma_{}_{}", n, phb);
+    let mut s = match setup(chip, index, attached) {
         Ok(s) => s,
         Err(e) => return checks.check(&name("setup"), Err(e)),
     };
@@ -455,8 +496,10 @@ pub fn run_on(index: u32, checks: &mut Checks) {
         Ok(t) => {
             checks.check(&name("remap_live_iova"), remap_live(&mut s, &t));
             checks.check(&name("faults_leave_memory_unchanged"), faults(&mut s, &t));
-            checks.check(&name("eeh_dma_freeze"), freeze(&mut s, &t));
-            checks.check(&name("shared_table_container"), container(&mut s));
+            if !attached {
+                checks.check(&name("eeh_dma_freeze"), freeze(&mut s, &t));
+                checks.check(&name("shared_table_container"), container(&mut s));
+            }
             // Unset before the tables are dropped: no TVE may point at freed memory.
             let _ = s.opal.map_pe_dma_window(s.phb_id, PE, PE * 2, 0, 0, 0, 0);
             let _ = s
@@ -471,10 +514,29 @@ pub fn run_on(index: u32, checks: &mut Checks) {
 
 /// The scenario `dma-phb0`.
 pub fn phb0(_: &Topology, checks: &mut Checks) {
-    run_on(0, checks)
+    run_on(0, 0, false, checks)
 }
 
 /// The scenario `dma-phb3`.
 pub fn phb3(_: &Topology, checks: &mut Checks) {
-    run_on(3, checks)
+    run_on(0, 3, false, checks)
+}
+
+/// The scenario `dma-chip1-phb0`: PHB0 of the second chip of a 2-chip
+/// machine, found in the device tree.
+pub fn chip1_phb0(t: &Topology, checks: &mut Checks) {
+    if !t.chips.iter().any(|c| c.chip_id == 1) {
+        return checks.check(
+            "dma_setup_chip1_phb0",
+            Err("no chip 1 in the device tree".into()),
+        );
+    }
+    run_on(1, 0, false, checks)
+}
+
+/// The scenario `dma-attached-phb0`: the same window, remap and fault
+/// checks on PHB0 through a driver attached after another driver brought
+/// the PHB up (what a firmware linking the library does under skiboot).
+pub fn attached_phb0(_: &Topology, checks: &mut Checks) {
+    run_on(0, 0, true, checks)
 }

@@ -10,7 +10,7 @@ use alloc::string::String;
 use pnv_iommu::topology::Topology;
 
 /// Host block backing guest real 0..GUEST_RAM (768 MiB, 2 MiB aligned).
-const GUEST_HOST_BASE: u64 = 0x3000_0000;
+const GUEST_HOST_BASE: u64 = pnv_contract::GUEST_LOAD_ADDR;
 const GUEST_RAM: u64 = 0x0040_0000;
 /// Where the test program is copied (guest real).
 const GUEST_ENTRY: u64 = 0x100;

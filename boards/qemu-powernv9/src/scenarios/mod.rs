@@ -1,7 +1,9 @@
-//! Scenarios the runner selects by name. Each prints `TEST <name> ... ok` or
+//! Scenarios the runner selects by name (names and what QEMU must provide
+//! live in [`pnv_contract::SCENARIOS`]; this module maps each to its code). Each prints `TEST <name> ... ok` or
 //! `TEST <name> ... FAILED: <why>` per check and returns whether all passed.
 
 use crate::println;
+use pnv_contract::ScenarioId;
 use pnv_iommu::topology::Topology;
 
 mod boot;
@@ -12,42 +14,25 @@ mod papr_guest;
 mod platform;
 mod ram;
 
-/// A scenario: its name, and the function that runs it.
-struct Scenario {
-    name: &'static str,
-    run: fn(&Topology, &mut Checks),
-}
+/// This board's name in the scenario table.
+const BOARD: &str = "qemu-powernv9";
 
-const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "boot",
-        run: boot::run,
-    },
-    Scenario {
-        name: "dma-phb0",
-        run: dma::phb0,
-    },
-    Scenario {
-        name: "dma-phb3",
-        run: dma::phb3,
-    },
-    Scenario {
-        name: "guest",
-        run: guest::run,
-    },
-    Scenario {
-        name: "papr-guest",
-        run: papr_guest::run,
-    },
-    Scenario {
-        name: "trap",
-        run: faults::trap,
-    },
-    Scenario {
-        name: "illegal-instruction",
-        run: faults::illegal_instruction,
-    },
-];
+/// The code that runs scenario `id` (`None` for another board's).
+fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
+    Some(match id {
+        ScenarioId::Boot => boot::run,
+        ScenarioId::BootTwoChips => boot::run_two_chips,
+        ScenarioId::DmaPhb0 => dma::phb0,
+        ScenarioId::DmaPhb3 => dma::phb3,
+        ScenarioId::DmaChip1Phb0 => dma::chip1_phb0,
+        ScenarioId::DmaAttachedPhb0 => dma::attached_phb0,
+        ScenarioId::Guest => guest::run,
+        ScenarioId::PaprGuest => papr_guest::run,
+        ScenarioId::Trap => faults::trap,
+        ScenarioId::IllegalInstruction => faults::illegal_instruction,
+        ScenarioId::CDma => return None,
+    })
+}
 
 /// Per-check reporting.
 pub struct Checks {
@@ -67,16 +52,17 @@ impl Checks {
     }
 }
 
-/// Runs the named scenario; false if it is unknown or any check failed.
+/// Runs the named scenario (a name of the shared table,
+/// [`pnv_contract::SCENARIOS`]); false if it is unknown or any check failed.
 pub fn run(name: &str, topology: &Topology) -> bool {
-    let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
+    let Some(run) = pnv_contract::find(BOARD, name).and_then(|s| runner(s.id)) else {
         println!("PNV: unknown scenario {}; known:", name);
-        for s in SCENARIOS {
+        for s in pnv_contract::of_board(BOARD) {
             println!("PNV:   {}", s.name);
         }
         return false;
     };
     let mut checks = Checks { failed: 0 };
-    (scenario.run)(topology, &mut checks);
+    run(topology, &mut checks);
     checks.failed == 0
 }

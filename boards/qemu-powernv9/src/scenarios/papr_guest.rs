@@ -36,7 +36,7 @@ use pnv_iommu::topology::Topology;
 
 /// Guest RAM: guest real 0..256 MiB backed by host 768 MiB..1 GiB, where
 /// `cargo xtask` has QEMU's loader put the guest image.
-const GUEST_HOST_BASE: u64 = 0x3000_0000;
+const GUEST_HOST_BASE: u64 = pnv_contract::GUEST_LOAD_ADDR;
 const GUEST_RAM: u64 = 0x1000_0000;
 /// Guest real address of the guest's device tree.
 const GUEST_FDT: u64 = 0x0f00_0000;

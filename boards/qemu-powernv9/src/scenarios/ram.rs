@@ -1,12 +1,13 @@
 //! Scenario memory: pages for DMA targets taken from a fixed pool, and byte
-//! patterns written and compared through volatile accesses (the device
-//! writes this memory behind the compiler's back).
+//! patterns written and compared through [`PhysRange`] (checked, volatile:
+//! the device writes this memory behind the compiler's back). Addresses
+//! outside the board's scenario memory (`heap::scenario_memory`) panic,
+//! which the firmware reports as a failure.
 
+use crate::heap::{DMA_POOL_BASE as POOL_BASE, DMA_POOL_END as POOL_END};
 use core::sync::atomic::{AtomicU64, Ordering};
+use pnv_rt::phys::PhysRange;
 
-/// DMA target pool: 512..768 MiB (above the heap, below the guest block).
-const POOL_BASE: u64 = 0x2000_0000;
-const POOL_END: u64 = 0x3000_0000;
 static NEXT: AtomicU64 = AtomicU64::new(POOL_BASE);
 
 /// A fresh page of `size` bytes (a power of two), aligned to its size, from
@@ -31,23 +32,30 @@ pub fn pattern_byte(seed: u8, i: u64) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8)
 }
 
-/// Writes the pattern `seed` over `[addr, addr + len)`.
+/// The scenario memory `[addr, addr + len)`; panics outside it.
+fn range(addr: u64, len: u64) -> PhysRange {
+    crate::heap::scenario_memory(addr, len)
+        .unwrap_or_else(|| panic!("{addr:#x}+{len:#x} is not scenario memory"))
+}
+
+/// Writes the pattern `seed` over `[addr, addr + len)` of scenario memory.
 pub fn fill(addr: u64, len: u64, seed: u8) {
+    let r = range(addr, len);
     for i in 0..len {
-        // SAFETY: callers pass pool pages (or the guest block) that no Rust
-        // reference covers.
-        unsafe { core::ptr::write_volatile((addr + i) as *mut u8, pattern_byte(seed, i)) };
+        r.write_u8(i, pattern_byte(seed, i));
     }
 }
 
-/// Reads one byte.
-pub fn byte(addr: u64) -> u8 {
-    // SAFETY: as for `fill`.
-    unsafe { core::ptr::read_volatile(addr as *const u8) }
+/// Reads one byte of the image (read-only; a stray DMA would land there).
+pub fn image_byte(addr: u64) -> u8 {
+    crate::heap::image_read_only(addr, 1)
+        .unwrap_or_else(|| panic!("{addr:#x} is not in the image"))
+        .read_u8(0)
 }
 
-/// The first offset where `[addr, addr + len)` differs from pattern `seed`
-/// shifted by `skip` bytes, if any.
+/// The first offset where `[addr, addr + len)` of scenario memory differs
+/// from pattern `seed` shifted by `skip` bytes, if any.
 pub fn mismatch(addr: u64, len: u64, seed: u8, skip: u64) -> Option<u64> {
-    (0..len).find(|&i| byte(addr + i) != pattern_byte(seed, skip + i))
+    let r = range(addr, len);
+    (0..len).find(|&i| r.read_u8(i) != pattern_byte(seed, skip + i))
 }

@@ -7,14 +7,14 @@
 //! not depend on the TCE engine's types; the table memory itself stays with
 //! its owner, who may release it once `free` succeeds.
 //!
-//! Windows held by a shared table are marked in the PHB, and the PHB's own
-//! `map_*`/`unmap_window` refuse them ([`Phb4Error::WindowShared`]), so the
-//! reference count cannot go stale behind the registry's back.
+//! Slots held by a shared table are marked in the PHB
+//! ([`Phb::set_shared_slot`]), and the PHB's own
+//! [`set_window`](Phb::set_window) refuses them
+//! ([`PhbError::WindowShared`]), so the reference count cannot go stale
+//! behind the registry's back. The registry works over any [`Phb`].
 
 use super::tve::TranslatedTve;
-use super::window::{MAX_WINDOWS, window_id};
-use super::{Phb4, Phb4Error};
-use crate::mmio::RegisterIo;
+use super::{Phb, PhbError, SLOTS_PER_PE};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -25,8 +25,8 @@ pub struct TveRef {
     pub phb: u64,
     /// PE number.
     pub pe: u32,
-    /// Window of the PE (0 or 1).
-    pub window: u32,
+    /// TVE slot of the PE (0 or 1).
+    pub slot: u32,
 }
 
 /// Why a shared-table operation was refused.
@@ -38,16 +38,16 @@ pub enum SharedTableError {
     Unknown,
     /// The table is still set in this many TVEs.
     InUse(usize),
-    /// The window is already held by a shared table.
+    /// The slot is already held by a shared table.
     WindowBusy,
-    /// The window is not held by this table.
+    /// The slot is not held by this table.
     NotSet,
-    /// The PHB refused (bad PE or window number, kill failure...).
-    Phb(Phb4Error),
+    /// The PHB refused (bad PE or slot number, kill failure...).
+    Phb(PhbError),
 }
 
-impl From<Phb4Error> for SharedTableError {
-    fn from(e: Phb4Error) -> Self {
+impl From<PhbError> for SharedTableError {
+    fn from(e: PhbError) -> Self {
         SharedTableError::Phb(e)
     }
 }
@@ -90,53 +90,62 @@ impl TableRegistry {
         self.tables.get(&id).map(|e| e.users.as_slice())
     }
 
-    /// Sets table `id` into window `n` of `pe` on `phb` (known to the caller
+    /// Sets table `id` into `slot` of `pe` on `phb` (known to the caller
     /// as `phb_id`). Programs the same TVE every user gets.
-    pub fn set<I: RegisterIo>(
+    pub fn set<P: Phb + ?Sized>(
         &mut self,
         id: u64,
         phb_id: u64,
-        phb: &mut Phb4<I>,
+        phb: &mut P,
         pe: u64,
-        n: u32,
+        slot: u32,
     ) -> Result<(), SharedTableError> {
         let entry = self.tables.get_mut(&id).ok_or(SharedTableError::Unknown)?;
-        if phb.window_is_shared(pe, n)? {
+        if phb.slot_is_shared(pe, slot)? {
             return Err(SharedTableError::WindowBusy);
         }
-        let pe = pe as u32; // checked by window_is_shared
-        // Record the user first: `write_tve` programs the TVE before it
-        // kills the PE's TCE cache, so even when the kill fails the TVE
-        // points at the table, and the table must stay registered (and
-        // un-freeable) until that TVE is unset.
-        entry.users.push(TveRef {
+        // Record the user only once the PHB accepted the table, but before
+        // the outcome of its kill: the TVE is programmed before the PE's TCE
+        // cache is killed, so even when the kill fails the TVE points at the
+        // table, and the table must stay registered (and un-freeable) until
+        // that TVE is unset.
+        let user = TveRef {
             phb: phb_id,
-            pe,
-            window: n,
-        });
-        phb.write_tve(window_id(pe, n), entry.table.encode(), true)?;
-        Ok(())
+            pe: pe as u32, // checked by slot_is_shared
+            slot,
+        };
+        match phb.set_shared_slot(pe, slot, Some(&entry.table)) {
+            Ok(()) => {
+                entry.users.push(user);
+                Ok(())
+            }
+            Err(PhbError::Kill(k)) => {
+                entry.users.push(user);
+                Err(PhbError::Kill(k).into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Removes table `id` from window `n` of `pe` (TVE = 0, PE cache killed).
-    pub fn unset<I: RegisterIo>(
+    /// Removes table `id` from `slot` of `pe` (TVE = 0, PE cache killed).
+    pub fn unset<P: Phb + ?Sized>(
         &mut self,
         id: u64,
         phb_id: u64,
-        phb: &mut Phb4<I>,
+        phb: &mut P,
         pe: u64,
-        n: u32,
+        slot: u32,
     ) -> Result<(), SharedTableError> {
         let entry = self.tables.get_mut(&id).ok_or(SharedTableError::Unknown)?;
-        if n >= MAX_WINDOWS {
-            return Err(Phb4Error::WindowId.into());
+        if slot >= SLOTS_PER_PE {
+            return Err(PhbError::WindowId.into());
         }
         let pos = entry
             .users
             .iter()
-            .position(|u| u.phb == phb_id && u.pe as u64 == pe && u.window == n)
+            .position(|u| u.phb == phb_id && u.pe as u64 == pe && u.slot == slot)
             .ok_or(SharedTableError::NotSet)?;
-        phb.write_tve(window_id(pe as u32, n), 0, false)?;
+        phb.set_shared_slot(pe, slot, None)?;
         entry.users.swap_remove(pos);
         Ok(())
     }

@@ -18,6 +18,23 @@
  * caller's (hypervisor real mode) context; they must not be made from an
  * exception taken inside another call. The host build links Rust's std
  * and needs none of this.
+ *
+ * Linking into skiboot (boards/skiboot is the worked example):
+ *   - build skiboot big-endian ELFv2 (ELF_ABI_v2=1); its default ELFv1
+ *     output refuses this ELFv2 archive;
+ *   - build the library without FP/VMX/VSX (RUSTFLAGS="-C target-cpu=pwr8
+ *     -C target-feature=-altivec,-vsx,-hard-float"): OPAL calls run with
+ *     MSR[FP|VEC|VSX] off, and a pwr9 build uses VSX in its register
+ *     accessors ("VSX unavailable" inside the call);
+ *   - skiboot's libc has memcpy, memmove, memset and memcmp but no bcmp:
+ *     the host defines it (bcmp may return memcmp's value);
+ *   - skiboot compiles with r13-r16 fixed (r13-r15 belong to the OS, r16 is
+ *     skiboot's per-CPU pointer); the library, like any ELFv2 code, uses
+ *     r14-r16 as callee-saved registers and may hold its own values there
+ *     when it calls a hook. The hooks must therefore restore skiboot's
+ *     r13-r16 (saved before calling into the library) before running any
+ *     skiboot code, and give the library its values back on return
+ *     (boards/skiboot/pnv_iommu_hooks.S).
  */
 #ifndef PNV_IOMMU_H
 #define PNV_IOMMU_H

@@ -57,3 +57,34 @@ name:							\
 HOOK(pnv_iommu_alloc, pnv_iommu_shim_alloc)
 HOOK(pnv_iommu_free, pnv_iommu_shim_free)
 HOOK(pnv_iommu_abort, pnv_iommu_shim_abort)
+
+/*
+ * Self-test helper (pnv_iommu_shim.c, at registration): calls the function
+ * at r6 with arguments r3-r5 while r14 and r15 hold a marker, as the
+ * library might when it calls a hook; restores them after.
+ */
+	.section ".text", "ax"
+	.balign 4
+	.global pnv_iommu_hooks_call_clobbered
+	.type pnv_iommu_hooks_call_clobbered, @function
+pnv_iommu_hooks_call_clobbered:
+	mflr	%r0
+	std	%r0,16(%r1)
+	stdu	%r1,-64(%r1)
+	std	%r2,24(%r1)
+	std	%r14,32(%r1)
+	std	%r15,40(%r1)
+	mtctr	%r6
+	mr	%r12,%r6
+	lis	%r14,0x5eed
+	ori	%r14,%r14,0x5eed
+	not	%r15,%r14
+	bctrl
+	ld	%r2,24(%r1)
+	ld	%r14,32(%r1)
+	ld	%r15,40(%r1)
+	addi	%r1,%r1,64
+	ld	%r0,16(%r1)
+	mtlr	%r0
+	blr
+	.size pnv_iommu_hooks_call_clobbered, . - pnv_iommu_hooks_call_clobbered

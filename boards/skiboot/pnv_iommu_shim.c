@@ -12,7 +12,8 @@
  *
  * skiboot's TVE cache stays true: after each successful call the TVE value
  * the library wrote is copied into p->tve_cache[], which skiboot writes
- * back to the TVT after a PHB or IODA reset.
+ * back to the TVT after a PHB or IODA reset; the TVT entry is then read
+ * back and compared with it.
  *
  * Counters: the OPAL entries of the three tokens are wrapped too, so every
  * call Linux makes is counted once at the OPAL level and once where it is
@@ -35,6 +36,8 @@
 #include <opal-internal.h>
 #include <pci.h>
 #include <phb4.h>
+#include <phb4-regs.h>
+#include <io.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +72,8 @@ static struct {
 	uint64_t hooks;			/* callbacks from the library */
 	uint64_t hooks_regs_changed;	/* arrived with r13-r16 not skiboot's */
 	uint64_t hooks_regs_bad;	/* r13-r16 wrong inside the hook */
+	uint64_t tvt_checked;		/* TVEs read back after a call */
+	uint64_t tvt_mismatch;		/* ... differing from tve_cache[] */
 } counters;
 
 /* r13-r16 at library entry (read by pnv_iommu_hooks.S), and as the library
@@ -95,19 +100,23 @@ static void print_counters(void)
 {
 	prlog(PR_DEBUG, TAG "counters map %llu/%llu/%llu/%llu real %llu/%llu/%llu/%llu "
 	      "kill %llu/%llu/%llu/%llu (opal/library/library-errors/skiboot) "
-	      "hooks %llu regs-changed %llu regs-bad %llu\n",
+	      "hooks %llu regs-changed %llu regs-bad %llu tvt-checked %llu tvt-mismatch %llu\n",
 	      counters.opal[CALL_MAP], counters.library[CALL_MAP],
 	      counters.library_err[CALL_MAP], counters.skiboot[CALL_MAP],
 	      counters.opal[CALL_MAP_REAL], counters.library[CALL_MAP_REAL],
 	      counters.library_err[CALL_MAP_REAL], counters.skiboot[CALL_MAP_REAL],
 	      counters.opal[CALL_KILL], counters.library[CALL_KILL],
 	      counters.library_err[CALL_KILL], counters.skiboot[CALL_KILL],
-	      counters.hooks, counters.hooks_regs_changed, counters.hooks_regs_bad);
+	      counters.hooks, counters.hooks_regs_changed, counters.hooks_regs_bad,
+	      counters.tvt_checked, counters.tvt_mismatch);
 }
 
 /* ---- Callbacks from the library (entered through pnv_iommu_hooks.S) ---- */
 
-static void check_regs(void)
+/* Set during the registration self-test: a caught mismatch is expected. */
+static bool selftest_running;
+
+void pnv_iommu_shim_check_regs(void)
 {
 	uint64_t r[4];
 	struct cpu_thread *me = find_cpu_by_pir(mfspr(SPR_PIR));
@@ -126,17 +135,18 @@ static void check_regs(void)
 			break;
 	if (i < 4 || (void *)r[3] != (void *)me || this_cpu() != me) {
 		counters.hooks_regs_bad++;
-		prlog(PR_ERR, TAG "hook entered with r13-r16 %llx %llx %llx %llx, "
-		      "skiboot's are %llx %llx %llx %llx (cpu %p)\n",
-		      r[0], r[1], r[2], r[3], pnv_iommu_skiboot_regs[0],
-		      pnv_iommu_skiboot_regs[1], pnv_iommu_skiboot_regs[2],
-		      pnv_iommu_skiboot_regs[3], me);
+		if (!selftest_running)
+				prlog(PR_ERR, TAG "hook entered with r13-r16 %llx %llx %llx %llx, "
+			      "skiboot's are %llx %llx %llx %llx (cpu %p)\n",
+			      r[0], r[1], r[2], r[3], pnv_iommu_skiboot_regs[0],
+			      pnv_iommu_skiboot_regs[1], pnv_iommu_skiboot_regs[2],
+			      pnv_iommu_skiboot_regs[3], me);
 	}
 }
 
 void *pnv_iommu_shim_alloc(size_t size, size_t align)
 {
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	return memalign(align, size);
 }
 
@@ -144,13 +154,13 @@ void pnv_iommu_shim_free(void *p, size_t size, size_t align)
 {
 	(void)size;
 	(void)align;
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	free(p);
 }
 
 void pnv_iommu_shim_abort(const char *msg, size_t len)
 {
-	check_regs();
+	pnv_iommu_shim_check_regs();
 	prlog(PR_EMERG, TAG "%.*s\n", (int)len, msg);
 	abort();
 }
@@ -165,14 +175,34 @@ static int64_t library_answered(enum routed_call call, int64_t rc)
 	return rc;
 }
 
-/* Copies the TVE the library now holds for window_id into skiboot's cache. */
+/*
+ * Copies the TVE the library now holds for window_id into skiboot's cache,
+ * then reads the TVT entry back from the PHB (IODA_ADDR/IODA_DATA0, under
+ * the PHB lock like skiboot's own IODA accesses) and counts a mismatch: the
+ * proof that the cache skiboot restores after a reset is what the hardware
+ * holds.
+ */
 static int64_t keep_tve_cache(struct phb *phb, uint16_t window_id)
 {
 	struct phb4 *p = phb_to_phb4(phb);
+	uint64_t tvt;
+	int64_t rc;
 
 	if (window_id >= ARRAY_SIZE(p->tve_cache))
 		return OPAL_INTERNAL_ERROR;
-	return pnv_iommu_phb_tve(phb->opal_id, window_id, &p->tve_cache[window_id]);
+	rc = pnv_iommu_phb_tve(phb->opal_id, window_id, &p->tve_cache[window_id]);
+	if (rc != OPAL_SUCCESS)
+		return rc;
+	out_be64(p->regs + PHB_IODA_ADDR, SETFIELD(PHB_IODA_AD_TSEL, 0ull, IODA3_TBL_TVT) |
+		 SETFIELD(PHB_IODA_AD_TADR, 0ull, window_id));
+	tvt = in_be64(p->regs + PHB_IODA_DATA0);
+	counters.tvt_checked++;
+	if (tvt != p->tve_cache[window_id]) {
+		counters.tvt_mismatch++;
+		prlog(PR_ERR, TAG "PHB#%04x TVE %u: TVT holds %016llx, tve_cache %016llx\n",
+		      phb->opal_id, window_id, tvt, p->tve_cache[window_id]);
+	}
+	return OPAL_SUCCESS;
 }
 
 static int64_t routed_map_pe_dma_window(struct phb *phb, uint64_t pe, uint16_t window_id,
@@ -351,9 +381,44 @@ static void wrap_opal_calls(void)
 		      call_names[i]);
 }
 
+/*
+ * Proves the register handling both ways, once at boot: with r14/r15 holding
+ * a marker (as library code may), a call through the alloc and free hooks
+ * must arrive with skiboot's registers (changed on entry, intact inside),
+ * and a direct call of the check must catch the marker. The counters are
+ * then put back, so they count only the library's own callbacks.
+ */
+static void hooks_selftest(void)
+{
+	uint64_t hooks = counters.hooks;
+	uint64_t changed = counters.hooks_regs_changed;
+	uint64_t bad = counters.hooks_regs_bad;
+	bool restored, caught;
+	uint64_t p;
+
+	enter_library();
+	selftest_running = true;
+	p = pnv_iommu_hooks_call_clobbered(64, 8, 0, (void *)pnv_iommu_alloc);
+	pnv_iommu_hooks_call_clobbered(p, 64, 8, (void *)pnv_iommu_free);
+	restored = p && counters.hooks_regs_changed == changed + 2 &&
+		counters.hooks_regs_bad == bad;
+	pnv_iommu_hooks_call_clobbered(0, 0, 0, (void *)pnv_iommu_shim_check_regs);
+	caught = counters.hooks_regs_bad == bad + 1;
+	selftest_running = false;
+	leave_library();
+	counters.hooks = hooks;
+	counters.hooks_regs_changed = changed;
+	counters.hooks_regs_bad = bad;
+	prlog(PR_NOTICE, TAG "hook self-test: r14/r15 clobbered before a hook %s, "
+	      "a direct check %s: %s\n", restored ? "restored" : "NOT restored",
+	      caught ? "caught" : "NOT caught", restored && caught ? "ok" : "FAILED");
+}
+
 void pnv_iommu_shim_register(void)
 {
 	struct phb *phb;
+
+	hooks_selftest();
 
 	for_each_phb(phb)
 		if (phb->phb_type == phb_type_pcie_v4)

@@ -155,13 +155,13 @@ fn parse(disassembly: &str) -> (BTreeMap<u64, String>, BTreeMap<u64, Function>) 
     let mut current = None;
     for line in disassembly.lines() {
         // `0000000000120940 <pnv_opal_tce_kill>:`
-        if let Some((addr, rest)) = line.split_once(" <") {
-            if let (Ok(a), Some(name)) = (u64::from_str_radix(addr, 16), rest.strip_suffix(">:")) {
-                names.insert(a, name.to_string());
-                functions.entry(a).or_default();
-                current = Some(a);
-                continue;
-            }
+        if let Some((addr, rest)) = line.split_once(" <")
+            && let (Ok(a), Some(name)) = (u64::from_str_radix(addr, 16), rest.strip_suffix(">:"))
+        {
+            names.insert(a, name.to_string());
+            functions.entry(a).or_default();
+            current = Some(a);
+            continue;
         }
         // `  120984:\tbne-    12099c <pnv_opal_tce_kill+0x5c>`
         let Some(f) = current.and_then(|c| functions.get_mut(&c)) else {
@@ -187,7 +187,7 @@ fn parse(disassembly: &str) -> (BTreeMap<u64, String>, BTreeMap<u64, Function>) 
             let target = insn
                 .split('<')
                 .next()
-                .and_then(|s| s.split([' ', ',']).filter(|w| !w.is_empty()).last())
+                .and_then(|s| s.split([' ', ',']).rfind(|w| !w.is_empty()))
                 .and_then(|w| u64::from_str_radix(w, 16).ok());
             if let Some(t) = target {
                 f.calls.insert(t);
@@ -218,10 +218,11 @@ fn archive_functions(library: &Path) -> Result<BTreeSet<String>, String> {
             continue;
         };
         for sym in obj.symbols() {
-            if sym.kind() == SymbolKind::Text && sym.is_definition() {
-                if let Ok(n) = sym.name() {
-                    names.insert(n.to_string());
-                }
+            if sym.kind() == SymbolKind::Text
+                && sym.is_definition()
+                && let Ok(n) = sym.name()
+            {
+                names.insert(n.to_string());
             }
         }
     }

@@ -221,7 +221,6 @@ fn depends_of(modinfo: &[u8]) -> Vec<String> {
         .filter_map(|kv| kv.strip_prefix(b"depends="))
         .flat_map(|v| {
             String::from_utf8_lossy(v)
-                .into_owned()
                 .split(',')
                 .map(str::to_string)
                 .collect::<Vec<_>>()
@@ -359,7 +358,7 @@ impl Cpio {
     }
 
     fn pad(&mut self) {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }

@@ -63,6 +63,7 @@ impl Variant {
 }
 
 /// A built skiboot.
+#[derive(Clone)]
 pub struct Skiboot {
     /// `skiboot.lid`, the raw image for QEMU's `-bios`.
     pub lid: PathBuf,
@@ -106,7 +107,8 @@ const EDITS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Host packages the build needs: (binaries, Debian packages).
+/// Host packages the build needs: (binaries, Debian packages). Host gcc
+/// for skiboot's few host-side helpers.
 const BUILD_TOOLS: (&[&str], &[&str]) = (
     &[
         "powerpc64-linux-gnu-gcc",
@@ -114,12 +116,14 @@ const BUILD_TOOLS: (&[&str], &[&str]) = (
         "powerpc64-linux-gnu-objdump",
         "make",
         "xz",
+        "gcc",
     ],
     &[
         "gcc-powerpc64-linux-gnu",
         "binutils-powerpc64-linux-gnu",
         "make",
         "xz-utils",
+        "gcc",
     ],
 );
 
@@ -128,8 +132,20 @@ pub fn ensure_tools() -> Result<(), String> {
     debian::install(BUILD_TOOLS.0, BUILD_TOOLS.1)
 }
 
-/// Builds (or brings up to date) skiboot with the library of `variant`.
+/// Builds (or brings up to date) skiboot with the library of `variant`,
+/// once per xtask process.
 pub fn build(variant: Variant) -> Result<Skiboot, String> {
+    static BUILT: std::sync::Mutex<Vec<(Variant, Skiboot)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap();
+    if let Some((_, s)) = built.iter().find(|(v, _)| *v == variant) {
+        return Ok(s.clone());
+    }
+    let s = build_now(variant)?;
+    built.push((variant, s.clone()));
+    Ok(s)
+}
+
+fn build_now(variant: Variant) -> Result<Skiboot, String> {
     ensure_tools()?;
     crate::setup::ensure_target()?;
     let lib = build_library(variant)?;
@@ -191,7 +207,9 @@ pub fn build(variant: Variant) -> Result<Skiboot, String> {
 fn build_library(variant: Variant) -> Result<PathBuf, String> {
     let (rustflags, dir) = variant.rust_flags();
     let target_dir = crate::image::target_dir().join(dir);
-    let status = Command::new(env!("CARGO"))
+    // Output captured: rustc warns that the target features are unstable
+    // on every build; shown only when the build fails.
+    let out = Command::new(env!("CARGO"))
         .args([
             "build",
             "--quiet",
@@ -205,10 +223,13 @@ fn build_library(variant: Variant) -> Result<PathBuf, String> {
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", rustflags)
         .current_dir(crate::workspace_root())
-        .status()
+        .output()
         .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("building pnv-iommu-capi for skiboot failed".into());
+    if !out.status.success() {
+        return Err(format!(
+            "building pnv-iommu-capi for skiboot failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let built = target_dir
         .join(crate::setup::TARGET)

@@ -25,6 +25,16 @@ thread_local! {
     /// destructor and needs no lazy initialisation, so reading it from
     /// inside the allocator allocates nothing.
     static FAIL_CHUNKS: Cell<bool> = const { Cell::new(false) };
+    /// Every allocation of this thread fails while set.
+    static FAIL_ALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every allocation of this thread failing.
+fn with_no_memory<R>(f: impl FnOnce() -> R) -> R {
+    FAIL_ALL.with(|c| c.set(true));
+    let r = f();
+    FAIL_ALL.with(|c| c.set(false));
+    r
 }
 
 /// Runs `f` with this thread's chunk allocations failing.
@@ -40,6 +50,9 @@ fn with_failing_chunks<R>(f: impl FnOnce() -> R) -> R {
 unsafe impl GlobalAlloc for ChunkFailing {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let armed = FAIL_CHUNKS.try_with(Cell::get).unwrap_or(false);
+        if FAIL_ALL.try_with(Cell::get).unwrap_or(false) {
+            return std::ptr::null_mut();
+        }
         if armed && layout.size() == 4096 && layout.align() == 8 {
             return std::ptr::null_mut();
         }
@@ -166,4 +179,29 @@ fn a_window_create_without_memory_is_refused_and_changes_nothing() {
     assert_eq!(hv.h_get_tce(p, w.liobn as u64, w.start), Ok(0x2000 | 1));
     assert_eq!(hv.ddw_reset(p, CONFIG, BUID), Ok(()));
     assert_eq!(hv.liobns(p).len(), 1);
+}
+
+#[test]
+fn registering_a_region_without_memory_is_refused_and_changes_nothing() {
+    use pnv_iommu::papr::PreregError;
+    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(HOST, RAM as usize);
+    let ram = [RamRegion {
+        logical: 0,
+        host: HOST,
+        size: RAM,
+    }];
+    let config = PartitionConfig {
+        prereg: true,
+        pin_limit: u64::MAX,
+        ..PartitionConfig::default()
+    };
+    let p = hv.add_partition(&ram, mem, config).unwrap();
+    let r = with_no_memory(|| hv.prereg_register(p, 0x10_0000, 0x1000));
+    assert_eq!(r, Err(PreregError::NotEnoughResources));
+    assert_eq!(hv.pinned_bytes(p), 0);
+    assert!(hv.mapped_regions(p).is_empty());
+    assert_eq!(hv.prereg_register(p, 0x10_0000, 0x1000), Ok(()));
+    assert_eq!(hv.pinned_bytes(p), 0x1000);
 }

@@ -384,7 +384,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     fn new_default_liobn(&self) -> Option<u32> {
         self.next_liobn
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
-                (l < MAX_DEFAULT_LIOBN).then_some(l + 1)
+                (l <= MAX_DEFAULT_LIOBN).then_some(l + 1)
             })
             .ok()
     }

@@ -164,6 +164,10 @@ impl Units {
             .filter(|&p| p <= self.limit)
             .ok_or(PreregError::NotEnoughResources)?;
         let ram_offset = logical - region.logical;
+        // Room first: no memory is an error that changes nothing.
+        self.list
+            .try_reserve(1)
+            .map_err(|_| PreregError::NotEnoughResources)?;
         self.list.insert(
             at,
             Unit {

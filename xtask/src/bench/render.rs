@@ -7,6 +7,16 @@ use super::{
     target_for, values, verdict,
 };
 
+/// The figures shown round by round beside the ratios.
+const PER_ROUND: &[&str] = &[
+    "sweep_ours_indirect_512",
+    "sweep_emulator_512",
+    "sweep_two_pass_512",
+    "sweep_ours_stuff_512",
+    "sweep_floor_512",
+    "papr_h_put_tce",
+];
+
 /// The stages of `H_PUT_TCE` the breakdown reports, in call order.
 pub const STAGES: &[(&str, &str)] = &[
     ("lock", "partition lock (enter and leave) and LIOBN lookup"),
@@ -70,6 +80,31 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
         let m = median(per.into_iter().filter(|v| v.is_finite()).collect());
         let target = r.limit.map_or(String::new(), |l| verdict(l, m));
         let _ = writeln!(md, " **{m:.2}** | {target} |");
+    }
+    md.push_str("\nThe figures behind them, per round:\n\n| figure |");
+    for r in 1..=rounds.len() {
+        let _ = write!(md, " round {r} |");
+    }
+    md.push_str(" median | unit |\n|---|");
+    for _ in 0..rounds.len() {
+        md.push_str("---:|");
+    }
+    md.push_str("---:|---|\n");
+    for name in PER_ROUND {
+        let unit = rounds
+            .iter()
+            .find_map(|r| r.get(*name).map(|x| x.1.clone()))
+            .unwrap_or_default();
+        let _ = write!(md, "| `{name}` |");
+        for round in rounds {
+            match round.get(*name) {
+                Some(v) => {
+                    let _ = write!(md, " {:.3} |", v.0);
+                }
+                None => md.push_str(" |"),
+            }
+        }
+        let _ = writeln!(md, " {:.3} | {unit} |", median(values(rounds, name)));
     }
     md.push_str(
         "\n![ns per TCE against TCEs per call, ours and the peers](papr_sweep.svg)\n\n\

@@ -249,12 +249,21 @@ fn notes(md: &mut String, rounds: &[Round]) {
              the call is the stages above."
         );
     }
+    let per_call = (med("sweep_ours_stuff_512") - med("sweep_floor_512")) * 512.0;
+    let floor = med("sweep_floor_512") * 512.0;
+    if per_call.is_finite() && floor.is_finite() {
+        let _ = writeln!(
+            md,
+            "- **STUFF against the store floor**: ours stores each TCE once in the \
+             table, like the floor, and the guest value once for a whole 512-entry \
+             chunk (a shadow chunk filled with one value records the value). What \
+             it adds is per call: the locks above, validation, settling the old \
+             value (map counts, dirty log) and the kill, {per_call:.0} ns here, \
+             against {floor:.0} ns for the floor's 512 stores."
+        );
+    }
     md.push_str(
-        "- **STUFF against the store floor**: ours stores each TCE twice (the \
-         hardware entry and the guest value `H_GET_TCE` returns) and reads the old \
-         guest values to settle them (map counts, dirty log), under the locks above \
-         and with a kill; the floor is one store per TCE and nothing else.\n\
-         - **INDIRECT against the emulator loop**: the emulator copies big-endian \
+        "- **INDIRECT against the emulator loop**: the emulator copies big-endian \
          entries into a big-endian table, so on this little-endian host its two \
          byte swaps cancel and its loop is a copy. Ours validates native values: it \
          swaps each entry on the way in and on the way out, one entry at a time in \

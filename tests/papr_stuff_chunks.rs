@@ -35,16 +35,16 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
         max_window_shift: 40,
     };
     let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
-    let base = 4 * CHUNK << 12; // a chunk boundary
+    let base = (4 * CHUNK) << 12; // a chunk boundary
     let mapped = |hv: &Hypervisor<RecordingPhb, GlobalPages>| hv.mapped_regions(p)[0].mapped;
 
     // Two whole chunks (a call each: 512 at most) and a bit.
     let stuff = |hv: &Hypervisor<RecordingPhb, GlobalPages>, tce, tail| {
         for k in 0..2 {
-            hv.h_stuff_tce(p, liobn, base + (k * CHUNK << 12), tce, CHUNK)
+            hv.h_stuff_tce(p, liobn, base + ((k * CHUNK) << 12), tce, CHUNK)
                 .unwrap();
         }
-        hv.h_stuff_tce(p, liobn, base + (2 * CHUNK << 12), tce, tail)
+        hv.h_stuff_tce(p, liobn, base + ((2 * CHUNK) << 12), tce, tail)
             .unwrap();
     };
     // Writable: one value.
@@ -77,7 +77,7 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
         vec![b, 0x30_0000 | 2, b]
     );
     // A list over the second chunk, then a clear of everything.
-    let list: Vec<u64> = (0..CHUNK).map(|i| ((0x40_0000 + (i << 12)) | 2)).collect();
+    let list: Vec<u64> = (0..CHUNK).map(|i| (0x40_0000 + (i << 12)) | 2).collect();
     assert!(mem.write_be_u64s(HOST + 0x8000, &list));
     hv.h_put_tce_indirect(p, liobn, base + (CHUNK << 12), 0x8000, CHUNK)
         .unwrap();

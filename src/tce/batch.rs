@@ -135,6 +135,9 @@ impl<A: PageAllocator> TceTable<A> {
         if count == 0 {
             return Ok(());
         }
+        if count == 1 {
+            return self.store_one(iova, tce);
+        }
         let (first, last) = self.run_range(iova, count)?;
         self.check_entry(tce)?;
         let raw = tce.raw().to_be();
@@ -149,6 +152,25 @@ impl<A: PageAllocator> TceTable<A> {
         self.for_each_leaf_run(first, last, |_, entries| {
             store_same(entries.unwrap_or(&[]), raw);
         });
+        fence(Ordering::Release);
+        Ok(())
+    }
+
+    /// [`fill_run`](Self::fill_run) of one page (`H_PUT_TCE`): one walk.
+    fn store_one(&self, iova: u64, tce: Tce) -> Result<(), TceError> {
+        let g = self.geometry();
+        let (pfn, _) = g.check_range(iova, g.page_size())?;
+        self.check_entry(tce)?;
+        let entry = match self.one_leaf_run(pfn, pfn) {
+            Some(entry) => entry,
+            None if !tce.is_valid() => return Ok(()),
+            None => {
+                self.prepare_levels(pfn, pfn)?;
+                // Levels are never removed, so the leaf is there now.
+                self.one_leaf_run(pfn, pfn).ok_or(TceError::NoMemory)?
+            }
+        };
+        store_same(entry, tce.raw().to_be());
         fence(Ordering::Release);
         Ok(())
     }

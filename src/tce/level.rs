@@ -200,6 +200,7 @@ impl<'t> Indirect<'t> {
         self.child_with_phys(idx).map(|(_, node)| node)
     }
 
+    #[inline]
     fn child_with_phys(&self, idx: usize) -> Option<(u64, Node<'t>)> {
         let raw = u64::from_be(self.words[idx].load(Ordering::Acquire));
         if raw & INDIRECT_VALID == 0 {

@@ -19,6 +19,9 @@
 //! - [`enumerate`]: finding the functions behind a root port and placing
 //!   their BARs, over any generation's config space ([`enumerate::PciHost`]);
 //! - [`pe`]: RID→PE rules (`set_pe`) and EEH freeze state;
+//! - [`ioda`]: the window, RTT and freeze logic IODA2 and IODA3 share, over
+//!   the few hardware steps each generation provides ([`ioda::IodaDma`]);
+//! - [`dmamem`]: the memory the PHB reads (RTT, PELT-V, PEST);
 //! - [`shared`]: tables shared by several PEs, over any [`Phb`].
 //!
 //! Each generation is one module implementing [`Phb`]:
@@ -35,7 +38,12 @@
 
 #![deny(unsafe_code)]
 
+// The memory the PHB reads is reached through volatile pointers: the one
+// module here with `unsafe`, each block argued.
+#[allow(unsafe_code)]
+pub mod dmamem;
 pub mod enumerate;
+pub mod ioda;
 pub mod pci;
 pub mod pe;
 pub mod shared;
@@ -140,6 +148,24 @@ impl KillScope {
             npages: range.pages(),
         })
     }
+}
+
+/// Checks the arguments of a page-range kill as every generation does:
+/// `dma_addr` aligned to `page_bytes` (a power of two) with bits 63..60
+/// clear, and `npages` pages from it neither overflowing nor reaching past
+/// 2^60. [`PhbError::Parameter`] otherwise.
+pub fn check_page_kill(page_bytes: u64, dma_addr: u64, npages: u64) -> Result<(), PhbError> {
+    if dma_addr & (0xf << 60 | (page_bytes - 1)) != 0 {
+        return Err(PhbError::Parameter);
+    }
+    let end = npages
+        .checked_mul(page_bytes)
+        .and_then(|len| dma_addr.checked_add(len))
+        .ok_or(PhbError::Parameter)?;
+    if end > 1 << 60 {
+        return Err(PhbError::Parameter);
+    }
+    Ok(())
 }
 
 /// A kill or sync did not complete.

@@ -8,6 +8,7 @@
 
 use super::Phb3;
 use crate::mmio::RegisterIo;
+use crate::phb::ioda::IodaDma;
 use crate::phb::pci::PciFunction;
 use crate::phb::pe::{FreezeState, RidMatch};
 use crate::phb::tve::TranslatedTve;
@@ -41,14 +42,7 @@ impl<I: RegisterIo> Phb for Phb3<I> {
         slot: u32,
         table: Option<&TranslatedTve>,
     ) -> Result<(), PhbError> {
-        let w = self.tves.index(pe, slot)?;
-        match table {
-            Some(t) => {
-                let value = self.encode_window(slot, &DmaWindow::Translated(*t))?;
-                self.write_tve(w, value, true)
-            }
-            None => self.write_tve(w, 0, false),
-        }
+        self.set_shared_table(pe, slot, table)
     }
 
     fn kill(&self, scope: KillScope) -> Result<(), PhbError> {

@@ -35,11 +35,8 @@ pub mod window;
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
 use crate::phb::PhbError;
-use crate::phb::pe::FreezeState;
-use crate::phb::slots::TveSlots;
-use crate::phb4::dmamem::DmaRegion;
-use crate::phb4::{PELTV_SIZE, PEST_ENTRY_SIZE, RTT_SIZE};
-use alloc::vec;
+use crate::phb::dmamem::DmaRegion;
+use crate::phb::ioda::{IodaDma, PELTV_SIZE, PEST_ENTRY_SIZE, PeDmaState, RTT_SIZE};
 use alloc::vec::Vec;
 use regs::*;
 
@@ -110,10 +107,8 @@ pub struct Phb3<I: RegisterIo> {
     m32: regs::Window,
     /// The tables a brought-up PHB owns; `None` when attached.
     owned: Option<Tables>,
-    /// The TVE firmware wants in every slot (what the TVT holds unless a PE
-    /// is DMA-frozen), and which slots shared tables hold.
-    tves: TveSlots,
-    freeze: Vec<FreezeState>,
+    /// The TVE firmware wants in every slot and each PE's freeze state.
+    pes: PeDmaState,
 }
 
 impl<I: RegisterIo> core::fmt::Debug for Phb3<I> {
@@ -215,8 +210,7 @@ impl<I: RegisterIo> Phb3<I> {
             bars,
             m32,
             owned: None,
-            tves: TveSlots::new(PHB3_NUM_PES),
-            freeze: vec![FreezeState::default(); PHB3_NUM_PES as usize],
+            pes: PeDmaState::new(PHB3_NUM_PES),
         }
     }
 
@@ -265,7 +259,7 @@ impl<I: RegisterIo> Phb3<I> {
 
     /// The PE every unmapped RID uses (255); never given to devices.
     pub fn reserved_pe(&self) -> u32 {
-        PHB3_NUM_PES - 1
+        IodaDma::reserved_pe(self)
     }
 
     /// Number of TVEs (two per PE).
@@ -282,21 +276,13 @@ impl<I: RegisterIo> Phb3<I> {
         self.bars.regs + off
     }
 
-    fn check_pe(&self, pe: u64) -> Result<u32, PhbError> {
-        if pe < PHB3_NUM_PES as u64 {
-            Ok(pe as u32)
-        } else {
-            Err(PhbError::PeRange)
-        }
-    }
-
     fn ioda_select(&self, table: Ioda2Table, index: u32, autoinc: bool) {
         self.io
             .write_be64(self.reg(PHB_IODA_ADDR), ioda2_addr(table, index, autoinc));
     }
 
     /// Writes one IODA2 entry (two register writes).
-    fn ioda_write(&self, table: Ioda2Table, index: u32, value: u64) {
+    pub(crate) fn ioda_write(&self, table: Ioda2Table, index: u32, value: u64) {
         self.ioda_select(table, index, false);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), value);
     }
@@ -338,10 +324,7 @@ impl<I: RegisterIo> Phb3<I> {
     /// [`ioda_reset`](Self::ioda_reset). The M32 window stays.
     /// [`PhbError::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), PhbError> {
-        self.tables()?;
-        self.tves.clear();
-        self.freeze.iter_mut().for_each(|f| *f = Default::default());
-        self.rtt_reset()?;
+        self.purge_pe_state()?;
         let t = self.tables_mut()?;
         t.peltv.zero();
         t.pest.zero();

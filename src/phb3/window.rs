@@ -11,8 +11,9 @@ use super::Phb3;
 use super::regs::*;
 use super::tve::{self, Phb3PageSize};
 use crate::mmio::RegisterIo;
-use crate::phb::tve::{MAX_LEVELS, TranslatedTve, TveError};
-use crate::phb::{DmaWindow, KillScope, PhbCapabilities, PhbError, SLOT1_START, SLOTS_PER_PE};
+use crate::phb::ioda::IodaDma;
+use crate::phb::tve::{MAX_LEVELS, TranslatedTve};
+use crate::phb::{DmaWindow, KillScope, PhbCapabilities, PhbError, SLOT1_START};
 use crate::phb4::tve::{BypassTve, DecodedTve};
 
 /// A page-range kill longer than this many pages kills the whole PE
@@ -76,16 +77,7 @@ impl<I: RegisterIo> Phb3<I> {
         npages: u64,
     ) -> Result<(), PhbError> {
         let pe = self.check_pe(pe)?;
-        if dma_addr & (0xf << 60 | (page.bytes() - 1)) != 0 {
-            return Err(PhbError::Parameter);
-        }
-        let end = npages
-            .checked_mul(page.bytes())
-            .and_then(|len| dma_addr.checked_add(len))
-            .ok_or(PhbError::Parameter)?;
-        if end > 1 << 60 {
-            return Err(PhbError::Parameter);
-        }
+        crate::phb::check_page_kill(page.bytes(), dma_addr, npages)?;
         if npages > MAX_PAGE_KILLS {
             self.kill_word(tce_kill_pe_word(pe));
             return Ok(());
@@ -120,19 +112,9 @@ impl<I: RegisterIo> Phb3<I> {
         }
     }
 
-    /// The TVE value hardware should hold for TVT index `w` (0 while the
-    /// PE's DMA is frozen).
-    pub(crate) fn tve_hw_value(&self, w: u32) -> u64 {
-        if self.freeze[(w / SLOTS_PER_PE) as usize].dma {
-            0
-        } else {
-            self.tves.tve(w)
-        }
-    }
-
     /// The TVE value firmware holds for `slot` of `pe`.
     pub fn tve(&self, pe: u64, slot: u32) -> Result<u64, PhbError> {
-        Ok(self.tves.tve(self.tves.index(pe, slot)?))
+        self.slot_tve(pe, slot)
     }
 
     /// What `slot` of `pe` currently is.
@@ -140,42 +122,10 @@ impl<I: RegisterIo> Phb3<I> {
         Ok(tve::decode(self.tve(pe, slot)?))
     }
 
-    /// Writes TVE `w`; if a valid TVE is replaced, kills the PE's TCE cache.
-    pub(crate) fn write_tve(&mut self, w: u32, value: u64, shared: bool) -> Result<(), PhbError> {
-        let old = self.tves.set(w, value, shared);
-        self.ioda_write(Ioda2Table::Tvt, w, self.tve_hw_value(w));
-        if old != 0 {
-            self.kill_pe((w / SLOTS_PER_PE) as u64)?;
-        }
-        Ok(())
-    }
-
-    /// The TVE value for `window` in `slot`, checked against what PHB3
-    /// supports; nothing is written.
-    pub(crate) fn encode_window(&self, slot: u32, window: &DmaWindow) -> Result<u64, PhbError> {
-        Ok(match *window {
-            DmaWindow::Off => 0,
-            DmaWindow::Translated(t) => {
-                if Phb3PageSize::from_shift(t.page_shift).is_none() {
-                    return Err(TveError::PageSize.into());
-                }
-                t.encode()
-            }
-            DmaWindow::Bypass { pci_start, size } => {
-                tve::encode_bypass(&BypassTve::new(slot, pci_start, size)?)
-            }
-        })
-    }
-
     /// Sets `slot` of `pe` to `window`; a slot held by a shared table is
     /// refused. Kills the PE's TCE cache if a valid TVE is replaced.
     pub fn set_window(&mut self, pe: u64, slot: u32, window: &DmaWindow) -> Result<(), PhbError> {
-        let w = self.tves.index(pe, slot)?;
-        let value = self.encode_window(slot, window)?;
-        if self.tves.is_shared(w) {
-            return Err(PhbError::WindowShared);
-        }
-        self.write_tve(w, value, false)
+        self.set_slot(pe, slot, window)
     }
 
     /// Sets `slot` of `pe` to the TCE table `table`.
@@ -185,28 +135,24 @@ impl<I: RegisterIo> Phb3<I> {
         slot: u32,
         table: &TranslatedTve,
     ) -> Result<(), PhbError> {
-        self.set_window(pe, slot, &DmaWindow::Translated(*table))
+        self.set_slot(pe, slot, &DmaWindow::Translated(*table))
     }
 
     /// Sets `slot` of `pe` to an untranslated range (checked although
     /// QEMU's PHB3 ignores the range: hardware does not).
     pub fn map_bypass(&mut self, pe: u64, slot: u32, range: &BypassTve) -> Result<(), PhbError> {
-        let window = DmaWindow::Bypass {
-            pci_start: range.pci_start,
-            size: range.size,
-        };
-        self.set_window(pe, slot, &window)
+        self.set_slot(pe, slot, &DmaWindow::from(*range))
     }
 
     /// Disables `slot` of `pe` (TVE = 0) and kills the PE's TCE cache if
     /// the window was valid.
     pub fn unmap_window(&mut self, pe: u64, slot: u32) -> Result<(), PhbError> {
-        self.set_window(pe, slot, &DmaWindow::Off)
+        self.set_slot(pe, slot, &DmaWindow::Off)
     }
 
     /// Whether `slot` of `pe` is held by a shared table.
     pub fn window_is_shared(&self, pe: u64, slot: u32) -> Result<bool, PhbError> {
-        Ok(self.tves.is_shared(self.tves.index(pe, slot)?))
+        self.slot_shared(pe, slot)
     }
 }
 

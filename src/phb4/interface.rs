@@ -6,6 +6,7 @@
 use super::Phb4;
 use super::enumerate::PciFunction;
 use crate::mmio::RegisterIo;
+use crate::phb::ioda::IodaDma;
 use crate::phb::pe::{FreezeState, RidMatch};
 use crate::phb::tve::TranslatedTve;
 use crate::phb::{DmaWindow, KillScope, Phb, PhbCapabilities, PhbError};
@@ -38,14 +39,7 @@ impl<I: RegisterIo> Phb for Phb4<I> {
         slot: u32,
         table: Option<&TranslatedTve>,
     ) -> Result<(), PhbError> {
-        let w = self.tves.index(pe, slot)?;
-        match table {
-            Some(t) => {
-                let value = self.encode_window(slot, &DmaWindow::Translated(*t))?;
-                self.write_tve(w, value, true)
-            }
-            None => self.write_tve(w, 0, false),
-        }
+        self.set_shared_table(pe, slot, table)
     }
 
     fn kill(&self, scope: KillScope) -> Result<(), PhbError> {

@@ -5,8 +5,12 @@
 //! and are left alone here.
 
 use super::regs::*;
+use super::tve::{BypassTve, PageSize};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
+use crate::phb::PhbError;
+use crate::phb::dmamem::DmaRegion;
+use crate::phb::ioda::{IodaDma, PeDmaState};
 
 /// Entries of the MSI remap table on a 512-PE PHB (half on a 256-PE one).
 const MRT_ENTRIES_BIG: u32 = 16;
@@ -83,10 +87,7 @@ impl<I: RegisterIo> Phb4<I> {
     /// [`TableRegistry`](crate::phb::shared::TableRegistry) (`forget_phb`).
     /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
-        self.brought_up()?;
-        self.tves.clear();
-        self.freeze.iter_mut().for_each(|f| *f = Default::default());
-        self.rtt_reset()?;
+        self.purge_pe_state()?;
         let owned = self.brought_up_mut()?;
         owned.peltv.zero();
         owned.pest.zero();
@@ -120,5 +121,38 @@ impl<I: RegisterIo> Phb4<I> {
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[0]);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[1]);
         Ok(())
+    }
+}
+
+/// PHB4's steps under the DMA logic every generation shares.
+impl<I: RegisterIo> IodaDma for Phb4<I> {
+    fn pe_dma(&self) -> &PeDmaState {
+        &self.pes
+    }
+    fn pe_dma_mut(&mut self) -> &mut PeDmaState {
+        &mut self.pes
+    }
+    fn rtt(&self) -> Option<&DmaRegion> {
+        self.owned.as_ref().map(|o| &o.rtt)
+    }
+    fn rtt_mut(&mut self) -> Option<&mut DmaRegion> {
+        self.owned.as_mut().map(|o| &mut o.rtt)
+    }
+    fn write_tvt_entry(&self, w: u32, value: u64) {
+        self.ioda_write(IodaTable::Tvt, w, value);
+    }
+    fn kill_pe_tces(&self, pe: u64) -> Result<(), PhbError> {
+        self.kill_pe(pe)
+    }
+    fn invalidate_rid_cache(&self) {
+        self.io.barrier();
+        self.io
+            .write_be64(self.reg(PHB_RTC_INVALIDATE), PHB_RTC_INVALIDATE_ALL);
+    }
+    fn supports_page(&self, page_shift: u32) -> bool {
+        PageSize::from_shift(page_shift).is_some()
+    }
+    fn bypass_tve(&self, range: &BypassTve) -> u64 {
+        range.encode()
     }
 }

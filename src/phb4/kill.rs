@@ -20,6 +20,7 @@ use super::regs::*;
 use super::tve::PageSize;
 use super::{Phb4, Phb4Error, Phb4Family};
 use crate::mmio::RegisterIo;
+use crate::phb::ioda::IodaDma;
 
 /// Default number of reads of a status register before giving up.
 pub const DEFAULT_POLL_LIMIT: u32 = 100_000;
@@ -109,16 +110,7 @@ impl<I: RegisterIo> Phb4<I> {
         npages: u64,
     ) -> Result<(), Phb4Error> {
         let pe = self.check_pe(pe)?;
-        if dma_addr & (0xf << 60 | (page.bytes() - 1)) != 0 {
-            return Err(Phb4Error::Parameter);
-        }
-        let end = npages
-            .checked_mul(page.bytes())
-            .and_then(|len| dma_addr.checked_add(len))
-            .ok_or(Phb4Error::Parameter)?;
-        if end > 1 << 60 {
-            return Err(Phb4Error::Parameter);
-        }
+        crate::phb::check_page_kill(page.bytes(), dma_addr, npages)?;
         // Erratum HW560152: page kills may be lost; kill the PE instead.
         Ok(self.kill_word(tce_kill_pe_word(pe))?)
     }

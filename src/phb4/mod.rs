@@ -32,7 +32,6 @@
 //! attaching firmware routes every later window change through this driver.
 
 pub mod config;
-pub mod dmamem;
 pub mod enumerate;
 #[cfg(any(test, feature = "std"))]
 pub mod fake;
@@ -47,21 +46,19 @@ pub mod xscom;
 
 mod interface;
 
+/// The memory the PHB reads, shared with PHB3 ([`crate::phb::dmamem`]).
+pub use crate::phb::dmamem;
+/// Sizes of the in-memory tables, shared with PHB3.
+pub use crate::phb::ioda::{PELTV_SIZE, PEST_ENTRY_SIZE, RTT_SIZE};
+
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
-use crate::phb::slots::TveSlots;
+use crate::phb::ioda::{IodaDma, PeDmaState};
 use alloc::vec;
 use alloc::vec::Vec;
 use dmamem::DmaRegion;
-use pe::FreezeState;
 use regs::*;
 
-/// Bytes of the RID translation table: one big-endian u16 per RID.
-pub const RTT_SIZE: u64 = 0x2_0000;
-/// Bytes of the PE lookup table vector (enough for 512 PEs).
-pub const PELTV_SIZE: u64 = 0x2_0000;
-/// Bytes of PEST per PE (PESTA + PESTB words).
-pub const PEST_ENTRY_SIZE: u64 = 16;
 /// Most PEs a PHB4 has.
 pub const MAX_PES: u32 = 512;
 /// Alignment [`Phb4::attach`] requires of a register base (the PHB4
@@ -211,10 +208,8 @@ pub struct Phb4<I: RegisterIo> {
     owned: Option<BroughtUp>,
     /// PHB4 or PHB5.
     family: Phb4Family,
-    /// The TVE firmware wants in every slot (what the TVT holds unless a PE
-    /// is DMA-frozen), and which slots shared tables hold.
-    tves: TveSlots,
-    freeze: Vec<FreezeState>,
+    /// The TVE firmware wants in every slot and each PE's freeze state.
+    pes: PeDmaState,
     poll_limit: u32,
 }
 
@@ -360,8 +355,7 @@ impl<I: RegisterIo> Phb4<I> {
             num_pes,
             owned: None,
             family: Phb4Family::Phb4,
-            tves: TveSlots::new(num_pes),
-            freeze: vec![FreezeState::default(); num_pes as usize],
+            pes: PeDmaState::new(num_pes),
             poll_limit: kill::DEFAULT_POLL_LIMIT,
         }
     }
@@ -413,12 +407,12 @@ impl<I: RegisterIo> Phb4<I> {
 
     /// The PE every unmapped RID uses (`num_pes - 1`); never given to devices.
     pub fn reserved_pe(&self) -> u32 {
-        self.num_pes - 1
+        IodaDma::reserved_pe(self)
     }
 
     /// Number of TVEs (two per PE).
     pub fn tvt_size(&self) -> u32 {
-        self.tves.len()
+        self.pes.tves.len()
     }
 
     /// Physical address of the RTT (`None` if attached: the owner's).
@@ -444,14 +438,6 @@ impl<I: RegisterIo> Phb4<I> {
     /// As [`brought_up`](Self::brought_up), mutably.
     fn brought_up_mut(&mut self) -> Result<&mut BroughtUp, Phb4Error> {
         self.owned.as_mut().ok_or(Phb4Error::Unsupported)
-    }
-
-    fn check_pe(&self, pe: u64) -> Result<u32, Phb4Error> {
-        if pe < self.num_pes as u64 {
-            Ok(pe as u32)
-        } else {
-            Err(Phb4Error::PeRange)
-        }
     }
 }
 

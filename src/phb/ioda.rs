@@ -290,3 +290,130 @@ pub trait IodaDma {
         self.rtt_reset()
     }
 }
+
+/// The public window, RID and freeze methods every generation's driver
+/// offers, written once over [`IodaDma`]'s shared logic. Expands inside
+/// `impl<I: RegisterIo> Driver<I> { .. }` of a type implementing
+/// [`IodaDma`]; the generation adds what differs (`window`, which decodes
+/// its own TVE format, and `freeze_state`).
+macro_rules! ioda_dma_methods {
+    () => {
+        /// Number of PEs.
+        pub fn num_pes(&self) -> u32 {
+            $crate::phb::ioda::IodaDma::pe_dma(self).num_pes()
+        }
+
+        /// The PE every unmapped RID uses (`num_pes - 1`); never given to
+        /// devices.
+        pub fn reserved_pe(&self) -> u32 {
+            $crate::phb::ioda::IodaDma::reserved_pe(self)
+        }
+
+        /// Number of TVEs (two per PE).
+        pub fn tvt_size(&self) -> u32 {
+            $crate::phb::ioda::IodaDma::pe_dma(self).tves.len()
+        }
+
+        /// Physical address of the RTT (`None` if attached: the owner's).
+        pub fn rtt_addr(&self) -> Option<u64> {
+            $crate::phb::ioda::IodaDma::rtt(self).map(|r| r.addr())
+        }
+
+        /// The PE the RTT gives `rid` (`None` if attached: the owner's RTT).
+        pub fn rtt_entry(&self, rid: u16) -> Option<u16> {
+            $crate::phb::ioda::IodaDma::rtt_pe(self, rid)
+        }
+
+        /// The TVE value firmware holds for `slot` of `pe`.
+        pub fn tve(&self, pe: u64, slot: u32) -> Result<u64, $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::slot_tve(self, pe, slot)
+        }
+
+        /// Sets `slot` of `pe` to `window`; a slot held by a shared table is
+        /// refused. Kills the PE's TCE cache if a valid TVE is replaced.
+        pub fn set_window(
+            &mut self,
+            pe: u64,
+            slot: u32,
+            window: &$crate::phb::DmaWindow,
+        ) -> Result<(), $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::set_slot(self, pe, slot, window)
+        }
+
+        /// Sets `slot` of `pe` to the TCE table `table`.
+        pub fn map_translated(
+            &mut self,
+            pe: u64,
+            slot: u32,
+            table: &$crate::phb::tve::TranslatedTve,
+        ) -> Result<(), $crate::phb::PhbError> {
+            let window = $crate::phb::DmaWindow::Translated(*table);
+            $crate::phb::ioda::IodaDma::set_slot(self, pe, slot, &window)
+        }
+
+        /// Sets `slot` of `pe` to an untranslated range (checked even where
+        /// a model ignores the range: hardware does not).
+        pub fn map_bypass(
+            &mut self,
+            pe: u64,
+            slot: u32,
+            range: &$crate::phb4::tve::BypassTve,
+        ) -> Result<(), $crate::phb::PhbError> {
+            let window = $crate::phb::DmaWindow::from(*range);
+            $crate::phb::ioda::IodaDma::set_slot(self, pe, slot, &window)
+        }
+
+        /// Disables `slot` of `pe` (TVE = 0) and kills the PE's TCE cache if
+        /// the window was valid.
+        pub fn unmap_window(&mut self, pe: u64, slot: u32) -> Result<(), $crate::phb::PhbError> {
+            let window = $crate::phb::DmaWindow::Off;
+            $crate::phb::ioda::IodaDma::set_slot(self, pe, slot, &window)
+        }
+
+        /// Whether `slot` of `pe` is held by a shared table.
+        pub fn window_is_shared(&self, pe: u64, slot: u32) -> Result<bool, $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::slot_shared(self, pe, slot)
+        }
+
+        /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
+        /// `map == false`, back to the reserved PE), then invalidates the
+        /// RID cache. Returns the number of RTT entries written.
+        /// [`PhbError::Unsupported`](crate::phb::PhbError::Unsupported) on
+        /// an attached PHB (its RTT is the owner's).
+        pub fn set_pe(
+            &mut self,
+            pe: u64,
+            rid: u16,
+            rule: $crate::phb::pe::RidMatch,
+            map: bool,
+        ) -> Result<u32, $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::map_rids(self, pe, rid, rule, map)
+        }
+
+        /// Freezes MMIO and/or DMA of `pe` (what hardware does on an error;
+        /// used by tests and error injection). A DMA freeze invalidates the
+        /// PE's TVEs. [`PhbError::Unsupported`](crate::phb::PhbError::Unsupported)
+        /// on an attached PHB.
+        pub fn freeze_set(
+            &mut self,
+            pe: u64,
+            mmio: bool,
+            dma: bool,
+        ) -> Result<(), $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::freeze_pe(self, pe, mmio, dma)
+        }
+
+        /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores
+        /// its TVEs. [`PhbError::Unsupported`](crate::phb::PhbError::Unsupported)
+        /// on an attached PHB.
+        pub fn freeze_clear(
+            &mut self,
+            pe: u64,
+            mmio: bool,
+            dma: bool,
+        ) -> Result<(), $crate::phb::PhbError> {
+            $crate::phb::ioda::IodaDma::thaw_pe(self, pe, mmio, dma)
+        }
+    };
+}
+pub(crate) use ioda_dma_methods;

@@ -361,3 +361,86 @@ impl<P: Phb + ?Sized> Phb for Box<P> {
         (**self).enumerate()
     }
 }
+
+/// [`Phb`] for a generation's driver `$driver<I>`: every call is the
+/// driver's own method of the same name, or [`ioda::IodaDma`]'s shared
+/// logic for the shared-slot calls. `$extra` overrides a provided call
+/// (PHB3's `opal_tce_kill`).
+macro_rules! impl_phb {
+    ($driver:ident { $($extra:item)* }) => {
+        impl<I: $crate::mmio::RegisterIo> $crate::phb::Phb for $driver<I> {
+            fn capabilities(&self) -> $crate::phb::PhbCapabilities {
+                Self::capabilities(self)
+            }
+            fn regs_base(&self) -> u64 {
+                Self::regs_base(self)
+            }
+            fn set_window(
+                &mut self,
+                pe: u64,
+                slot: u32,
+                window: &$crate::phb::DmaWindow,
+            ) -> Result<(), $crate::phb::PhbError> {
+                Self::set_window(self, pe, slot, window)
+            }
+            fn tve(&self, pe: u64, slot: u32) -> Result<u64, $crate::phb::PhbError> {
+                Self::tve(self, pe, slot)
+            }
+            fn slot_is_shared(&self, pe: u64, slot: u32) -> Result<bool, $crate::phb::PhbError> {
+                Self::window_is_shared(self, pe, slot)
+            }
+            fn set_shared_slot(
+                &mut self,
+                pe: u64,
+                slot: u32,
+                table: Option<&$crate::phb::tve::TranslatedTve>,
+            ) -> Result<(), $crate::phb::PhbError> {
+                $crate::phb::ioda::IodaDma::set_shared_table(self, pe, slot, table)
+            }
+            fn kill(&self, scope: $crate::phb::KillScope) -> Result<(), $crate::phb::PhbError> {
+                Self::tce_kill(self, scope)
+            }
+            fn set_pe(
+                &mut self,
+                pe: u64,
+                rid: u16,
+                rule: $crate::phb::pe::RidMatch,
+                map: bool,
+            ) -> Result<u32, $crate::phb::PhbError> {
+                Self::set_pe(self, pe, rid, rule, map)
+            }
+            fn freeze_state(
+                &self,
+                pe: u64,
+            ) -> Result<$crate::phb::pe::FreezeState, $crate::phb::PhbError> {
+                Self::freeze_state(self, pe)
+            }
+            fn freeze_set(
+                &mut self,
+                pe: u64,
+                mmio: bool,
+                dma: bool,
+            ) -> Result<(), $crate::phb::PhbError> {
+                Self::freeze_set(self, pe, mmio, dma)
+            }
+            fn freeze_clear(
+                &mut self,
+                pe: u64,
+                mmio: bool,
+                dma: bool,
+            ) -> Result<(), $crate::phb::PhbError> {
+                Self::freeze_clear(self, pe, mmio, dma)
+            }
+            fn reset_dma_state(&mut self) -> Result<(), $crate::phb::PhbError> {
+                Self::ioda_purge(self)
+            }
+            fn enumerate(
+                &mut self,
+            ) -> Result<alloc::vec::Vec<$crate::phb::pci::PciFunction>, $crate::phb::PhbError> {
+                Self::enumerate(self)
+            }
+            $($extra)*
+        }
+    };
+}
+pub(crate) use impl_phb;

@@ -252,26 +252,6 @@ impl<I: RegisterIo> Phb3<I> {
         self.owned.as_mut().ok_or(PhbError::Unsupported)
     }
 
-    /// Number of PEs (256 on every PHB3).
-    pub fn num_pes(&self) -> u32 {
-        PHB3_NUM_PES
-    }
-
-    /// The PE every unmapped RID uses (255); never given to devices.
-    pub fn reserved_pe(&self) -> u32 {
-        IodaDma::reserved_pe(self)
-    }
-
-    /// Number of TVEs (two per PE).
-    pub fn tvt_size(&self) -> u32 {
-        PHB3_TVT_ENTRIES
-    }
-
-    /// Physical address of the RTT (`None` when attached).
-    pub fn rtt_addr(&self) -> Option<u64> {
-        self.owned.as_ref().map(|t| t.rtt.addr())
-    }
-
     fn reg(&self, off: u64) -> u64 {
         self.bars.regs + off
     }

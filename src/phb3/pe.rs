@@ -13,44 +13,13 @@ use crate::mmio::RegisterIo;
 use crate::phb::PhbError;
 use crate::phb::dmamem::DmaRegion;
 use crate::phb::ioda::{IodaDma, PeDmaState};
-use crate::phb::pe::{FreezeState, RidMatch};
+use crate::phb::pe::FreezeState;
 use crate::phb4::tve::BypassTve;
 
 impl<I: RegisterIo> Phb3<I> {
-    /// The PE the RTT gives `rid` (`None` when attached).
-    pub fn rtt_entry(&self, rid: u16) -> Option<u16> {
-        self.rtt_pe(rid)
-    }
-
-    /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
-    /// `map == false`, back to the reserved PE), then invalidates the RID
-    /// cache. Returns the number of RTT entries written.
-    /// [`PhbError::Unsupported`] on an attached PHB (its RTT is the owner's).
-    pub fn set_pe(
-        &mut self,
-        pe: u64,
-        rid: u16,
-        rule: RidMatch,
-        map: bool,
-    ) -> Result<u32, PhbError> {
-        self.map_rids(pe, rid, rule, map)
-    }
-
     /// The freeze state of `pe` (on an attached PHB3 too: never frozen).
     pub fn freeze_state(&self, pe: u64) -> Result<FreezeState, PhbError> {
         self.pe_freeze_state(pe)
-    }
-
-    /// Freezes MMIO and/or DMA of `pe`; a DMA freeze invalidates its TVEs.
-    /// [`PhbError::Unsupported`] on an attached PHB.
-    pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), PhbError> {
-        self.freeze_pe(pe, mmio, dma)
-    }
-
-    /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores its TVEs.
-    /// [`PhbError::Unsupported`] on an attached PHB.
-    pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), PhbError> {
-        self.thaw_pe(pe, mmio, dma)
     }
 }
 

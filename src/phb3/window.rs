@@ -12,9 +12,9 @@ use super::regs::*;
 use super::tve::{self, Phb3PageSize};
 use crate::mmio::RegisterIo;
 use crate::phb::ioda::IodaDma;
-use crate::phb::tve::{MAX_LEVELS, TranslatedTve};
-use crate::phb::{DmaWindow, KillScope, PhbCapabilities, PhbError, SLOT1_START};
-use crate::phb4::tve::{BypassTve, DecodedTve};
+use crate::phb::tve::MAX_LEVELS;
+use crate::phb::{KillScope, PhbCapabilities, PhbError, SLOT1_START};
+use crate::phb4::tve::DecodedTve;
 
 /// A page-range kill longer than this many pages kills the whole PE
 /// instead: one store per page would otherwise be unbounded.
@@ -112,48 +112,12 @@ impl<I: RegisterIo> Phb3<I> {
         }
     }
 
-    /// The TVE value firmware holds for `slot` of `pe`.
-    pub fn tve(&self, pe: u64, slot: u32) -> Result<u64, PhbError> {
-        self.slot_tve(pe, slot)
-    }
-
     /// What `slot` of `pe` currently is.
     pub fn window(&self, pe: u64, slot: u32) -> Result<DecodedTve, PhbError> {
         Ok(tve::decode(self.tve(pe, slot)?))
     }
 
-    /// Sets `slot` of `pe` to `window`; a slot held by a shared table is
-    /// refused. Kills the PE's TCE cache if a valid TVE is replaced.
-    pub fn set_window(&mut self, pe: u64, slot: u32, window: &DmaWindow) -> Result<(), PhbError> {
-        self.set_slot(pe, slot, window)
-    }
-
-    /// Sets `slot` of `pe` to the TCE table `table`.
-    pub fn map_translated(
-        &mut self,
-        pe: u64,
-        slot: u32,
-        table: &TranslatedTve,
-    ) -> Result<(), PhbError> {
-        self.set_slot(pe, slot, &DmaWindow::Translated(*table))
-    }
-
-    /// Sets `slot` of `pe` to an untranslated range (checked although
-    /// QEMU's PHB3 ignores the range: hardware does not).
-    pub fn map_bypass(&mut self, pe: u64, slot: u32, range: &BypassTve) -> Result<(), PhbError> {
-        self.set_slot(pe, slot, &DmaWindow::from(*range))
-    }
-
-    /// Disables `slot` of `pe` (TVE = 0) and kills the PE's TCE cache if
-    /// the window was valid.
-    pub fn unmap_window(&mut self, pe: u64, slot: u32) -> Result<(), PhbError> {
-        self.set_slot(pe, slot, &DmaWindow::Off)
-    }
-
-    /// Whether `slot` of `pe` is held by a shared table.
-    pub fn window_is_shared(&self, pe: u64, slot: u32) -> Result<bool, PhbError> {
-        self.slot_shared(pe, slot)
-    }
+    crate::phb::ioda::ioda_dma_methods!();
 }
 
 /// The PHB3 TCE kill as the [`Invalidate`](crate::iopt::Invalidate)

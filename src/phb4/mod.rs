@@ -400,26 +400,6 @@ impl<I: RegisterIo> Phb4<I> {
         self.io.read_be64(self.reg(PHB_VERSION))
     }
 
-    /// Number of PEs (from `PHB4_EEH_CAP`).
-    pub fn num_pes(&self) -> u32 {
-        self.num_pes
-    }
-
-    /// The PE every unmapped RID uses (`num_pes - 1`); never given to devices.
-    pub fn reserved_pe(&self) -> u32 {
-        IodaDma::reserved_pe(self)
-    }
-
-    /// Number of TVEs (two per PE).
-    pub fn tvt_size(&self) -> u32 {
-        self.pes.tves.len()
-    }
-
-    /// Physical address of the RTT (`None` if attached: the owner's).
-    pub fn rtt_addr(&self) -> Option<u64> {
-        self.owned.as_ref().map(|o| o.rtt.addr())
-    }
-
     /// Sets how many times a hardware status bit is polled before a kill
     /// reports a timeout (at least 1).
     pub fn set_poll_limit(&mut self, limit: u32) {

@@ -23,6 +23,12 @@ use super::pe::{FreezeState, RidMatch};
 use super::slots::TveSlots;
 use super::tve::{TranslatedTve, TveError};
 use super::{DmaWindow, PhbError, SLOTS_PER_PE};
+use crate::mmio::RegisterIo;
+use crate::page_alloc::PageAllocator;
+use crate::phb4::regs::{
+    PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR, PHB_PEST_BAR_ENABLE, PHB_RTT_BAR,
+    PHB_RTT_BAR_ENABLE,
+};
 use crate::phb4::tve::BypassTve;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -41,6 +47,58 @@ impl From<BypassTve> for DmaWindow {
             size: range.size,
         }
     }
+}
+
+/// The tables in memory a PHB brought up here reads, owned by its driver:
+/// RTT, PELT-V and PEST (an attached PHB's are its owner's).
+#[derive(Debug)]
+pub struct DmaTables {
+    /// RID translation table.
+    pub rtt: DmaRegion,
+    /// PE lookup table vector.
+    pub peltv: DmaRegion,
+    /// PE state table.
+    pub pest: DmaRegion,
+}
+
+impl DmaTables {
+    /// Allocates the tables of a PHB with `num_pes` PEs, in the order RTT,
+    /// PELT-V, PEST; the PEST is whole naturally aligned pages (4 KiB for
+    /// 256 PEs, 8 KiB for 512). [`PhbError::NoMemory`] if one is missing.
+    pub fn alloc<A>(pages: &A, num_pes: u32) -> Result<DmaTables, PhbError>
+    where
+        A: PageAllocator + Clone + Send + 'static,
+    {
+        let table = |bytes: u64| {
+            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| PhbError::NoMemory)
+        };
+        let rtt = table(RTT_SIZE)?;
+        let peltv = table(PELTV_SIZE)?;
+        let pest_bytes = (num_pes as u64 * PEST_ENTRY_SIZE).next_power_of_two();
+        let pest = table(pest_bytes.max(0x1000))?;
+        Ok(DmaTables { rtt, peltv, pest })
+    }
+
+    /// The BAR writes that point the PHB at the tables, as (register
+    /// offset, value): RTT, PELT-V, PEST.
+    pub fn bar_writes(&self) -> [(u64, u64); 3] {
+        [
+            (PHB_RTT_BAR, self.rtt.addr() | PHB_RTT_BAR_ENABLE),
+            (PHB_PELTV_BAR, self.peltv.addr() | PHB_PELTV_BAR_ENABLE),
+            (PHB_PEST_BAR, self.pest.addr() | PHB_PEST_BAR_ENABLE),
+        ]
+    }
+}
+
+/// Disables the RTT, PELT-V and PEST BARs of the PHB whose registers are at
+/// `regs`: what a driver that brought its PHB up does before the tables'
+/// memory goes back to the allocator. Without an RTT the PHB translates no
+/// requester, so no DMA reaches memory through it afterwards.
+pub fn disable_table_bars(io: &impl RegisterIo, regs: u64) {
+    for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
+        io.write_be64(regs + bar, 0);
+    }
+    io.barrier();
 }
 
 /// What firmware keeps for the PEs of one PHB.
@@ -82,10 +140,10 @@ pub trait IodaDma {
     fn pe_dma(&self) -> &PeDmaState;
     /// As [`pe_dma`](Self::pe_dma), mutably.
     fn pe_dma_mut(&mut self) -> &mut PeDmaState;
-    /// The RTT, if this driver brought the PHB up (`None` when attached).
-    fn rtt(&self) -> Option<&DmaRegion>;
-    /// As [`rtt`](Self::rtt), mutably.
-    fn rtt_mut(&mut self) -> Option<&mut DmaRegion>;
+    /// The tables, if this driver brought the PHB up (`None` when attached).
+    fn dma_tables(&self) -> Option<&DmaTables>;
+    /// As [`dma_tables`](Self::dma_tables), mutably.
+    fn dma_tables_mut(&mut self) -> Option<&mut DmaTables>;
     /// Writes TVT entry `w` in hardware.
     fn write_tvt_entry(&self, w: u32, value: u64);
     /// Kills every cached TCE of `pe` (checked against the PE count).
@@ -113,7 +171,7 @@ pub trait IodaDma {
 
     /// [`PhbError::Unsupported`] unless this driver owns the PHB's tables.
     fn check_owned(&self) -> Result<(), PhbError> {
-        self.rtt().map(|_| ()).ok_or(PhbError::Unsupported)
+        self.dma_tables().map(|_| ()).ok_or(PhbError::Unsupported)
     }
 
     /// The TVE value hardware should hold for TVT index `w` (0 while the
@@ -200,7 +258,7 @@ pub trait IodaDma {
     /// [`PhbError::Unsupported`] when attached.
     fn rtt_reset(&mut self) -> Result<(), PhbError> {
         let reserved = self.reserved_pe() as u16;
-        let rtt = self.rtt_mut().ok_or(PhbError::Unsupported)?;
+        let rtt = &mut self.dma_tables_mut().ok_or(PhbError::Unsupported)?.rtt;
         for off in (0..RTT_SIZE).step_by(2) {
             rtt.write_be16(off, reserved);
         }
@@ -209,7 +267,7 @@ pub trait IodaDma {
 
     /// The PE the RTT gives `rid` (`None` when attached: the owner's RTT).
     fn rtt_pe(&self, rid: u16) -> Option<u16> {
-        Some(self.rtt()?.read_be16(2 * rid as u64))
+        Some(self.dma_tables()?.rtt.read_be16(2 * rid as u64))
     }
 
     /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
@@ -220,7 +278,7 @@ pub trait IodaDma {
         let pe = self.check_pe(pe)?;
         let value = if map { pe } else { self.reserved_pe() } as u16;
         let mask = rule.mask();
-        let rtt = self.rtt_mut().ok_or(PhbError::Unsupported)?;
+        let rtt = &mut self.dma_tables_mut().ok_or(PhbError::Unsupported)?.rtt;
         let mut count = 0;
         for r in 0..=u16::MAX {
             if r & mask == rid & mask {
@@ -280,14 +338,18 @@ pub trait IodaDma {
         self.kill_pe_tces(pe as u64)
     }
 
-    /// Back to power-on DMA state in firmware's view and in the RTT: every
+    /// Back to power-on DMA state in firmware's view and in memory: every
     /// TVE invalid and unshared, no PE frozen, every RID on the reserved
-    /// PE. The generation then rewrites its IODA tables.
-    /// [`PhbError::Unsupported`] when attached (nothing changes).
+    /// PE, PELT-V and PEST zeroed. The generation then rewrites its IODA
+    /// tables. [`PhbError::Unsupported`] when attached (nothing changes).
     fn purge_pe_state(&mut self) -> Result<(), PhbError> {
         self.check_owned()?;
         self.pe_dma_mut().clear();
-        self.rtt_reset()
+        self.rtt_reset()?;
+        let tables = self.dma_tables_mut().ok_or(PhbError::Unsupported)?;
+        tables.peltv.zero();
+        tables.pest.zero();
+        Ok(())
     }
 }
 
@@ -316,7 +378,7 @@ macro_rules! ioda_dma_methods {
 
         /// Physical address of the RTT (`None` if attached: the owner's).
         pub fn rtt_addr(&self) -> Option<u64> {
-            $crate::phb::ioda::IodaDma::rtt(self).map(|r| r.addr())
+            $crate::phb::ioda::IodaDma::dma_tables(self).map(|t| t.rtt.addr())
         }
 
         /// The PE the RTT gives `rid` (`None` if attached: the owner's RTT).

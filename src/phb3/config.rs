@@ -12,6 +12,7 @@ use super::regs::*;
 use crate::mmio::{Endian, RegisterIo, Width};
 use crate::phb::PhbError;
 use crate::phb::enumerate::{M32Window, PciHost};
+use crate::phb::ioda::IodaDma;
 use crate::phb::pci::Bdf;
 use crate::phb::pci::PciFunction;
 
@@ -84,7 +85,7 @@ impl<I: RegisterIo> PciHost for Phb3<I> {
         Phb3::config_write(self, bdf, offset, width, value)
     }
     fn m32_window(&self) -> Result<M32Window, PhbError> {
-        self.tables()?;
+        self.check_owned()?;
         Ok(M32Window {
             cpu_base: self.m32.base,
             pci_start: M32_PCI_START,

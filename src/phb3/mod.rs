@@ -35,8 +35,7 @@ pub mod window;
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
 use crate::phb::PhbError;
-use crate::phb::dmamem::DmaRegion;
-use crate::phb::ioda::{IodaDma, PELTV_SIZE, PEST_ENTRY_SIZE, PeDmaState, RTT_SIZE};
+use crate::phb::ioda::{self, DmaTables, IodaDma, PeDmaState};
 use alloc::vec::Vec;
 use regs::*;
 
@@ -92,13 +91,6 @@ impl Phb3Config {
     }
 }
 
-/// What a driver that brought its PHB3 up owns: the memory the PHB reads.
-struct Tables {
-    rtt: DmaRegion,
-    peltv: DmaRegion,
-    pest: DmaRegion,
-}
-
 /// One PHB3 and the state firmware keeps for it.
 pub struct Phb3<I: RegisterIo> {
     io: I,
@@ -106,7 +98,7 @@ pub struct Phb3<I: RegisterIo> {
     bars: PbcqBars,
     m32: regs::Window,
     /// The tables a brought-up PHB owns; `None` when attached.
-    owned: Option<Tables>,
+    owned: Option<DmaTables>,
     /// The TVE firmware wants in every slot and each PE's freeze state.
     pes: PeDmaState,
 }
@@ -130,10 +122,7 @@ impl<I: RegisterIo> Drop for Phb3<I> {
         if self.owned.is_none() {
             return;
         }
-        for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
-            self.io.write_be64(self.bars.regs + bar, 0);
-        }
-        self.io.barrier();
+        ioda::disable_table_bars(&self.io, self.bars.regs);
     }
 }
 
@@ -150,25 +139,17 @@ impl<I: RegisterIo> Phb3<I> {
         pbcq::enable_bars(&io, cfg.xscom_base, cfg.nest_base);
         check_version(&io, bars.regs)?;
 
-        let table = |bytes: u64| {
-            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| PhbError::NoMemory)
-        };
-        let rtt = table(RTT_SIZE)?;
-        let peltv = table(PELTV_SIZE)?;
-        // 256 PEs of 16 bytes: one naturally aligned 4 KiB page.
-        let pest = table((PHB3_NUM_PES as u64 * PEST_ENTRY_SIZE).next_power_of_two())?;
-        let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
+        // 256 PEs: the PEST is one naturally aligned 4 KiB page.
+        let tables = DmaTables::alloc(pages, PHB3_NUM_PES)?;
+        let table_bars = tables.bar_writes();
         let mut phb = Phb3::new(io, cfg, bars);
-        phb.owned = Some(Tables { rtt, peltv, pest });
+        phb.owned = Some(tables);
         phb.rtt_reset()?;
 
         let r = |off| phb.bars.regs + off;
-        phb.io
-            .write_be64(r(PHB_RTT_BAR), rtt_addr | PHB_RTT_BAR_ENABLE);
-        phb.io
-            .write_be64(r(PHB_PELTV_BAR), peltv_addr | PHB_PELTV_BAR_ENABLE);
-        phb.io
-            .write_be64(r(PHB_PEST_BAR), pest_addr | PHB_PEST_BAR_ENABLE);
+        for (bar, value) in table_bars {
+            phb.io.write_be64(r(bar), value);
+        }
         phb.io.write_be64(r(PHB_M32_BASE_ADDR), phb.m32.base);
         phb.io
             .write_be64(r(PHB_M32_BASE_MASK), m32_base_mask(phb.m32.size));
@@ -244,14 +225,6 @@ impl<I: RegisterIo> Phb3<I> {
         self.owned.is_none()
     }
 
-    fn tables(&self) -> Result<&Tables, PhbError> {
-        self.owned.as_ref().ok_or(PhbError::Unsupported)
-    }
-
-    fn tables_mut(&mut self) -> Result<&mut Tables, PhbError> {
-        self.owned.as_mut().ok_or(PhbError::Unsupported)
-    }
-
     fn reg(&self, off: u64) -> u64 {
         self.bars.regs + off
     }
@@ -279,7 +252,7 @@ impl<I: RegisterIo> Phb3<I> {
     /// zeroed; then drops the RID cache and kills every cached TCE.
     /// [`PhbError::Unsupported`] on an attached PHB (nothing written).
     pub fn ioda_reset(&mut self) -> Result<(), PhbError> {
-        self.tables()?;
+        self.check_owned()?;
         let tvt: Vec<u64> = (0..PHB3_TVT_ENTRIES)
             .map(|w| self.tve_hw_value(w))
             .collect();
@@ -305,9 +278,6 @@ impl<I: RegisterIo> Phb3<I> {
     /// [`PhbError::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), PhbError> {
         self.purge_pe_state()?;
-        let t = self.tables_mut()?;
-        t.peltv.zero();
-        t.pest.zero();
         self.ioda_reset()
     }
 }

@@ -11,8 +11,7 @@ use super::regs::*;
 use super::tve::{self, Phb3PageSize};
 use crate::mmio::RegisterIo;
 use crate::phb::PhbError;
-use crate::phb::dmamem::DmaRegion;
-use crate::phb::ioda::{IodaDma, PeDmaState};
+use crate::phb::ioda::{DmaTables, IodaDma, PeDmaState};
 use crate::phb::pe::FreezeState;
 use crate::phb4::tve::BypassTve;
 
@@ -31,11 +30,11 @@ impl<I: RegisterIo> IodaDma for Phb3<I> {
     fn pe_dma_mut(&mut self) -> &mut PeDmaState {
         &mut self.pes
     }
-    fn rtt(&self) -> Option<&DmaRegion> {
-        self.owned.as_ref().map(|t| &t.rtt)
+    fn dma_tables(&self) -> Option<&DmaTables> {
+        self.owned.as_ref()
     }
-    fn rtt_mut(&mut self) -> Option<&mut DmaRegion> {
-        self.owned.as_mut().map(|t| &mut t.rtt)
+    fn dma_tables_mut(&mut self) -> Option<&mut DmaTables> {
+        self.owned.as_mut()
     }
     fn write_tvt_entry(&self, w: u32, value: u64) {
         self.ioda_write(Ioda2Table::Tvt, w, value);

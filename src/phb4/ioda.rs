@@ -9,8 +9,7 @@ use super::tve::{BypassTve, PageSize};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
 use crate::phb::PhbError;
-use crate::phb::dmamem::DmaRegion;
-use crate::phb::ioda::{IodaDma, PeDmaState};
+use crate::phb::ioda::{DmaTables, IodaDma, PeDmaState};
 
 /// Entries of the MSI remap table on a 512-PE PHB (half on a 256-PE one).
 const MRT_ENTRIES_BIG: u32 = 16;
@@ -88,9 +87,6 @@ impl<I: RegisterIo> Phb4<I> {
     /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
         self.purge_pe_state()?;
-        let owned = self.brought_up_mut()?;
-        owned.peltv.zero();
-        owned.pest.zero();
         self.ioda_reset()
     }
 
@@ -132,11 +128,11 @@ impl<I: RegisterIo> IodaDma for Phb4<I> {
     fn pe_dma_mut(&mut self) -> &mut PeDmaState {
         &mut self.pes
     }
-    fn rtt(&self) -> Option<&DmaRegion> {
-        self.owned.as_ref().map(|o| &o.rtt)
+    fn dma_tables(&self) -> Option<&DmaTables> {
+        self.owned.as_ref().map(|o| &o.tables)
     }
-    fn rtt_mut(&mut self) -> Option<&mut DmaRegion> {
-        self.owned.as_mut().map(|o| &mut o.rtt)
+    fn dma_tables_mut(&mut self) -> Option<&mut DmaTables> {
+        self.owned.as_mut().map(|o| &mut o.tables)
     }
     fn write_tvt_entry(&self, w: u32, value: u64) {
         self.ioda_write(IodaTable::Tvt, w, value);

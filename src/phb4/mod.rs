@@ -53,10 +53,9 @@ pub use crate::phb::ioda::{PELTV_SIZE, PEST_ENTRY_SIZE, RTT_SIZE};
 
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
-use crate::phb::ioda::{IodaDma, PeDmaState};
+use crate::phb::ioda::{DmaTables, IodaDma, PeDmaState, disable_table_bars};
 use alloc::vec;
 use alloc::vec::Vec;
-use dmamem::DmaRegion;
 use regs::*;
 
 /// Most PEs a PHB4 has.
@@ -190,9 +189,7 @@ pub struct AttachedPhb4 {
 /// What a driver that brought its PHB up owns besides the registers.
 struct BroughtUp {
     cfg: Phb4Config,
-    rtt: DmaRegion,
-    peltv: DmaRegion,
-    pest: DmaRegion,
+    tables: DmaTables,
     /// MBT values firmware programmed (the M32 window).
     mbt_cache: Vec<[u64; 2]>,
 }
@@ -236,11 +233,7 @@ impl<I: RegisterIo> Drop for Phb4<I> {
         if self.owned.is_none() {
             return;
         }
-        let regs = self.regs_base;
-        for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
-            self.io.write_be64(regs + bar, 0);
-        }
-        self.io.barrier();
+        disable_table_bars(&self.io, self.regs_base);
     }
 }
 
@@ -273,36 +266,25 @@ impl<I: RegisterIo> Phb4<I> {
         let ctrlr = io.read_be64(cfg.regs_base + PHB_CTRLR) & !PHB_CTRLR_TVT_ADDR_SEL;
         io.write_be64(cfg.regs_base + PHB_CTRLR, ctrlr);
 
-        let table = |bytes: u64| {
-            DmaRegion::alloc(pages, bytes.trailing_zeros()).map_err(|_| Phb4Error::NoMemory)
-        };
-        let rtt = table(RTT_SIZE)?;
-        let peltv = table(PELTV_SIZE)?;
-        // Whole naturally aligned pages: 4 KiB for 256 PEs, 8 KiB for 512.
-        let pest_bytes = (num_pes as u64 * PEST_ENTRY_SIZE).next_power_of_two();
-        let pest = table(pest_bytes.max(0x1000))?;
+        let tables = DmaTables::alloc(pages, num_pes)?;
+        let [rtt_bar, peltv_bar, pest_bar] = tables.bar_writes();
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
-        let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
         let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);
         phb.family = cfg.family;
         phb.owned = Some(BroughtUp {
             cfg,
-            rtt,
-            peltv,
-            pest,
+            tables,
             mbt_cache: vec![[0, 0]; mbt_entries],
         });
         phb.rtt_reset()?;
 
         let regs = cfg.regs_base;
-        phb.io
-            .write_be64(regs + PHB_RTT_BAR, rtt_addr | PHB_RTT_BAR_ENABLE);
-        phb.io
-            .write_be64(regs + PHB_PELTV_BAR, peltv_addr | PHB_PELTV_BAR_ENABLE);
+        for (bar, value) in [rtt_bar, peltv_bar] {
+            phb.io.write_be64(regs + bar, value);
+        }
         phb.io
             .write_be64(regs + PHB_M32_START_ADDR, cfg.m32_pci_start);
-        phb.io
-            .write_be64(regs + PHB_PEST_BAR, pest_addr | PHB_PEST_BAR_ENABLE);
+        phb.io.write_be64(regs + pest_bar.0, pest_bar.1);
         let mut config = Phb4ConfigFlags::MSI64;
         config.set(Phb4ConfigFlags::MSI32, cfg.msi32);
         phb.io.write_be64(regs + PHB_PHB4_CONFIG, config.bits());

@@ -196,3 +196,35 @@ fn assign_bars(h: &impl PciHost, bdf: Bdf, next: &mut u64) -> Result<Vec<PciBar>
     }
     Ok(bars)
 }
+
+/// [`PciHost`] for a generation's driver `$driver<I>` whose own
+/// `config_read`, `config_write` and `m32_window` methods serve it.
+macro_rules! impl_pci_host {
+    ($driver:ident) => {
+        impl<I: $crate::mmio::RegisterIo> $crate::phb::enumerate::PciHost for $driver<I> {
+            fn config_read(
+                &self,
+                bdf: $crate::phb::pci::Bdf,
+                offset: u16,
+                width: $crate::mmio::Width,
+            ) -> Result<u32, $crate::phb::PhbError> {
+                Self::config_read(self, bdf, offset, width)
+            }
+            fn config_write(
+                &self,
+                bdf: $crate::phb::pci::Bdf,
+                offset: u16,
+                width: $crate::mmio::Width,
+                value: u32,
+            ) -> Result<(), $crate::phb::PhbError> {
+                Self::config_write(self, bdf, offset, width, value)
+            }
+            fn m32_window(
+                &self,
+            ) -> Result<$crate::phb::enumerate::M32Window, $crate::phb::PhbError> {
+                Self::m32_window(self)
+            }
+        }
+    };
+}
+pub(crate) use impl_pci_host;

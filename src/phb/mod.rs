@@ -16,6 +16,7 @@
 //! - [`slots`]: the TVE values firmware wants for every slot, the source of
 //!   truth a generation writes its TVT from;
 //! - [`pci`]: PCI function addresses and what enumeration finds;
+//! - [`config`]: config space through CONFIG_ADDRESS/CONFIG_DATA;
 //! - [`enumerate`]: finding the functions behind a root port and placing
 //!   their BARs, over any generation's config space ([`enumerate::PciHost`]);
 //! - [`pe`]: RID→PE rules (`set_pe`) and EEH freeze state;
@@ -40,6 +41,7 @@
 
 // The memory the PHB reads is reached through volatile pointers: the one
 // module here with `unsafe`, each block argued.
+pub mod config;
 #[allow(unsafe_code)]
 pub mod dmamem;
 pub mod enumerate;

@@ -3,28 +3,21 @@
 //! - The root port (bus 0, devfn 0) is memory mapped at `regs + 0x1000`,
 //!   0x800 bytes, 4-byte little-endian accesses only; narrower accesses are
 //!   done as read-modify-write of the containing dword.
-//! - Every other function is reached indirectly: `CONFIG_ADDRESS` selects
-//!   bus/devfn/dword, then `CONFIG_DATA + (offset & 3)` is accessed with a
-//!   1-, 2- or 4-byte little-endian access. An 8-byte access to CONFIG_DATA
-//!   is never issued (it aborts QEMU).
+//! - Every other function is reached through `CONFIG_ADDRESS`, as on every
+//!   generation ([`crate::phb::config`]).
 
 pub use crate::phb::pci::Bdf;
 
 use super::regs::*;
 use super::{Phb4, Phb4Error};
-use crate::mmio::{Endian, RegisterIo, Width};
+use crate::mmio::{RegisterIo, Width};
+use crate::phb::config;
 
 pub use crate::phb::enumerate::{COMMAND_MASTER, COMMAND_MEMORY, offsets};
 
 impl<I: RegisterIo> Phb4<I> {
     fn check_cfg(bdf: Bdf, offset: u16, width: Width) -> Result<(), Phb4Error> {
-        let bytes = width.bytes() as u16;
-        if width == Width::W64 || !offset.is_multiple_of(bytes) || offset >= 0x1000 {
-            return Err(Phb4Error::Parameter);
-        }
-        if bdf.bus == 0 && bdf.devfn != 0 {
-            return Err(Phb4Error::NoDevice);
-        }
+        config::check_access(bdf, offset, width)?;
         if bdf == Bdf::ROOT_PORT && offset as u64 >= PHB_RC_CONFIG_SIZE {
             return Err(Phb4Error::Parameter);
         }
@@ -41,12 +34,13 @@ impl<I: RegisterIo> Phb4<I> {
             let shift = (offset & 3) * 8;
             return Ok((dword >> shift) & width.mask() as u32);
         }
-        self.io.write_be64(
-            self.reg(PHB_CONFIG_ADDRESS),
-            config_address(bdf.bus, bdf.devfn, offset),
-        );
-        let data = self.reg(PHB_CONFIG_DATA + (offset & 3) as u64);
-        Ok(self.io.read(data, width, Endian::Little) as u32)
+        Ok(config::indirect_read(
+            &self.io,
+            self.regs_base,
+            bdf,
+            offset,
+            width,
+        ))
     }
 
     /// Writes `width` (1, 2 or 4 bytes) at `offset` of `bdf`'s config space.
@@ -71,12 +65,7 @@ impl<I: RegisterIo> Phb4<I> {
             self.io.write_le32(addr, dword);
             return Ok(());
         }
-        self.io.write_be64(
-            self.reg(PHB_CONFIG_ADDRESS),
-            config_address(bdf.bus, bdf.devfn, offset),
-        );
-        let data = self.reg(PHB_CONFIG_DATA + (offset & 3) as u64);
-        self.io.write(data, width, Endian::Little, value as u64);
+        config::indirect_write(&self.io, self.regs_base, bdf, offset, width, value);
         Ok(())
     }
 

@@ -6,25 +6,16 @@ pub use crate::phb::enumerate::{
 };
 pub use crate::phb::pci::{PciBar, PciFunction};
 
-use super::config::Bdf;
 use super::{Phb4, Phb4Error};
-use crate::mmio::{RegisterIo, Width};
+use crate::mmio::RegisterIo;
 use alloc::vec::Vec;
 
-impl<I: RegisterIo> PciHost for Phb4<I> {
-    fn config_read(&self, bdf: Bdf, offset: u16, width: Width) -> Result<u32, Phb4Error> {
-        Phb4::config_read(self, bdf, offset, width)
-    }
-    fn config_write(
-        &self,
-        bdf: Bdf,
-        offset: u16,
-        width: Width,
-        value: u32,
-    ) -> Result<(), Phb4Error> {
-        Phb4::config_write(self, bdf, offset, width, value)
-    }
-    fn m32_window(&self) -> Result<M32Window, Phb4Error> {
+crate::phb::enumerate::impl_pci_host!(Phb4);
+
+impl<I: RegisterIo> Phb4<I> {
+    /// The M32 window BARs are placed in ([`Phb4Error::Unsupported`] when
+    /// attached: its owner placed the devices).
+    pub fn m32_window(&self) -> Result<M32Window, Phb4Error> {
         let cfg = self.brought_up()?.cfg;
         Ok(M32Window {
             cpu_base: cfg.m32_cpu_base,
@@ -32,9 +23,7 @@ impl<I: RegisterIo> PciHost for Phb4<I> {
             size: cfg.m32_size,
         })
     }
-}
 
-impl<I: RegisterIo> Phb4<I> {
     /// Sets the root port's bus numbers (primary 0, secondary and
     /// subordinate 1) and its memory window (the whole M32 window).
     pub fn setup_root_port(&self) -> Result<(), Phb4Error> {

@@ -11,6 +11,9 @@ use pnv_iommu::phb4::regs::{PHB_IODA_ADDR, PHB_IODA_DATA0};
 use pnv_iommu::phb4::{Phb4, Phb4Config};
 use proptest::prelude::*;
 
+mod tve_oracle;
+use tve_oracle::oracle_tve;
+
 const PHB: u64 = 0x10;
 const NUM_PES: u64 = 256;
 
@@ -20,26 +23,6 @@ fn phbs(io: &RecordingIo) -> OpalPhbs<Phb4<&RecordingIo>> {
     s.add(PHB, phb).unwrap();
     io.clear_log();
     s
-}
-
-/// The TVE DESIGN §6 gives for a translated window, or `None` if the
-/// arguments are not a valid `map_pe_dma_window` call (DESIGN §7).
-fn oracle_tve(levels: u64, addr: u64, level_bytes: u64, page: u64) -> Option<u64> {
-    let page_shift = match page {
-        0x1000 => 12,
-        0x1_0000 => 16,
-        0x20_0000 => 21,
-        0x4000_0000 => 30,
-        _ => return None,
-    };
-    if !(1..=5).contains(&levels) || !level_bytes.is_power_of_two() || level_bytes < 0x1000 {
-        return None;
-    }
-    let tts = level_bytes.trailing_zeros() - 11;
-    if tts > 31 || !addr.is_multiple_of(level_bytes) || addr >> 60 != 0 {
-        return None;
-    }
-    Some(((addr >> 12) << 16) | ((levels - 1) << 13) | ((tts as u64) << 8) | (page_shift - 11))
 }
 
 fn edge_u64() -> impl Strategy<Value = u64> {

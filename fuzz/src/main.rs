@@ -18,6 +18,9 @@ mod check;
 mod opal;
 mod papr;
 mod rng;
+// The TVE oracle shared with the OPAL property test.
+#[path = "../../tests/tve_oracle/mod.rs"]
+mod tve_oracle;
 
 use std::cell::Cell;
 use std::sync::Arc;

@@ -22,29 +22,10 @@ use pnv_iommu::phb4::{Phb4, Phb4Config};
 
 use crate::papr::Outcome;
 use crate::rng::Rng;
+use crate::tve_oracle::oracle_tve;
 
 const NUM_PES: u64 = 64;
 const PHB_IDS: [u64; 2] = [0x10, 0x11];
-
-/// The TVE DESIGN §6 gives for a translated window, or `None` if the
-/// arguments are not a valid `map_pe_dma_window` call (DESIGN §7).
-fn oracle_tve(levels: u64, addr: u64, level_bytes: u64, page: u64) -> Option<u64> {
-    let page_shift = match page {
-        0x1000 => 12,
-        0x1_0000 => 16,
-        0x20_0000 => 21,
-        0x4000_0000 => 30,
-        _ => return None,
-    };
-    if !(1..=5).contains(&levels) || !level_bytes.is_power_of_two() || level_bytes < 0x1000 {
-        return None;
-    }
-    let tts = level_bytes.trailing_zeros() - 11;
-    if tts > 31 || !addr.is_multiple_of(level_bytes) || addr >> 60 != 0 {
-        return None;
-    }
-    Some(((addr >> 12) << 16) | ((levels - 1) << 13) | ((tts as u64) << 8) | (page_shift - 11))
-}
 
 /// Two PHBs and the driver's record of the shared tables.
 pub struct World {

@@ -4,18 +4,7 @@
  */
 #include <stdio.h>
 #include "pnv_iommu.h"
-
-static int failures;
-
-#define CHECK(expr, want)                                                    \
-	do {                                                                 \
-		long long got_ = (long long)(expr);                          \
-		if (got_ != (long long)(want)) {                             \
-			printf("FAIL %s = %lld, want %lld\n", #expr, got_,   \
-			       (long long)(want));                           \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
+#include "check.h"
 
 int main(void)
 {

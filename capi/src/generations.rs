@@ -45,20 +45,7 @@ pub extern "C" fn pnv_iommu_phb3_attach(phb_id: u64, chip_id: u32, phb_index: u3
     let Some(cfg) = Phb3Config::p8(chip_id, phb_index) else {
         return OpalCode::Parameter.code();
     };
-    if with(|s| s.phb(phb_id).is_some()) {
-        return OpalCode::Parameter.code();
-    }
-    let Some(io) = phb3_io(phb_id, &cfg) else {
-        return OpalCode::Parameter.code();
-    };
-    let code = match Phb3::attach(io, cfg) {
-        Ok(phb) => add(phb_id, phb),
-        Err(e) => init_code(e),
-    };
-    if code != OpalCode::Success.code() {
-        attach_failed(phb_id);
-    }
-    code
+    register_attached(phb_id, || phb3_io(phb_id, &cfg), |io| Phb3::attach(io, cfg))
 }
 
 #[cfg(target_arch = "powerpc64")]

@@ -96,13 +96,29 @@ fn attach_family(
         regs_base,
         num_pes,
     };
+    register_attached(
+        phb_id,
+        || attach_io(phb_id, &desc),
+        |io| Phb4::attach_family(io, desc, family),
+    )
+}
+
+/// Registers as `phb_id` a PHB of any generation another firmware brought
+/// up: `PARAMETER` if the id is taken or no register accessor can be made
+/// for it, else what `attach` answers ([`init_code`]). A refused attach
+/// leaves nothing behind.
+fn register_attached<P: Phb + Send + 'static>(
+    phb_id: u64,
+    io: impl FnOnce() -> Option<Io>,
+    attach: impl FnOnce(Io) -> Result<P, pnv_iommu::phb::PhbError>,
+) -> i64 {
     if with(|s| s.phb(phb_id).is_some()) {
         return OpalCode::Parameter.code();
     }
-    let Some(io) = attach_io(phb_id, &desc) else {
+    let Some(io) = io() else {
         return OpalCode::Parameter.code();
     };
-    let code = match Phb4::attach_family(io, desc, family) {
+    let code = match attach(io) {
         Ok(phb) => add(phb_id, phb),
         Err(e) => init_code(e),
     };

@@ -7,8 +7,8 @@
 
 use super::PhbError;
 use super::pci::Bdf;
+use super::regs::{PHB_CONFIG_ADDRESS, PHB_CONFIG_DATA, config_address};
 use crate::mmio::{Endian, RegisterIo, Width};
-use crate::phb4::regs::{PHB_CONFIG_ADDRESS, PHB_CONFIG_DATA, config_address};
 
 /// The checks every generation makes before a config access:
 /// [`PhbError::Parameter`] for an 8-byte access, an unaligned offset or

@@ -20,15 +20,15 @@
 
 use super::dmamem::DmaRegion;
 use super::pe::{FreezeState, RidMatch};
+use super::regs::{
+    PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR, PHB_PEST_BAR_ENABLE, PHB_RTT_BAR,
+    PHB_RTT_BAR_ENABLE,
+};
 use super::slots::TveSlots;
 use super::tve::{TranslatedTve, TveError};
 use super::{DmaWindow, PhbError, SLOTS_PER_PE};
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
-use crate::phb4::regs::{
-    PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR, PHB_PEST_BAR_ENABLE, PHB_RTT_BAR,
-    PHB_RTT_BAR_ENABLE,
-};
 use crate::phb4::tve::BypassTve;
 use alloc::vec;
 use alloc::vec::Vec;

@@ -20,6 +20,7 @@
 //! - [`enumerate`]: finding the functions behind a root port and placing
 //!   their BARs, over any generation's config space ([`enumerate::PciHost`]);
 //! - [`pe`]: RID→PE rules (`set_pe`) and EEH freeze state;
+//! - [`regs`]: the registers every generation has at the same offset;
 //! - [`ioda`]: the window, RTT and freeze logic IODA2 and IODA3 share, over
 //!   the few hardware steps each generation provides ([`ioda::IodaDma`]);
 //! - [`dmamem`]: the memory the PHB reads (RTT, PELT-V, PEST);
@@ -48,6 +49,7 @@ pub mod enumerate;
 pub mod ioda;
 pub mod pci;
 pub mod pe;
+pub mod regs;
 pub mod shared;
 pub mod slots;
 pub mod tve;

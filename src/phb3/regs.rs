@@ -2,19 +2,20 @@
 //! the PBCQ nest registers reached through XSCOM, the POWER8 XSCOM address
 //! formula and the BAR values QEMU presets (`DESIGN.md` §12).
 //!
-//! IBM bit numbering as in [`crate::phb4::regs`]: `ppc_bit(0)` is the most
+//! IBM bit numbering as in [`crate::phb::regs`]: `ppc_bit(0)` is the most
 //! significant bit. Registers PHB3 shares with PHB4 at the same offset and
-//! with the same fields (CONFIG_ADDRESS, RTT_BAR, IODA_ADDR table select,
-//! TCE_KILL's ALL/PE/ONE bits) are re-exported from there, so each fact has
-//! one home; what differs is defined here.
+//! with the same fields (CONFIG_ADDRESS, RTT_BAR, IODA_ADDR table select)
+//! are re-exported from there, and TCE_KILL's ALL/PE/ONE bits from
+//! [`crate::phb4::regs::TceKill`], so each fact has one home; what differs
+//! is defined here.
 
-pub use crate::phb4::regs::{
+pub use crate::phb::regs::{
     PHB_CONFIG_ADDRESS, PHB_CONFIG_DATA, PHB_IODA_AD_AUTOINC, PHB_IODA_AD_TSEL, PHB_IODA_ADDR,
     PHB_IODA_DATA0, PHB_M32_START_ADDR, PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR,
     PHB_PEST_BAR_ENABLE, PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL, PHB_RTT_BAR,
-    PHB_RTT_BAR_ENABLE, PHB_TCE_KILL, PHB_VERSION, TceKill, config_address, ppc_bit, ppc_bitmask,
-    ppc_field,
+    PHB_RTT_BAR_ENABLE, PHB_TCE_KILL, PHB_VERSION, config_address, ppc_bit, ppc_bitmask, ppc_field,
 };
+pub use crate::phb4::regs::TceKill;
 
 // ---------------------------------------------------------------------------
 // PHB3 register space (offsets from the PHB's 4 KiB register BAR).

@@ -7,44 +7,22 @@
 //! against the hardware documentation.
 //!
 //! Multi-bit fields have small `const fn` encoders/decoders; the driver never
-//! shifts by hand.
+//! shifts by hand. The registers PHB3 shares with PHB4 (same offset, same
+//! fields) and the IBM bit helpers are [`crate::phb::regs`]'s, re-exported
+//! here.
 
-/// IBM bit `n` (0 = most significant) of a 64-bit register.
-pub const fn ppc_bit(n: u32) -> u64 {
-    1u64 << (63 - n)
-}
-
-/// Mask of IBM bits `first..=last` (0 = most significant).
-pub const fn ppc_bitmask(first: u32, last: u32) -> u64 {
-    (u64::MAX >> first) & (u64::MAX << (63 - last))
-}
-
-/// Places `value` into the field `mask` (shifted to the mask's low bit).
-pub const fn ppc_field(mask: u64, value: u64) -> u64 {
-    (value << mask.trailing_zeros()) & mask
-}
-
-/// Extracts the field `mask` of `reg`.
-pub const fn ppc_get_field(mask: u64, reg: u64) -> u64 {
-    (reg & mask) >> mask.trailing_zeros()
-}
+pub use crate::phb::regs::{
+    PHB_CA_BUS, PHB_CA_DEVFN, PHB_CA_ENABLE, PHB_CA_REG, PHB_CONFIG_ADDRESS, PHB_CONFIG_DATA,
+    PHB_IODA_AD_AUTOINC, PHB_IODA_AD_TSEL, PHB_IODA_ADDR, PHB_IODA_DATA0, PHB_M32_START_ADDR,
+    PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR, PHB_PEST_BAR_ENABLE, PHB_RTC_INVALIDATE,
+    PHB_RTC_INVALIDATE_ALL, PHB_RTT_BAR, PHB_RTT_BAR_ENABLE, PHB_TCE_KILL, PHB_VERSION,
+    config_address, ppc_bit, ppc_bitmask, ppc_field, ppc_get_field,
+};
 
 // ---------------------------------------------------------------------------
 // PHB4 register space (offsets from the PHB's register BAR).
 // ---------------------------------------------------------------------------
 
-/// Outbound configuration data (1/2/4-byte little-endian accesses only).
-pub const PHB_CONFIG_DATA: u64 = 0x130;
-/// Outbound configuration address.
-pub const PHB_CONFIG_ADDRESS: u64 = 0x140;
-/// CONFIG_ADDRESS: enable.
-pub const PHB_CA_ENABLE: u64 = ppc_bit(0);
-/// CONFIG_ADDRESS: bus number.
-pub const PHB_CA_BUS: u64 = ppc_bitmask(4, 11);
-/// CONFIG_ADDRESS: device/function.
-pub const PHB_CA_DEVFN: u64 = ppc_bitmask(12, 19);
-/// CONFIG_ADDRESS: register offset (dword aligned).
-pub const PHB_CA_REG: u64 = ppc_bitmask(20, 31);
 /// PHB4 configuration register.
 pub const PHB_PHB4_CONFIG: u64 = 0x160;
 bitflags::bitflags! {
@@ -57,20 +35,6 @@ bitflags::bitflags! {
         const MSI64 = ppc_bit(14);
     }
 }
-/// RID translation table base address register.
-pub const PHB_RTT_BAR: u64 = 0x168;
-/// RTT_BAR: enable.
-pub const PHB_RTT_BAR_ENABLE: u64 = ppc_bit(0);
-/// PE lookup table vector base address register.
-pub const PHB_PELTV_BAR: u64 = 0x188;
-/// PELTV_BAR: enable.
-pub const PHB_PELTV_BAR_ENABLE: u64 = ppc_bit(0);
-/// PCI address of the M32 window.
-pub const PHB_M32_START_ADDR: u64 = 0x1a0;
-/// PE state table base address register.
-pub const PHB_PEST_BAR: u64 = 0x1a8;
-/// PEST_BAR: enable.
-pub const PHB_PEST_BAR_ENABLE: u64 = ppc_bit(0);
 /// DMA read/write sync.
 pub const PHB_DMA_READ_WRITE_SYNC: u64 = 0x200;
 /// DMA_READ_WRITE_SYNC: start a read sync.
@@ -81,12 +45,6 @@ pub const PHB_DMA_READ_SYNC_COMPLETE: u64 = ppc_bit(1);
 pub const PHB_DMA_WRITE_SYNC_COMPLETE: u64 = ppc_bit(3);
 /// DMA_READ_WRITE_SYNC bits a PHB5 sync start writes back as read.
 pub const PHB_DMA_SYNC_KEEP_PHB5: u64 = PHB_DMA_READ_SYNC_COMPLETE | PHB_DMA_WRITE_SYNC_COMPLETE;
-/// RID translation cache invalidate.
-pub const PHB_RTC_INVALIDATE: u64 = 0x208;
-/// RTC_INVALIDATE: invalidate every cached RID.
-pub const PHB_RTC_INVALIDATE_ALL: u64 = ppc_bit(0);
-/// TCE cache kill.
-pub const PHB_TCE_KILL: u64 = 0x210;
 bitflags::bitflags! {
     /// `TCE_KILL` flag bits; the PE number ([`PHB_TCE_KILL_PENUM`]) and a
     /// page's address and size override share the word.
@@ -112,20 +70,10 @@ pub const PHB_TCE_KILL_2M: u64 = 0x2000;
 pub const PHB_TCE_KILL_1G: u64 = 0x3000;
 /// TCE_KILL: PE number.
 pub const PHB_TCE_KILL_PENUM: u64 = ppc_bitmask(55, 63);
-/// IODA indirect address.
-pub const PHB_IODA_ADDR: u64 = 0x220;
-/// IODA_ADDR: auto-increment the index after each data access.
-pub const PHB_IODA_AD_AUTOINC: u64 = ppc_bit(0);
-/// IODA_ADDR: table select.
-pub const PHB_IODA_AD_TSEL: u64 = ppc_bitmask(11, 15);
 /// IODA_ADDR: table index.
 pub const PHB_IODA_AD_TADR: u64 = ppc_bitmask(54, 63);
-/// IODA indirect data.
-pub const PHB_IODA_DATA0: u64 = 0x228;
 /// EEH capabilities (number of PEs in the top bits).
 pub const PHB_PHB4_EEH_CAP: u64 = 0x268;
-/// PHB version.
-pub const PHB_VERSION: u64 = 0x800;
 /// `PHB_VERSION` of a PHB4 (POWER9) as QEMU models it.
 pub const PHB4_VERSION: u64 = 0x0000_00a4_0000_0002;
 /// `PHB_VERSION` of a PHB5 (POWER10) as QEMU models it.
@@ -146,14 +94,6 @@ pub const PHB_RC_CONFIG_SIZE: u64 = 0x800;
 /// Number of PEs reported by `PHB4_EEH_CAP`.
 pub const fn eeh_cap_num_pes(cap: u64) -> u32 {
     (cap >> 52) as u32
-}
-
-/// `CONFIG_ADDRESS` value selecting `bus`, `devfn` and the dword at `reg`.
-pub const fn config_address(bus: u8, devfn: u8, reg: u16) -> u64 {
-    PHB_CA_ENABLE
-        | ppc_field(PHB_CA_BUS, bus as u64)
-        | ppc_field(PHB_CA_DEVFN, devfn as u64)
-        | ppc_field(PHB_CA_REG, (reg & 0xffc) as u64)
 }
 
 /// `IODA_ADDR` value selecting `table` entry `index`.

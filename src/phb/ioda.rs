@@ -25,11 +25,10 @@ use super::regs::{
     PHB_RTT_BAR_ENABLE,
 };
 use super::slots::TveSlots;
-use super::tve::{TranslatedTve, TveError};
+use super::tve::{BypassTve, TranslatedTve, TveError};
 use super::{DmaWindow, PhbError, SLOTS_PER_PE};
 use crate::mmio::RegisterIo;
 use crate::page_alloc::PageAllocator;
-use crate::phb4::tve::BypassTve;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -419,7 +418,7 @@ macro_rules! ioda_dma_methods {
             &mut self,
             pe: u64,
             slot: u32,
-            range: &$crate::phb4::tve::BypassTve,
+            range: &$crate::phb::tve::BypassTve,
         ) -> Result<(), $crate::phb::PhbError> {
             let window = $crate::phb::DmaWindow::from(*range);
             $crate::phb::ioda::IodaDma::set_slot(self, pe, slot, &window)

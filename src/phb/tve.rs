@@ -11,9 +11,15 @@
 //!
 //! Which page sizes a PHB accepts is its capability
 //! ([`PhbCapabilities::supports_page`](super::PhbCapabilities::supports_page));
-//! this module checks only what the format can express. Bypass TVEs differ
-//! per generation and live with each generation.
+//! this module checks only what the format can express.
+//!
+//! A bypass TVE (an untranslated range) has the same range rules and
+//! address fields on both: start address bits 47..24 in 63..40 and 49..48
+//! in 11..10, end address (exclusive) bits 47..24 in 39..16 and 49..48 in
+//! 9..8. The mode bits that make it a bypass differ and live with each
+//! generation (`phb3::tve`, `phb4::tve`).
 
+use super::WINDOW_SELECT_SHIFT;
 use crate::tce::Geometry;
 
 /// Most levels a table walk supports.
@@ -157,6 +163,76 @@ pub const fn decode_translated(tve: u64) -> Option<TranslatedTve> {
         level_bytes: 1 << (tts + 11),
         page_shift: psize + 11,
     })
+}
+
+/// Bypass windows are 16 MiB granular.
+pub const BYPASS_ALIGN: u64 = 1 << 24;
+/// Bypass windows end below 2^50.
+pub const BYPASS_LIMIT: u64 = 1 << 50;
+
+/// The address fields of a bypass TVE for `[start, end)` (bit 59 already
+/// stripped), without a generation's mode bits.
+pub const fn bypass_range_fields(start: u64, end: u64) -> u64 {
+    (((start >> 24) & 0xff_ffff) << 40)
+        | (((start >> 48) & 0x3) << 10)
+        | (((end >> 24) & 0xff_ffff) << 16)
+        | (((end >> 48) & 0x3) << 8)
+}
+
+/// The `[start, end)` a bypass TVE's address fields hold.
+pub const fn decode_bypass_range(tve: u64) -> (u64, u64) {
+    let start = ((tve >> 40) & 0xff_ffff) << 24 | ((tve >> 10) & 3) << 48;
+    let end = ((tve >> 16) & 0xff_ffff) << 24 | ((tve >> 8) & 3) << 48;
+    (start, end)
+}
+
+/// An untranslated (bypass) range of PCI space mapped 1:1 onto memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BypassTve {
+    /// PCI start address, including the window-select bit 59.
+    pub pci_start: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl BypassTve {
+    /// Checks the arguments of `map_pe_dma_window_real` for `slot` (0 or 1)
+    /// of a PE.
+    pub fn new(slot: u32, pci_start: u64, size: u64) -> Result<BypassTve, TveError> {
+        if (pci_start >> WINDOW_SELECT_SHIFT) != (slot & 1) as u64 {
+            return Err(TveError::WindowParity);
+        }
+        let start = pci_start & ((1 << WINDOW_SELECT_SHIFT) - 1);
+        if size == 0 || !start.is_multiple_of(BYPASS_ALIGN) || !size.is_multiple_of(BYPASS_ALIGN) {
+            return Err(TveError::BypassAlignment);
+        }
+        match start.checked_add(size) {
+            Some(end) if end < BYPASS_LIMIT => Ok(BypassTve { pci_start, size }),
+            _ => Err(TveError::BypassRange),
+        }
+    }
+
+    /// The range `[start, end)` with the slot-select bit 59 stripped.
+    pub const fn range(&self) -> (u64, u64) {
+        let start = self.pci_start & ((1 << WINDOW_SELECT_SHIFT) - 1);
+        (start, start + self.size)
+    }
+}
+
+/// What a TVE value says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodedTve {
+    /// tts = 0 and not bypass: no DMA through this window.
+    Invalid,
+    /// A TCE table.
+    Translated(TranslatedTve),
+    /// A bypass range `[start, end)` (bit 59 stripped).
+    Bypass {
+        /// First byte.
+        start: u64,
+        /// One past the last byte.
+        end: u64,
+    },
 }
 
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //! same pieces where the hardware agrees: the translated TVE
 //! ([`crate::phb::tve`]), the TVE slots ([`crate::phb::slots`]), the RID
 //! match rules and freeze state ([`crate::phb::pe`]), the bypass range
-//! rules ([`crate::phb4::tve::BypassTve`]), the memory the PHB reads
-//! ([`crate::phb4::dmamem`]) and PCI enumeration
+//! rules ([`crate::phb::tve::BypassTve`]), the window, RTT and freeze
+//! logic ([`crate::phb::ioda`]), the registers both have
+//! ([`crate::phb::regs`]), config access through CONFIG_ADDRESS
+//! ([`crate::phb::config`]), the memory the PHB reads
+//! ([`crate::phb::dmamem`]) and PCI enumeration
 //! ([`crate::phb::enumerate`]).
 //! What differs lives here: the POWER8 XSCOM formula and the PBCQ BARs
 //! that QEMU presets, the fixed PE count (256, no capability register),

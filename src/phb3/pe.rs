@@ -13,7 +13,7 @@ use crate::mmio::RegisterIo;
 use crate::phb::PhbError;
 use crate::phb::ioda::{DmaTables, IodaDma, PeDmaState};
 use crate::phb::pe::FreezeState;
-use crate::phb4::tve::BypassTve;
+use crate::phb::tve::BypassTve;
 
 impl<I: RegisterIo> Phb3<I> {
     /// The freeze state of `pe` (on an attached PHB3 too: never frozen).

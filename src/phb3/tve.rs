@@ -6,9 +6,10 @@
 //! TVE's range fields: the firmware checks both (as skiboot does), so a
 //! caller gets the same answer on the model as on hardware.
 
-use crate::phb::tve::decode_translated;
-use crate::phb4::regs::ppc_bit;
-use crate::phb4::tve::{BypassTve, DecodedTve, IODA3_TVT_NON_TRANSLATE_50};
+use crate::phb::regs::ppc_bit;
+use crate::phb::tve::{
+    BypassTve, DecodedTve, bypass_range_fields, decode_bypass_range, decode_translated,
+};
 
 /// Set in every PHB3 bypass TVE (IBM bit 51); with the page-size field 0
 /// it makes the window untranslated.
@@ -66,20 +67,20 @@ impl Phb3PageSize {
     }
 }
 
-/// The PHB3 TVE of a checked bypass range: the range fields of the IODA3
-/// bypass TVE (which QEMU ignores but hardware honours) with
-/// [`IODA2_TVT_NON_TRANSLATE`], without PHB4's 50-bit non-translate mode
-/// bit. The range rules (16 MiB granules, end below 2^50, slot parity) are
-/// PHB4's, as skiboot's PHB3 code has them.
+/// The PHB3 TVE of a checked bypass range: the shared range fields (which
+/// QEMU ignores but hardware honours) with [`IODA2_TVT_NON_TRANSLATE`],
+/// without PHB4's 50-bit non-translate mode bit. The range rules (16 MiB
+/// granules, end below 2^50, slot parity) are the shared ones
+/// ([`BypassTve::new`]), as skiboot's PHB3 code has them.
 pub const fn encode_bypass(range: &BypassTve) -> u64 {
-    (range.encode() & !IODA3_TVT_NON_TRANSLATE_50) | IODA2_TVT_NON_TRANSLATE
+    let (start, end) = range.range();
+    bypass_range_fields(start, end) | IODA2_TVT_NON_TRANSLATE
 }
 
 /// Decodes a PHB3 TVE.
 pub const fn decode(tve: u64) -> DecodedTve {
     if tve & PAGE_SIZE_FIELD == 0 && tve & IODA2_TVT_NON_TRANSLATE != 0 {
-        let start = ((tve >> 40) & 0xff_ffff) << 24 | ((tve >> 10) & 3) << 48;
-        let end = ((tve >> 16) & 0xff_ffff) << 24 | ((tve >> 8) & 3) << 48;
+        let (start, end) = decode_bypass_range(tve);
         return DecodedTve::Bypass { start, end };
     }
     match decode_translated(tve) {

@@ -12,9 +12,9 @@ use super::regs::*;
 use super::tve::{self, Phb3PageSize};
 use crate::mmio::RegisterIo;
 use crate::phb::ioda::IodaDma;
+use crate::phb::tve::DecodedTve;
 use crate::phb::tve::MAX_LEVELS;
 use crate::phb::{KillScope, PhbCapabilities, PhbError, SLOT1_START};
-use crate::phb4::tve::DecodedTve;
 
 /// A page-range kill longer than this many pages kills the whole PE
 /// instead: one store per page would otherwise be unbounded.

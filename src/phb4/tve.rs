@@ -1,25 +1,24 @@
 //! IODA3 (PHB4) translation validation entries: the page sizes PHB4
-//! supports, the bypass TVE and the decoder. The translated TVE, which
-//! PHB3 shares, is [`crate::phb::tve`].
+//! supports, the bypass TVE's mode bits and the decoder. The translated
+//! TVE, the bypass range rules and address fields, which PHB3 shares, are
+//! [`crate::phb::tve`].
 //!
-//! Bypass TVE (untranslated range, PHB4 "non-translate 50-bit" mode):
-//! start address bits 47..24 in 63..40 and 49..48 in 11..10, end address
-//! (exclusive) bits 47..24 in 39..16 and 49..48 in 9..8, plus bit 12 and
-//! the NON_TRANSLATE_50 bit (IBM bit 56 = bit 7).
+//! Bypass TVE (untranslated range, PHB4 "non-translate 50-bit" mode): the
+//! shared address fields ([`crate::phb::tve::bypass_range_fields`]) plus
+//! bit 12 and the NON_TRANSLATE_50 bit (IBM bit 56 = bit 7).
 
 use super::regs::ppc_bit;
 pub use crate::phb::WINDOW_SELECT_SHIFT;
-use crate::phb::tve::decode_translated;
-pub use crate::phb::tve::{MAX_LEVELS, MIN_LEVEL_BYTES, TranslatedTve, TveError};
+pub use crate::phb::tve::{
+    BYPASS_ALIGN, BYPASS_LIMIT, BypassTve, DecodedTve, MAX_LEVELS, MIN_LEVEL_BYTES, TranslatedTve,
+    TveError,
+};
+use crate::phb::tve::{bypass_range_fields, decode_bypass_range, decode_translated};
 
 /// Bit set in every bypass TVE besides the address fields (IBM bit 51).
 pub const IODA3_TVT_BYPASS_VALID: u64 = ppc_bit(51);
 /// Untranslated, 50-bit bypass mode (IBM bit 56).
 pub const IODA3_TVT_NON_TRANSLATE_50: u64 = ppc_bit(56);
-/// Bypass windows are 16 MiB granular.
-pub const BYPASS_ALIGN: u64 = 1 << 24;
-/// Bypass windows end below 2^50.
-pub const BYPASS_LIMIT: u64 = 1 << 50;
 
 /// IOMMU page sizes PHB4 supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,68 +87,22 @@ pub const PHB4_DDW_PAGES: u32 = crate::papr::ddw_page_mask(PageSize::mask());
 
 /// Raw bypass TVE for `[start, end)`, addresses already stripped of bit 59.
 pub const fn encode_bypass(start: u64, end: u64) -> u64 {
-    (((start >> 24) & 0xff_ffff) << 40)
-        | (((start >> 48) & 0x3) << 10)
-        | (((end >> 24) & 0xff_ffff) << 16)
-        | (((end >> 48) & 0x3) << 8)
-        | IODA3_TVT_BYPASS_VALID
-        | IODA3_TVT_NON_TRANSLATE_50
+    bypass_range_fields(start, end) | IODA3_TVT_BYPASS_VALID | IODA3_TVT_NON_TRANSLATE_50
 }
 
-/// An untranslated (bypass) range of PCI space mapped 1:1 onto memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BypassTve {
-    /// PCI start address, including the window-select bit 59.
-    pub pci_start: u64,
-    /// Size in bytes.
-    pub size: u64,
-}
-
+/// A checked bypass range ([`crate::phb::tve::BypassTve`]) as IODA3 encodes it.
 impl BypassTve {
-    /// Checks the arguments of `map_pe_dma_window_real` for `slot` (0 or 1)
-    /// of a PE.
-    pub fn new(slot: u32, pci_start: u64, size: u64) -> Result<BypassTve, TveError> {
-        if (pci_start >> WINDOW_SELECT_SHIFT) != (slot & 1) as u64 {
-            return Err(TveError::WindowParity);
-        }
-        let start = pci_start & ((1 << WINDOW_SELECT_SHIFT) - 1);
-        if size == 0 || !start.is_multiple_of(BYPASS_ALIGN) || !size.is_multiple_of(BYPASS_ALIGN) {
-            return Err(TveError::BypassAlignment);
-        }
-        match start.checked_add(size) {
-            Some(end) if end < BYPASS_LIMIT => Ok(BypassTve { pci_start, size }),
-            _ => Err(TveError::BypassRange),
-        }
-    }
-
-    /// The TVE value.
+    /// The IODA3 TVE value.
     pub const fn encode(&self) -> u64 {
-        let start = self.pci_start & ((1 << WINDOW_SELECT_SHIFT) - 1);
-        encode_bypass(start, start + self.size)
+        let (start, end) = self.range();
+        encode_bypass(start, end)
     }
-}
-
-/// What a TVE value says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DecodedTve {
-    /// tts = 0 and not bypass: no DMA through this window.
-    Invalid,
-    /// A TCE table.
-    Translated(TranslatedTve),
-    /// A bypass range `[start, end)` (bit 59 stripped).
-    Bypass {
-        /// First byte.
-        start: u64,
-        /// One past the last byte.
-        end: u64,
-    },
 }
 
 /// Decodes an IODA3 TVE.
 pub const fn decode(tve: u64) -> DecodedTve {
     if tve & IODA3_TVT_NON_TRANSLATE_50 != 0 {
-        let start = ((tve >> 40) & 0xff_ffff) << 24 | ((tve >> 10) & 3) << 48;
-        let end = ((tve >> 16) & 0xff_ffff) << 24 | ((tve >> 8) & 3) << 48;
+        let (start, end) = decode_bypass_range(tve);
         return DecodedTve::Bypass { start, end };
     }
     match decode_translated(tve) {

@@ -2,12 +2,14 @@
 //! on attach or drop, and the OPAL window and kill calls write exactly the
 //! register sequences they write on a PHB this library brought up.
 
-use pnv_iommu::mmio::fake::{Access, Op, RecordingIo};
+use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::{AttachedPhb4, Phb4, Phb4Config, Phb4Error};
+
+mod phb_common;
 
 const PHB: u64 = 0x20;
 /// PHB 3 of chip 1 (DESIGN §12): chip 0's register base plus `1 << 42`.
@@ -46,10 +48,7 @@ fn brought_up(io: &RecordingIo) -> Phb4<&RecordingIo> {
 
 /// Register accesses (reads, writes, barriers) relative to the PHB's base.
 fn accesses(io: &RecordingIo) -> Vec<(Op, u64, u64)> {
-    io.log()
-        .iter()
-        .map(|a: &Access| (a.op, a.addr.wrapping_sub(REGS), a.value))
-        .collect()
+    phb_common::accesses_from(io, REGS)
 }
 
 #[test]

@@ -14,6 +14,8 @@ use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::tve::{BypassTve, DecodedTve, PageSize, TranslatedTve};
 use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Error};
 
+mod phb_common;
+
 const REGS: u64 = 0x0006_00C3_C000_0000;
 
 fn model(num_pes: u32) -> RecordingIo {
@@ -111,11 +113,7 @@ fn kill_pe_exact_sequence() {
     let io = model(256);
     let phb = up(&io);
     phb.kill_pe(7).unwrap();
-    let log: Vec<_> = io
-        .log()
-        .iter()
-        .map(|a| (a.op, a.addr.wrapping_sub(REGS), a.value))
-        .collect();
+    let log = phb_common::accesses_from(&io, REGS);
     assert_eq!(
         log,
         [

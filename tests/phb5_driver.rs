@@ -11,6 +11,8 @@ use pnv_iommu::phb4::tve::{BypassTve, TranslatedTve};
 use pnv_iommu::phb4::{Phb4, Phb4Config, Phb4Family};
 use pnv_iommu::phb5;
 
+mod phb_common;
+
 fn model(index: u32) -> RecordingIo {
     let cfg = phb5::p10(0, index).unwrap();
     phb4_model(&cfg, phb5::p10_num_pes(index), vec![FakeFunction::edu()])
@@ -68,11 +70,7 @@ fn kill_sync_keeps_completion_bits() {
     );
     io.clear_log();
     phb.kill_pe(7).unwrap();
-    let log: Vec<_> = io
-        .log()
-        .iter()
-        .map(|a| (a.op, a.addr.wrapping_sub(regs), a.value))
-        .collect();
+    let log = phb_common::accesses_from(&io, regs);
     assert_eq!(
         log,
         [

@@ -10,10 +10,7 @@ use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
-use pnv_iommu::papr::fake::FakeGuestMemory;
-use pnv_iommu::papr::{
-    Hypervisor, LockedPhb, PartitionConfig, PeConfig, RamRegion, WindowProgrammer, WindowTable,
-};
+use pnv_iommu::papr::{Hypervisor, LockedPhb, PeConfig, WindowProgrammer, WindowTable};
 use pnv_iommu::phb3::fake::phb3_model;
 use pnv_iommu::phb3::regs::{PHB_IODA_ADDR, PHB_IODA_DATA0, PHB_TCE_KILL};
 use pnv_iommu::phb3::{Phb3, Phb3Config};
@@ -21,6 +18,8 @@ use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::PHB_DMA_READ_WRITE_SYNC;
 use pnv_iommu::phb4::{Phb4, Phb4Family};
 use pnv_iommu::phb5;
+
+mod phb_common;
 
 /// PHB0 of a powernv8: QEMU's preset register BAR.
 const P8_REGS: u64 = 0x0003_fffe_4000_0000;
@@ -187,16 +186,7 @@ fn hypervisor_over_phb3() {
     assert_eq!(mask, 0x01 | 0x02 | 0x04 | 0x40);
     let mut hv: Hypervisor<LockedPhb<Phb3<&RecordingIo>>, GlobalPages> =
         Hypervisor::new(GlobalPages);
-    let ram = [RamRegion {
-        logical: 0,
-        host: 0x1_0000_0000,
-        size: 4 << 20,
-    }];
-    let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(0x1_0000_0000, 4 << 20);
-    let p = hv
-        .add_partition(&ram, mem, PartitionConfig::default())
-        .unwrap();
+    let p = phb_common::partition_4m(&mut hv);
     let cfg = PeConfig {
         buid: 0x0800_0000_2000_0000,
         config_addr: 0x100,

@@ -8,15 +8,14 @@ use std::sync::{Arc, Mutex};
 use pnv_iommu::mmio::fake::RecordingIo;
 use pnv_iommu::opal::{OpalCode, OpalPhbs, kill_type};
 use pnv_iommu::page_alloc::GlobalPages;
-use pnv_iommu::papr::fake::FakeGuestMemory;
-use pnv_iommu::papr::{
-    Hypervisor, LockedPhb, PHB4_DDW_PAGES, PartitionConfig, PeConfig, RamRegion,
-};
+use pnv_iommu::papr::{Hypervisor, LockedPhb, PHB4_DDW_PAGES, PeConfig};
 use pnv_iommu::phb::tve::TranslatedTve;
 use pnv_iommu::phb::{DmaWindow, KillScope, Phb, PhbCapabilities, PhbError, SLOT1_START};
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
 use pnv_iommu::phb4::regs::*;
 use pnv_iommu::phb4::{AttachedPhb4, Phb4, Phb4Config};
+
+mod phb_common;
 
 /// A generation with only the required calls: TVEs in a vector, kills
 /// counted, 4K and 16M pages (as PHB3 would have).
@@ -223,16 +222,7 @@ fn hypervisor_programs_a_phb4_through_the_interface() {
     io.clear_log();
     let mut hv: Hypervisor<LockedPhb<Phb4<&RecordingIo>>, GlobalPages> =
         Hypervisor::new(GlobalPages);
-    let ram = [RamRegion {
-        logical: 0,
-        host: 0x1_0000_0000,
-        size: 4 << 20,
-    }];
-    let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(0x1_0000_0000, 4 << 20);
-    let p = hv
-        .add_partition(&ram, mem, PartitionConfig::default())
-        .unwrap();
+    let p = phb_common::partition_4m(&mut hv);
     let cfg = PeConfig {
         buid: 0x0800_0000_2000_0000,
         config_addr: 0x100,

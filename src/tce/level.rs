@@ -11,7 +11,7 @@
 //! reads on the big-endian target and stays correct on a little-endian host.
 //!
 //! Why atomics here and `volatile` for the PHB's other tables (RTT, PELT-V,
-//! PEST in [`crate::phb4::dmamem`], and board memory in `pnv_rt::phys`):
+//! PEST in [`crate::phb::dmamem`], and board memory in `pnv_rt::phys`):
 //! TCE entries are shared between CPUs as well as with the device. Several
 //! CPUs map into one table at once (the hypercalls), so an entry is
 //! exchanged (`swap` returns the TCE it replaced, which the caller must

@@ -21,8 +21,8 @@
 use super::dmamem::DmaRegion;
 use super::pe::{FreezeState, RidMatch};
 use super::regs::{
-    PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR, PHB_PEST_BAR_ENABLE, PHB_RTT_BAR,
-    PHB_RTT_BAR_ENABLE,
+    PHB_IODA_ADDR, PHB_IODA_DATA0, PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR,
+    PHB_PEST_BAR_ENABLE, PHB_RTT_BAR, PHB_RTT_BAR_ENABLE,
 };
 use super::slots::TveSlots;
 use super::tve::{BypassTve, TranslatedTve, TveError};
@@ -98,6 +98,22 @@ pub fn disable_table_bars(io: &impl RegisterIo, regs: u64) {
         io.write_be64(regs + bar, 0);
     }
     io.barrier();
+}
+
+/// Stores `values` in consecutive entries of an on-chip IODA table of the
+/// PHB at `regs`, through the indirect port IODA2 and IODA3 share:
+/// `IODA_ADDR` = `select` (table, first index and auto-increment, as the
+/// generation encodes them), then one `IODA_DATA0` store per value.
+pub fn ioda_store(
+    io: &impl RegisterIo,
+    regs: u64,
+    select: u64,
+    values: impl IntoIterator<Item = u64>,
+) {
+    io.write_be64(regs + PHB_IODA_ADDR, select);
+    for v in values {
+        io.write_be64(regs + PHB_IODA_DATA0, v);
+    }
 }
 
 /// What firmware keeps for the PEs of one PHB.

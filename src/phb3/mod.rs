@@ -232,22 +232,15 @@ impl<I: RegisterIo> Phb3<I> {
         self.bars.regs + off
     }
 
-    fn ioda_select(&self, table: Ioda2Table, index: u32, autoinc: bool) {
-        self.io
-            .write_be64(self.reg(PHB_IODA_ADDR), ioda2_addr(table, index, autoinc));
-    }
-
     /// Writes one IODA2 entry (two register writes).
     pub(crate) fn ioda_write(&self, table: Ioda2Table, index: u32, value: u64) {
-        self.ioda_select(table, index, false);
-        self.io.write_be64(self.reg(PHB_IODA_DATA0), value);
+        let select = ioda2_addr(table, index, false);
+        ioda::ioda_store(&self.io, self.bars.regs, select, [value]);
     }
 
+    /// Writes consecutive entries from 0 with auto-increment.
     fn ioda_fill(&self, table: Ioda2Table, values: impl Iterator<Item = u64>) {
-        self.ioda_select(table, 0, true);
-        for v in values {
-            self.io.write_be64(self.reg(PHB_IODA_DATA0), v);
-        }
+        ioda::ioda_store(&self.io, self.bars.regs, ioda2_addr(table, 0, true), values);
     }
 
     /// Rewrites the IODA2 DMA/MMIO/EEH tables from firmware's copies: TVT

@@ -9,30 +9,21 @@ use super::tve::{BypassTve, PageSize};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
 use crate::phb::PhbError;
-use crate::phb::ioda::{DmaTables, IodaDma, PeDmaState};
+use crate::phb::ioda::{self, DmaTables, IodaDma, PeDmaState};
 
 /// Entries of the MSI remap table on a 512-PE PHB (half on a 256-PE one).
 const MRT_ENTRIES_BIG: u32 = 16;
 
 impl<I: RegisterIo> Phb4<I> {
-    /// Selects `table` entry `index` for the next `IODA_DATA0` access.
-    pub(crate) fn ioda_select(&self, table: IodaTable, index: u32, autoinc: bool) {
-        self.io
-            .write_be64(self.reg(PHB_IODA_ADDR), ioda_addr(table, index, autoinc));
-    }
-
     /// Writes one IODA entry (two register writes).
     pub(crate) fn ioda_write(&self, table: IodaTable, index: u32, value: u64) {
-        self.ioda_select(table, index, false);
-        self.io.write_be64(self.reg(PHB_IODA_DATA0), value);
+        let select = ioda_addr(table, index, false);
+        ioda::ioda_store(&self.io, self.regs_base, select, [value]);
     }
 
     /// Writes consecutive entries from 0 with auto-increment.
     fn ioda_fill(&self, table: IodaTable, values: impl Iterator<Item = u64>) {
-        self.ioda_select(table, 0, true);
-        for v in values {
-            self.io.write_be64(self.reg(PHB_IODA_DATA0), v);
-        }
+        ioda::ioda_store(&self.io, self.regs_base, ioda_addr(table, 0, true), values);
     }
 
     /// Rewrites the DMA/MMIO/EEH IODA tables from firmware's copies: TVT
@@ -110,12 +101,11 @@ impl<I: RegisterIo> Phb4<I> {
         // copies word 0's enable bit into word 1. Writing the mask first,
         // with its enable bit clear, means the window is never decoded with a
         // stale mask; then word 0 and word 1 both with enable.
-        self.ioda_select(IodaTable::Mbt, 2 * window as u32 + 1, false);
-        self.io
-            .write_be64(self.reg(PHB_IODA_DATA0), entry[1] & !IODA3_MBT1_ENABLE);
-        self.ioda_select(IodaTable::Mbt, 2 * window as u32, true);
-        self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[0]);
-        self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[1]);
+        let word1 = ioda_addr(IodaTable::Mbt, 2 * window as u32 + 1, false);
+        let mask = [entry[1] & !IODA3_MBT1_ENABLE];
+        ioda::ioda_store(&self.io, self.regs_base, word1, mask);
+        let word0 = ioda_addr(IodaTable::Mbt, 2 * window as u32, true);
+        ioda::ioda_store(&self.io, self.regs_base, word0, entry);
         Ok(())
     }
 }

@@ -88,12 +88,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
     // Every RID starts on the reserved PE.
     assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every PHB register access is 8 bytes.
-    assert!(
-        io.log()
-            .iter()
-            .filter(|a| a.op != Op::Barrier)
-            .all(|a| a.width == Width::W64)
-    );
+    assert!(phb_common::all_accesses_8_bytes(&io));
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! bring-up on POWER10's PEC/stack layout, the PE counts per PHB, windows,
 //! bypass, and the POWER10 kill sync step (DESIGN §12).
 
-use pnv_iommu::mmio::Width;
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::phb4::fake::{FakeFunction, phb4_model};
@@ -35,12 +34,7 @@ fn bring_up_uses_pec1_stack1_for_phb4() {
             (x(0x14), 0x6000_0000_0000_0000),
         ]
     );
-    assert!(
-        io.log()
-            .iter()
-            .filter(|a| a.op != Op::Barrier)
-            .all(|a| a.width == Width::W64)
-    );
+    assert!(phb_common::all_accesses_8_bytes(&io));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use pnv_iommu::mmio::Width;
 use pnv_iommu::mmio::fake::{Op, RecordingIo};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::FakeGuestMemory;
@@ -15,6 +16,15 @@ pub fn accesses_from(io: &RecordingIo, regs: u64) -> Vec<(Op, u64, u64)> {
         .iter()
         .map(|a| (a.op, a.addr.wrapping_sub(regs), a.value))
         .collect()
+}
+
+/// Whether every register access `io` logged (barriers aside) was 8 bytes
+/// wide, as PHB registers and XSCOM want.
+pub fn all_accesses_8_bytes(io: &RecordingIo) -> bool {
+    io.log()
+        .iter()
+        .filter(|a| a.op != Op::Barrier)
+        .all(|a| a.width == Width::W64)
 }
 
 /// A partition of `hv` with 4 MiB of guest RAM at logical 0, host

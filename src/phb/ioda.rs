@@ -22,7 +22,8 @@ use super::dmamem::DmaRegion;
 use super::pe::{FreezeState, RidMatch};
 use super::regs::{
     PHB_IODA_ADDR, PHB_IODA_DATA0, PHB_PELTV_BAR, PHB_PELTV_BAR_ENABLE, PHB_PEST_BAR,
-    PHB_PEST_BAR_ENABLE, PHB_RTT_BAR, PHB_RTT_BAR_ENABLE,
+    PHB_PEST_BAR_ENABLE, PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL, PHB_RTT_BAR,
+    PHB_RTT_BAR_ENABLE,
 };
 use super::slots::TveSlots;
 use super::tve::{BypassTve, TranslatedTve, TveError};
@@ -159,16 +160,33 @@ pub trait IodaDma {
     fn dma_tables(&self) -> Option<&DmaTables>;
     /// As [`dma_tables`](Self::dma_tables), mutably.
     fn dma_tables_mut(&mut self) -> Option<&mut DmaTables>;
-    /// Writes TVT entry `w` in hardware.
-    fn write_tvt_entry(&self, w: u32, value: u64);
+    /// The register accessor type.
+    type Io: RegisterIo;
+    /// The register accessor and the CPU address of the PHB's registers.
+    fn registers(&self) -> (&Self::Io, u64);
+    /// The `IODA_ADDR` value selecting TVT entry `w` (no auto-increment),
+    /// in the generation's encoding.
+    fn tvt_select(&self, w: u32) -> u64;
     /// Kills every cached TCE of `pe` (checked against the PE count).
     fn kill_pe_tces(&self, pe: u64) -> Result<(), PhbError>;
-    /// Drops the RID translation cache after an RTT change.
-    fn invalidate_rid_cache(&self);
     /// Whether the PHB translates pages of `1 << page_shift` bytes.
     fn supports_page(&self, page_shift: u32) -> bool;
     /// The generation's TVE for a checked bypass range.
     fn bypass_tve(&self, range: &BypassTve) -> u64;
+
+    /// Writes TVT entry `w` in hardware (two register writes).
+    fn write_tvt_entry(&self, w: u32, value: u64) {
+        let (io, regs) = self.registers();
+        ioda_store(io, regs, self.tvt_select(w), [value]);
+    }
+
+    /// Drops the RID translation cache after an RTT change (after a
+    /// barrier, so the RTT stores reach memory first).
+    fn invalidate_rid_cache(&self) {
+        let (io, regs) = self.registers();
+        io.barrier();
+        io.write_be64(regs + PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL);
+    }
 
     /// `pe` as a PE number below the PE count, or [`PhbError::PeRange`].
     fn check_pe(&self, pe: u64) -> Result<u32, PhbError> {

@@ -232,12 +232,6 @@ impl<I: RegisterIo> Phb3<I> {
         self.bars.regs + off
     }
 
-    /// Writes one IODA2 entry (two register writes).
-    pub(crate) fn ioda_write(&self, table: Ioda2Table, index: u32, value: u64) {
-        let select = ioda2_addr(table, index, false);
-        ioda::ioda_store(&self.io, self.bars.regs, select, [value]);
-    }
-
     /// Writes consecutive entries from 0 with auto-increment.
     fn ioda_fill(&self, table: Ioda2Table, values: impl Iterator<Item = u64>) {
         ioda::ioda_store(&self.io, self.bars.regs, ioda2_addr(table, 0, true), values);

@@ -36,16 +36,15 @@ impl<I: RegisterIo> IodaDma for Phb3<I> {
     fn dma_tables_mut(&mut self) -> Option<&mut DmaTables> {
         self.owned.as_mut()
     }
-    fn write_tvt_entry(&self, w: u32, value: u64) {
-        self.ioda_write(Ioda2Table::Tvt, w, value);
+    type Io = I;
+    fn registers(&self) -> (&I, u64) {
+        (&self.io, self.bars.regs)
+    }
+    fn tvt_select(&self, w: u32) -> u64 {
+        ioda2_addr(Ioda2Table::Tvt, w, false)
     }
     fn kill_pe_tces(&self, pe: u64) -> Result<(), PhbError> {
         self.kill_pe(pe)
-    }
-    fn invalidate_rid_cache(&self) {
-        self.io.barrier();
-        self.io
-            .write_be64(self.reg(PHB_RTC_INVALIDATE), PHB_RTC_INVALIDATE_ALL);
     }
     fn supports_page(&self, page_shift: u32) -> bool {
         Phb3PageSize::from_shift(page_shift).is_some()

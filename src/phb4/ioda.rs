@@ -15,12 +15,6 @@ use crate::phb::ioda::{self, DmaTables, IodaDma, PeDmaState};
 const MRT_ENTRIES_BIG: u32 = 16;
 
 impl<I: RegisterIo> Phb4<I> {
-    /// Writes one IODA entry (two register writes).
-    pub(crate) fn ioda_write(&self, table: IodaTable, index: u32, value: u64) {
-        let select = ioda_addr(table, index, false);
-        ioda::ioda_store(&self.io, self.regs_base, select, [value]);
-    }
-
     /// Writes consecutive entries from 0 with auto-increment.
     fn ioda_fill(&self, table: IodaTable, values: impl Iterator<Item = u64>) {
         ioda::ioda_store(&self.io, self.regs_base, ioda_addr(table, 0, true), values);
@@ -124,16 +118,15 @@ impl<I: RegisterIo> IodaDma for Phb4<I> {
     fn dma_tables_mut(&mut self) -> Option<&mut DmaTables> {
         self.owned.as_mut().map(|o| &mut o.tables)
     }
-    fn write_tvt_entry(&self, w: u32, value: u64) {
-        self.ioda_write(IodaTable::Tvt, w, value);
+    type Io = I;
+    fn registers(&self) -> (&I, u64) {
+        (&self.io, self.regs_base)
+    }
+    fn tvt_select(&self, w: u32) -> u64 {
+        ioda_addr(IodaTable::Tvt, w, false)
     }
     fn kill_pe_tces(&self, pe: u64) -> Result<(), PhbError> {
         self.kill_pe(pe)
-    }
-    fn invalidate_rid_cache(&self) {
-        self.io.barrier();
-        self.io
-            .write_be64(self.reg(PHB_RTC_INVALIDATE), PHB_RTC_INVALIDATE_ALL);
     }
     fn supports_page(&self, page_shift: u32) -> bool {
         PageSize::from_shift(page_shift).is_some()

@@ -13,10 +13,13 @@
 //! invalidating the PE's TVEs until it is cleared.
 //!
 //! A generation implements [`IodaDma`]'s few required methods (where its
-//! state and RTT are, how it writes a TVT entry, kills a PE's TCE cache,
-//! invalidates the RID cache, which page sizes it has and how it encodes a
-//! bypass range); the provided methods are the shared logic its own
-//! methods and its [`Phb`](super::Phb) implementation call.
+//! state, tables and registers are, how it selects a TVT entry, how it
+//! kills a PE's TCE cache, which page sizes it has and how it marks a
+//! bypass TVE); the provided methods are the shared logic, which its
+//! public methods (`ioda_dma_methods!`) and its [`Phb`](super::Phb)
+//! implementation (`impl_phb!`) call. The tables a bring-up owns
+//! ([`DmaTables`]) and the IODA indirect port ([`ioda_store`]) are
+//! shared the same way.
 
 use super::dmamem::DmaRegion;
 use super::pe::{FreezeState, RidMatch};

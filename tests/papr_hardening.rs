@@ -73,6 +73,24 @@ fn a_region_stays_pinned_after_a_window_teardown_whose_kill_failed() {
     assert_eq!(hv.prereg_unregister(g.p, 0x10_0000, 0x1000), Ok(()));
 }
 
+#[test]
+fn a_completed_kill_of_the_whole_pe_pays_an_owed_kill() {
+    let (hv, phb, g) = one_guest(prereg());
+    let l = g.liobn as u64;
+    hv.prereg_register(g.p, 0x10_0000, 0x1000).unwrap();
+    hv.h_put_tce(g.p, l, 0, 0x10_0000 | W).unwrap();
+    phb.fail_kill.store(true, Ordering::SeqCst);
+    assert_eq!(hv.h_put_tce(g.p, l, 0, 0), Err(HStatus::Hardware));
+    phb.fail_kill.store(false, Ordering::SeqCst);
+    // Removing a window kills the whole PE: the owed kill is paid.
+    let w = hv.ddw_create(g.p, g.config_addr, BUID, 12, 30).unwrap();
+    hv.ddw_remove(g.p, w.liobn).unwrap();
+    phb.take_log();
+    phb.fail_kill.store(true, Ordering::SeqCst);
+    assert_eq!(hv.prereg_unregister(g.p, 0x10_0000, 0x1000), Ok(()));
+    assert!(phb.take_log().is_empty(), "nothing was owed any more");
+}
+
 /// Creates and removes a small dynamic window `n` times; the LIOBNs given.
 fn cycle(hv: &Hv, g: &Guest, n: usize) -> Vec<u32> {
     (0..n)

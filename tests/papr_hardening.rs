@@ -180,3 +180,23 @@ fn a_guest_cannot_use_up_liobns_and_a_stale_one_stays_unknown() {
     assert!(distinct.len() >= 1 << 14, "stale LIOBNs recur too soon");
     assert_eq!(hv.h_get_tce(a.p, l, 0), Ok(0), "the default still works");
 }
+
+#[test]
+fn dynamic_liobns_follow_the_documented_scheme() {
+    // DYNAMIC_LIOBN (bit 31) | the PE's default LIOBN << 15 | generation.
+    let (hv, a, b) = two_guests();
+    for g in [&a, &b] {
+        let base = 1 << 31 | g.liobn << 15;
+        let first = hv.ddw_create(g.p, g.config_addr, BUID, 12, 21).unwrap();
+        assert_eq!(first.liobn, base, "first dynamic window of PE {}", g.pe);
+        hv.ddw_remove(g.p, first.liobn).unwrap();
+        let second = hv.ddw_create(g.p, g.config_addr, BUID, 12, 21).unwrap();
+        assert_eq!(second.liobn, base + 1);
+        assert!(
+            hv.liobns(g.p)
+                .iter()
+                .all(|w| w.liobn == g.liobn || w.liobn == base + 1)
+        );
+    }
+    assert_ne!(a.liobn, b.liobn);
+}

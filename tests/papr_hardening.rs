@@ -73,6 +73,24 @@ fn a_region_stays_pinned_after_a_window_teardown_whose_kill_failed() {
     assert_eq!(hv.prereg_unregister(g.p, 0x10_0000, 0x1000), Ok(()));
 }
 
+#[test]
+fn a_completed_kill_of_the_whole_pe_pays_an_owed_kill() {
+    let (hv, phb, g) = one_guest(prereg());
+    let l = g.liobn as u64;
+    hv.prereg_register(g.p, 0x10_0000, 0x1000).unwrap();
+    hv.h_put_tce(g.p, l, 0, 0x10_0000 | W).unwrap();
+    phb.fail_kill.store(true, Ordering::SeqCst);
+    assert_eq!(hv.h_put_tce(g.p, l, 0, 0), Err(HStatus::Hardware));
+    phb.fail_kill.store(false, Ordering::SeqCst);
+    // Removing a window kills the whole PE: the owed kill is paid.
+    let w = hv.ddw_create(g.p, g.config_addr, BUID, 12, 30).unwrap();
+    hv.ddw_remove(g.p, w.liobn).unwrap();
+    phb.take_log();
+    phb.fail_kill.store(true, Ordering::SeqCst);
+    assert_eq!(hv.prereg_unregister(g.p, 0x10_0000, 0x1000), Ok(()));
+    assert!(phb.take_log().is_empty(), "nothing was owed any more");
+}
+
 /// Creates and removes a small dynamic window `n` times; the LIOBNs given.
 fn cycle(hv: &Hv, g: &Guest, n: usize) -> Vec<u32> {
     (0..n)
@@ -161,4 +179,24 @@ fn a_guest_cannot_use_up_liobns_and_a_stale_one_stays_unknown() {
     assert!(distinct.len() <= 1 << 15, "{} LIOBNs", distinct.len());
     assert!(distinct.len() >= 1 << 14, "stale LIOBNs recur too soon");
     assert_eq!(hv.h_get_tce(a.p, l, 0), Ok(0), "the default still works");
+}
+
+#[test]
+fn dynamic_liobns_follow_the_documented_scheme() {
+    // DYNAMIC_LIOBN (bit 31) | the PE's default LIOBN << 15 | generation.
+    let (hv, a, b) = two_guests();
+    for g in [&a, &b] {
+        let base = 1 << 31 | g.liobn << 15;
+        let first = hv.ddw_create(g.p, g.config_addr, BUID, 12, 21).unwrap();
+        assert_eq!(first.liobn, base, "first dynamic window of PE {}", g.pe);
+        hv.ddw_remove(g.p, first.liobn).unwrap();
+        let second = hv.ddw_create(g.p, g.config_addr, BUID, 12, 21).unwrap();
+        assert_eq!(second.liobn, base + 1);
+        assert!(
+            hv.liobns(g.p)
+                .iter()
+                .all(|w| w.liobn == g.liobn || w.liobn == base + 1)
+        );
+    }
+    assert_ne!(a.liobn, b.liobn);
 }

@@ -451,11 +451,10 @@ fn teardown<P: WindowProgrammer, A: PageAllocator + Clone>(
         .invalidate_pe(pe.cfg.pe)
         .and_then(|()| pe.phb.sync())
         .is_ok();
-    if !killed {
-        // The references are released below; until a kill of the PE
-        // completes no region may be unregistered.
-        pe.kill_owed.store(true, Ordering::Release);
-    }
+    // The references are released below; until a kill of the PE completes
+    // no region may be unregistered. A completed kill of the whole PE also
+    // pays any kill owed from before.
+    pe.kill_owed.store(!killed, Ordering::Release);
     window.release_all(&PartitionAccounting {
         units,
         dirty: &part.dirty,

@@ -61,13 +61,26 @@ fn zeroed(bytes: usize) -> Result<u64, RadixError> {
     }
 }
 
-fn read(addr: u64) -> u64 {
-    // SAFETY: only called on entries of tables this module allocated.
+/// Reads the table entry at `addr`.
+///
+/// # Safety
+///
+/// `addr` is an 8-byte aligned entry inside a table this module allocated
+/// (`zeroed`) and still owns.
+unsafe fn read(addr: u64) -> u64 {
+    // SAFETY: the caller's contract: an aligned entry of a live table.
     unsafe { core::ptr::read_volatile(addr as *const u64) }
 }
 
-fn write(addr: u64, value: u64) {
-    // SAFETY: only called on entries of tables this module allocated.
+/// Writes the table entry at `addr`.
+///
+/// # Safety
+///
+/// As for [`read`]; the entry is not in use by a running guest's walk in a
+/// way the change would break (the callers only fill empty entries or set
+/// up a partition before it runs).
+unsafe fn write(addr: u64, value: u64) {
+    // SAFETY: the caller's contract: an aligned entry of a live table.
     unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
 }
 
@@ -92,8 +105,12 @@ impl PartitionTable {
             return Err(RadixError::BadLpid);
         }
         let entry = self.table + 16 * lpid as u64;
-        write(entry, PATE_HR | PATE_RTS_52 | self.root | ROOT_BITS);
-        write(entry + 8, 0); // no process table: the guest runs in real mode
+        // SAFETY: `entry` and `entry + 8` lie in the 4 KiB partition table
+        // this value allocated (lpid < 256, 16 bytes an entry).
+        unsafe {
+            write(entry, PATE_HR | PATE_RTS_52 | self.root | ROOT_BITS);
+            write(entry + 8, 0); // no process table until the guest registers one
+        }
         Ok(())
     }
 
@@ -114,23 +131,35 @@ impl PartitionTable {
         let i0 = (guest >> (52 - ROOT_BITS)) & ((1 << ROOT_BITS) - 1);
         let i1 = (guest >> 30) & ((1 << LEVEL_BITS) - 1);
         let i2 = (guest >> 21) & ((1 << LEVEL_BITS) - 1);
-        let l1 = self.next_level(self.root + 8 * i0)?;
-        let l2 = self.next_level(l1 + 8 * i1)?;
-        write(
-            l2 + 8 * i2,
-            R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | R_EAA_RWX,
-        );
+        // SAFETY: i0 < 2^13 indexes the root (8 << 13 bytes); i1 and i2 <
+        // 2^9 index a level (8 << 9 bytes); all were allocated by this value.
+        unsafe {
+            let l1 = self.next_level(self.root + 8 * i0)?;
+            let l2 = self.next_level(l1 + 8 * i1)?;
+            write(
+                l2 + 8 * i2,
+                R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | R_EAA_RWX,
+            );
+        }
         Ok(())
     }
 
-    fn next_level(&mut self, entry: u64) -> Result<u64, RadixError> {
-        let pde = read(entry);
+    /// The level a directory entry points to, allocated if it is empty.
+    ///
+    /// # Safety
+    ///
+    /// `entry` is an aligned entry of a directory (root or level) of this
+    /// table.
+    unsafe fn next_level(&mut self, entry: u64) -> Result<u64, RadixError> {
+        // SAFETY: the caller's contract.
+        let pde = unsafe { read(entry) };
         if pde & R_VALID != 0 {
             return Ok(pde & 0x0fff_ffff_ffff_ff00);
         }
         let level = zeroed(8 << LEVEL_BITS)?;
         self.levels.push(level);
-        write(entry, R_VALID | level | LEVEL_BITS);
+        // SAFETY: the caller's contract.
+        unsafe { write(entry, R_VALID | level | LEVEL_BITS) };
         Ok(level)
     }
 }

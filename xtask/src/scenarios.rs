@@ -75,7 +75,16 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "guest",
         devices: &[],
         guest: None,
-        expect: Expect::Pass { min_checks: 4 },
+        expect: Expect::Pass { min_checks: 5 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "guest-hcall-fault",
+        devices: &[],
+        guest: None,
+        expect: Expect::Fail {
+            reason: "hypervisor fault while serving a guest: exception 0x700 program",
+        },
     },
     Scenario {
         board: "qemu-powernv9",

@@ -33,3 +33,8 @@ pub fn init() {
             .init(HEAP_BASE as *mut u8, (HEAP_END - HEAP_BASE) as usize);
     }
 }
+
+/// Bytes of the heap in use now.
+pub fn used() -> usize {
+    HEAP.lock().used()
+}

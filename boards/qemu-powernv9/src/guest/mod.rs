@@ -2,7 +2,9 @@
 //! are translated by a partition-scoped radix tree to a non-identity host
 //! block, and whose `sc 1` hypercalls trap to the hypervisor.
 
+pub mod console;
 pub mod devtree;
+pub mod memory;
 pub mod radix;
 pub mod switch;
 
@@ -160,8 +162,15 @@ extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     }
 }
 
-/// From the generic exception path: if a guest was running, leave it and
-/// make `Guest::run` report the fault; otherwise return.
+/// True while a guest runs or the hypervisor serves one of its traps.
+pub fn is_active() -> bool {
+    ACTIVE.load(Ordering::SeqCst)
+}
+
+/// From the generic exception path, for an exception taken in guest state
+/// (MSR[HV] = 0 saved): if a guest is active, leave it and make `Guest::run`
+/// report the fault; otherwise return. Never call it for an exception taken
+/// in hypervisor state: that would unwind over the handler's live frames.
 pub fn abort_from_exception(vector: u64, pc: u64) {
     if ACTIVE.load(Ordering::SeqCst) {
         *FAULT.lock() = (vector, pc);

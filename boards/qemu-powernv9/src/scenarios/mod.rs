@@ -36,6 +36,10 @@ const SCENARIOS: &[Scenario] = &[
         run: guest::run,
     },
     Scenario {
+        name: "guest-hcall-fault",
+        run: guest::hcall_fault,
+    },
+    Scenario {
         name: "papr-guest",
         run: papr_guest::run,
     },

@@ -15,6 +15,8 @@ use super::Checks;
 use super::platform;
 use super::ram;
 use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
+use crate::guest::console::GuestConsole;
+use crate::guest::memory::GuestRam;
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler};
 use crate::println;
 use alloc::format;
@@ -91,25 +93,25 @@ impl WindowProgrammer for PhbPort {
 }
 
 /// Guest memory, read by the PAPR layer at host addresses (real mode).
-struct HostMemory;
+struct HostMemory(GuestRam);
 
 impl GuestMemory for HostMemory {
     fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
-        let Some(end) = (out.len() as u64)
-            .checked_mul(8)
-            .and_then(|n| host.checked_add(n))
-        else {
+        let ram = &self.0;
+        let Some(la) = host.checked_sub(ram.host_base()) else {
             return false;
         };
-        if host < GUEST_HOST_BASE || end > GUEST_HOST_BASE + GUEST_RAM || !host.is_multiple_of(8) {
+        let Some(len) = (out.len() as u64).checked_mul(8) else {
+            return false;
+        };
+        if ram.host_range(la, len).is_none() {
             return false;
         }
         for (i, v) in out.iter_mut().enumerate() {
-            // SAFETY: inside the guest's host block (checked above), which no
-            // Rust reference covers while the guest is stopped in a trap.
-            *v = u64::from_be(unsafe {
-                core::ptr::read_volatile((host + 8 * i as u64) as *const u64)
-            });
+            match ram.read_be_u64(la + 8 * i as u64) {
+                Some(word) => *v = word,
+                None => return false,
+            }
         }
         true
     }
@@ -119,55 +121,50 @@ impl GuestMemory for HostMemory {
 struct PaprHandler<'a> {
     hv: &'a Hypervisor<PhbPort, GlobalPages>,
     phb: &'a PhbPort,
+    ram: GuestRam,
     partition: PartitionId,
     device: Bdf,
     bar0: (u64, u64),
-    line: Vec<u8>,
-    lines: Vec<String>,
+    console: GuestConsole,
+    suite: SuiteVerdict<'a>,
 }
 
-/// Host address of guest real `[la, la + len)`, if it lies in guest RAM.
-fn guest_to_host(la: u64, len: u64) -> Option<u64> {
-    let end = la.checked_add(len)?;
-    (end <= GUEST_RAM).then_some(GUEST_HOST_BASE + la)
+/// What the verdict needs from the guest's console, picked out line by
+/// line as the lines arrive (nothing else of the output is kept).
+struct SuiteVerdict<'a> {
+    checks: &'a mut Checks,
+    /// `CASE` lines seen (each reported as a check at once).
+    cases: u64,
+    /// The guest printed its own `PNV-RESULT: PASS`.
+    reported_pass: bool,
 }
 
-fn read_u32(host: u64) -> u32 {
-    // SAFETY: callers pass addresses inside the guest's host block.
-    u32::from_be(unsafe { core::ptr::read_volatile(host as *const u32) })
-}
-
-fn write_u32(host: u64, v: u32) {
-    // SAFETY: callers pass addresses inside the guest's host block.
-    unsafe { core::ptr::write_volatile(host as *mut u32, v.to_be()) }
+impl SuiteVerdict<'_> {
+    fn line(&mut self, line: &str) {
+        if let Some(rest) = line.strip_prefix("CASE ") {
+            let name = rest.split_whitespace().next().unwrap_or("?");
+            self.cases = self.cases.saturating_add(1);
+            let verdict = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("verdict="));
+            self.checks.check(
+                &format!("papr_{}", name),
+                if verdict == Some("pass") {
+                    Ok(())
+                } else {
+                    Err(String::from(rest))
+                },
+            );
+        } else if line.starts_with("PNV-RESULT: PASS") {
+            self.reported_pass = true;
+        }
+    }
 }
 
 const RTAS_PARAMETER: u32 = -3i32 as u32;
 const RTAS_HARDWARE: u32 = -1i32 as u32;
 
 impl PaprHandler<'_> {
-    fn console(&mut self, regs: &GuestRegs) -> u64 {
-        let len = regs.gpr[5];
-        if len > 16 {
-            return HStatus::Parameter.to_reg();
-        }
-        let bytes = [regs.gpr[6].to_be_bytes(), regs.gpr[7].to_be_bytes()].concat();
-        for &b in &bytes[..len as usize] {
-            match b {
-                b'\n' => {
-                    let line = String::from_utf8_lossy(&self.line).into_owned();
-                    println!("GUEST| {}", line);
-                    self.lines.push(line);
-                    self.line.clear();
-                }
-                b'\r' => {}
-                _ if self.line.len() < 512 => self.line.push(b),
-                _ => {}
-            }
-        }
-        0
-    }
-
     /// H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR0.
     fn ci(&self, regs: &mut GuestRegs, store: bool) -> u64 {
         let (size, addr) = (regs.gpr[4], regs.gpr[5]);
@@ -197,18 +194,21 @@ impl PaprHandler<'_> {
     /// H_RTAS: r4 = guest real address of the argument buffer.
     fn rtas(&mut self, regs: &GuestRegs) -> u64 {
         let la = regs.gpr[4];
-        let Some(head) = guest_to_host(la, 12).filter(|h| h % 4 == 0) else {
+        let ram = self.ram;
+        let word = |i: u64| la.checked_add(4 * i).and_then(|a| ram.read_be_u32(a));
+        let (Some(token), Some(nargs), Some(nret)) = (word(0), word(1), word(2)) else {
             return HStatus::Parameter.to_reg();
         };
-        let (token, nargs, nret) = (read_u32(head), read_u32(head + 4), read_u32(head + 8));
         if nargs > 16 || nret > 16 || nret == 0 {
             return HStatus::Parameter.to_reg();
         }
-        let Some(buf) = guest_to_host(la, 12 + 4 * (nargs + nret) as u64) else {
+        let total = 3 + (nargs + nret) as u64;
+        if ram.host_range(la, 4 * total).is_none() {
             return HStatus::Parameter.to_reg();
-        };
+        }
+        // In range and aligned (checked above): every read succeeds.
         let args: Vec<u32> = (0..nargs as u64)
-            .map(|i| read_u32(buf + 12 + 4 * i))
+            .map(|i| word(3 + i).unwrap_or(0))
             .collect();
         let mut rets = alloc::vec![0u32; nret as usize];
         match token {
@@ -232,9 +232,9 @@ impl PaprHandler<'_> {
             }
             _ => rets[0] = RTAS_PARAMETER,
         }
-        let out = buf + 12 + 4 * nargs as u64;
+        let out = la + 12 + 4 * nargs as u64;
         for (i, r) in rets.iter().enumerate() {
-            write_u32(out + 4 * i as u64, *r);
+            ram.write_be_u32(out + 4 * i as u64, *r);
         }
         0
     }
@@ -288,7 +288,10 @@ impl TrapHandler for PaprHandler<'_> {
             return TrapAction::Resume;
         }
         regs.gpr[3] = match opcode {
-            H_PUT_TERM_CHAR => self.console(regs),
+            H_PUT_TERM_CHAR => {
+                let suite = &mut self.suite;
+                self.console.put_term_char(regs, &mut |line| suite.line(line))
+            }
             H_LOGICAL_CI_LOAD => self.ci(regs, false),
             H_LOGICAL_CI_STORE => self.ci(regs, true),
             H_RTAS => self.rtas(regs),
@@ -306,13 +309,6 @@ impl TrapHandler for PaprHandler<'_> {
     }
 }
 
-fn write_guest(la: u64, bytes: &[u8]) -> Result<(), String> {
-    let host = guest_to_host(la, bytes.len() as u64).ok_or("outside guest RAM")?;
-    // SAFETY: inside the guest's host block; the guest is not running.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), host as *mut u8, bytes.len()) };
-    Ok(())
-}
-
 /// Runs the scenario.
 pub fn run(_: &Topology, checks: &mut Checks) {
     if let Err(e) = run_guest(checks) {
@@ -326,6 +322,10 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
     // forgot to translate would pass to the device as this host page.
     let sentinel = GUEST_RAM;
     ram::fill(sentinel, 0x1000, 0x99);
+    // SAFETY: host GUEST_HOST_BASE..+GUEST_RAM (768 MiB..1 GiB) is RAM set
+    // aside for the guest partition (heap.rs's memory map): neither the heap
+    // nor the scenarios' DMA pages use it, and this guest is the only one.
+    let guest_ram = unsafe { GuestRam::new(GUEST_HOST_BASE, GUEST_RAM) };
 
     let (phb, edu, bar0) = platform::bring_up_with_edu(0)?;
     let mut phb = phb;
@@ -344,7 +344,7 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
         size: GUEST_RAM,
     }];
     let partition = hv
-        .add_partition(&ram_map, Arc::new(HostMemory), PartitionConfig::default())
+        .add_partition(&ram_map, Arc::new(HostMemory(guest_ram)), PartitionConfig::default())
         .map_err(|e| format!("partition: {:?}", e))?;
     let config_addr = (edu.bdf.bus as u32) << 16 | (edu.bdf.devfn as u32) << 8;
     let pe_cfg = PeConfig {
@@ -377,7 +377,9 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
         },
     };
     let blob = topo.build().map_err(|e| format!("device tree: {:?}", e))?;
-    write_guest(GUEST_FDT, &blob)?;
+    if !guest_ram.write_bytes(GUEST_FDT, &blob) {
+        return Err(format!("device tree of {} bytes does not fit", blob.len()));
+    }
     println!(
         "PNV: guest LIOBN {:#x}, device tree {} bytes at guest {:#x}",
         liobn,
@@ -395,33 +397,28 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
     let mut handler = PaprHandler {
         hv: &hv,
         phb: &port,
+        ram: guest_ram,
         partition,
         device: edu.bdf,
         bar0: (bar0.cpu_addr, bar0.size),
-        line: Vec::new(),
-        lines: Vec::new(),
+        console: GuestConsole::new(),
+        suite: SuiteVerdict {
+            checks,
+            cases: 0,
+            reported_pass: false,
+        },
     };
     let exit = guest.run(&mut handler);
-    let lines = core::mem::take(&mut handler.lines);
-    let mut cases = 0;
-    for line in &lines {
-        if let Some(rest) = line.strip_prefix("CASE ") {
-            let name = rest.split_whitespace().next().unwrap_or("?");
-            cases += 1;
-            let verdict = rest
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("verdict="));
-            checks.check(
-                &format!("papr_{}", name),
-                if verdict == Some("pass") {
-                    Ok(())
-                } else {
-                    Err(String::from(rest))
-                },
-            );
-        }
-    }
-    let reported_pass = lines.iter().any(|l| l.starts_with("PNV-RESULT: PASS"));
+    println!(
+        "PNV: guest console: {} lines, {} bytes",
+        handler.console.lines(),
+        handler.console.bytes()
+    );
+    let SuiteVerdict {
+        checks,
+        cases,
+        reported_pass,
+    } = handler.suite;
     checks.check(
         "papr_guest_completed",
         match exit {

@@ -116,6 +116,25 @@ struct pnv_iommu_pci_function {
 int64_t pnv_iommu_pci_enumerate(uint64_t phb_id, struct pnv_iommu_pci_function *out,
 				uint64_t max, uint64_t *count);
 
+/*
+ * Attaches to PHB phb_index of chip chip_id, which another firmware (e.g.
+ * skiboot) already brought up, with its registers at regs_base and num_pes
+ * PEs, and registers it as phb_id for the other calls. Attaching writes no
+ * register and takes no table: the owner keeps its RTT, PELT-V, PEST and
+ * MMIO windows, and nothing is written when the library lets the PHB go.
+ * pnv_opal_map_pe_dma_window, pnv_opal_map_pe_dma_window_real and
+ * pnv_opal_tce_kill then work on it exactly as on a PHB the library brought
+ * up (the TVT is taken to be all-invalid at attach, as skiboot's bring-up
+ * leaves it); pnv_opal_set_pe, the freeze calls, pnv_opal_pci_reset with the
+ * IODA scope and pnv_iommu_pci_enumerate return PNV_OPAL_UNSUPPORTED.
+ * PNV_OPAL_PARAMETER: num_pes outside 1..512, regs_base 0 or not 64 KiB
+ * aligned, phb_id taken, or a PHB with these registers already registered
+ * (nothing is written). On the host build the PHB is a recording fake at
+ * regs_base (pnv_iommu_host_write_count counts its writes).
+ */
+int64_t pnv_iommu_phb4_attach(uint64_t phb_id, uint32_t chip_id, uint32_t phb_index,
+			      uint64_t regs_base, uint32_t num_pes);
+
 #if defined(__powerpc64__)
 /*
  * Brings up PHB phb_index of POWER9 chip 0 at skiboot's physical addresses

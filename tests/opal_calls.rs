@@ -228,7 +228,7 @@ fn set_pe_rejects_each_bad_argument() {
     refused(&io, Parameter, || s.set_pe(PHB, 1, 0x100, 7, 1, 2, 1)); // func compare
     refused(&io, Parameter, || s.set_pe(PHB, 1, 0x100, 7, 1, 1, 2)); // action
     assert_eq!(s.set_pe(PHB, 1, 0x100, 7, 1, 1, 1), Success);
-    assert_eq!(s.phb(PHB).unwrap().rtt_entry(0x100), 1);
+    assert_eq!(s.phb(PHB).unwrap().rtt_entry(0x100), Some(1));
     assert_eq!(io.writes(), [(REGS + PHB_RTC_INVALIDATE, 1 << 63)]);
 }
 
@@ -284,7 +284,7 @@ fn pci_reset_ioda_tables() {
     assert_eq!(s.pci_reset(PHB, 6, 1), Success);
     let phb = s.phb(PHB).unwrap();
     assert_eq!(phb.tve(1, 0).unwrap(), 0);
-    assert_eq!(phb.rtt_entry(0x100), 255);
+    assert_eq!(phb.rtt_entry(0x100), Some(255));
     assert_eq!(s.shared_table_users(id).unwrap().len(), 0);
     assert_eq!(s.shared_table_free(id), Ok(t));
 }

@@ -49,8 +49,11 @@ fn bring_up_programs_bars_tables_and_m32_window() {
         ]
     );
     assert_eq!(w[4], (REGS + PHB_CTRLR, 0)); // TVT_ADDR_SEL = 0: 2 TVEs per PE
-    assert_eq!(w[5], (REGS + PHB_RTT_BAR, phb.rtt_addr() | 1 << 63));
-    assert_eq!(phb.rtt_addr() % 0x2_0000, 0);
+    assert_eq!(
+        w[5],
+        (REGS + PHB_RTT_BAR, phb.rtt_addr().unwrap() | 1 << 63)
+    );
+    assert_eq!(phb.rtt_addr().unwrap() % 0x2_0000, 0);
     assert_eq!(w[6].0, REGS + PHB_PELTV_BAR);
     assert_eq!(w[7], (REGS + PHB_M32_START_ADDR, 0x8000_0000));
     assert_eq!(w[8].0, REGS + PHB_PEST_BAR);
@@ -78,7 +81,7 @@ fn bring_up_programs_bars_tables_and_m32_window() {
     assert!(w.contains(&(REGS + PHB_RTC_INVALIDATE, PHB_RTC_INVALIDATE_ALL)));
     assert!(w.contains(&(REGS + PHB_TCE_KILL, PHB_TCE_KILL_ALL)));
     // Every RID starts on the reserved PE.
-    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == 255));
+    assert!((0..=u16::MAX).all(|rid| phb.rtt_entry(rid) == Some(255)));
     // Every PHB register access is 8 bytes.
     assert!(
         io.log()
@@ -335,8 +338,8 @@ fn set_pe_fills_rtt_by_compare_rule() {
     let mut phb = up(&io);
     // Exact RID.
     assert_eq!(phb.set_pe(5, 0x0108, RidMatch::EXACT, true).unwrap(), 1);
-    assert_eq!(phb.rtt_entry(0x0108), 5);
-    assert_eq!(phb.rtt_entry(0x0109), 255);
+    assert_eq!(phb.rtt_entry(0x0108), Some(5));
+    assert_eq!(phb.rtt_entry(0x0109), Some(255));
     assert_eq!(io.writes(), [(REGS + PHB_RTC_INVALIDATE, 1 << 63)]);
     // Bus and device, any function: 01:02.0-7.
     let bus_dev = RidMatch {
@@ -345,8 +348,8 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(6, 0x0110, bus_dev, true).unwrap(), 8);
-    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == 6));
-    assert_eq!(phb.rtt_entry(0x118), 255);
+    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == Some(6)));
+    assert_eq!(phb.rtt_entry(0x118), Some(255));
     // Whole bus 2.
     let bus = RidMatch {
         bus: BusCompare::All,
@@ -354,7 +357,7 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(7, 0x0200, bus, true).unwrap(), 256);
-    assert!((0x200..0x300).all(|r| phb.rtt_entry(r) == 7));
+    assert!((0x200..0x300).all(|r| phb.rtt_entry(r) == Some(7)));
     // Top 3 bits of the bus: buses 0x20..0x3f.
     let bus3 = RidMatch {
         bus: BusCompare::Bits3,
@@ -362,16 +365,16 @@ fn set_pe_fills_rtt_by_compare_rule() {
         function: false,
     };
     assert_eq!(phb.set_pe(8, 0x2000, bus3, true).unwrap(), 0x2000);
-    assert_eq!(phb.rtt_entry(0x1fff), 255);
-    assert_eq!(phb.rtt_entry(0x2000), 8);
-    assert_eq!(phb.rtt_entry(0x3fff), 8);
+    assert_eq!(phb.rtt_entry(0x1fff), Some(255));
+    assert_eq!(phb.rtt_entry(0x2000), Some(8));
+    assert_eq!(phb.rtt_entry(0x3fff), Some(8));
     // Unmap returns RIDs to the reserved PE.
     phb.set_pe(6, 0x0110, bus_dev, false).unwrap();
-    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == 255));
+    assert!((0x110..0x118).all(|r| phb.rtt_entry(r) == Some(255)));
     // The RTT is big-endian in memory.
     // SAFETY: the RTT is a live 128 KiB heap block owned by `phb`, which
     // outlives this read; entry 0x108 lies inside it.
-    let raw = unsafe { *((phb.rtt_addr() + 2 * 0x108) as usize as *const [u8; 2]) };
+    let raw = unsafe { *((phb.rtt_addr().unwrap() + 2 * 0x108) as usize as *const [u8; 2]) };
     assert_eq!(raw, [0, 5]);
     io.clear_log();
     assert_eq!(

@@ -3,11 +3,13 @@
 //! A skiboot-like C firmware links `libpnv_iommu_capi.a` and calls the
 //! `pnv_opal_*` functions declared in `include/pnv_iommu.h`. Each returns an
 //! OPAL code (`int64_t`, 0 = success, negative = error) with the numbers of
-//! [`pnv_iommu::opal::OpalCode`]. PHBs are registered once at boot:
-//! `pnv_iommu_phb4_init` on the POWER target, `pnv_iommu_host_add_fake_phb`
-//! on the host (a PHB modelled by the recording fake, for tests);
-//! `pnv_iommu_pci_enumerate` then finds the functions behind a PHB's root
-//! port and assigns their BARs.
+//! [`pnv_iommu::opal::OpalCode`]. PHBs are registered once at boot, either
+//! brought up by the library (`pnv_iommu_phb4_init` on the POWER target,
+//! `pnv_iommu_host_add_fake_phb` on the host) or attached after another
+//! firmware brought them up (`pnv_iommu_phb4_attach`: no register written,
+//! no table owned; on the host it attaches to a recording fake at the given
+//! register base). `pnv_iommu_pci_enumerate` then finds the functions behind
+//! a brought-up PHB's root port and assigns their BARs.
 //!
 //! On `powerpc64` the library is `no_std`: the C firmware supplies memory
 //! and failure handling through the hooks `pnv_iommu_alloc`,
@@ -41,6 +43,70 @@ fn add(phb_id: u64, phb: pnv_iommu::phb4::Phb4<Io>) -> i64 {
     }
 }
 
+/// Attaches to PHB `phb_index` of chip `chip_id`, which another firmware
+/// (skiboot) already brought up with its registers at `regs_base` and
+/// `num_pes` PEs, and registers it as `phb_id`. No register is written, now
+/// or when the PHB is dropped; the owner keeps its RTT, PELT-V, PEST and
+/// MMIO windows. `map_pe_dma_window`, `map_pe_dma_window_real` and
+/// `tce_kill` then work on it exactly as on a brought-up PHB; `set_pe`,
+/// the freeze calls, the IODA reset and enumeration return `UNSUPPORTED`.
+///
+/// `PARAMETER`: `num_pes` outside 1..=512, `regs_base` 0 or not 64 KiB
+/// aligned, `phb_id` taken, or a PHB with these registers already
+/// registered (nothing is written).
+#[unsafe(no_mangle)]
+pub extern "C" fn pnv_iommu_phb4_attach(
+    phb_id: u64,
+    chip_id: u32,
+    phb_index: u32,
+    regs_base: u64,
+    num_pes: u32,
+) -> i64 {
+    use pnv_iommu::phb4::{AttachedPhb4, Phb4};
+    let desc = AttachedPhb4 {
+        chip_id,
+        index: phb_index,
+        regs_base,
+        num_pes,
+    };
+    if with(|s| s.phb(phb_id).is_some()) {
+        return OpalCode::Parameter.code();
+    }
+    let Some(io) = attach_io(phb_id, &desc) else {
+        return OpalCode::Parameter.code();
+    };
+    let code = match Phb4::attach(io, desc) {
+        Ok(phb) => add(phb_id, phb),
+        Err(e) => init_code(e),
+    };
+    if code != OpalCode::Success.code() {
+        attach_failed(phb_id);
+    }
+    code
+}
+
+/// The register accessor an attached PHB uses: cache-inhibited accesses on
+/// the POWER target.
+#[cfg(target_arch = "powerpc64")]
+fn attach_io(_phb_id: u64, _: &pnv_iommu::phb4::AttachedPhb4) -> Option<Io> {
+    Some(&TARGET_IO)
+}
+
+/// Nothing to undo on the POWER target when an attach is refused.
+#[cfg(target_arch = "powerpc64")]
+fn attach_failed(_phb_id: u64) {}
+
+#[cfg(not(target_arch = "powerpc64"))]
+use host::{attach_failed, attach_io};
+
+/// Cache-inhibited register access for every PHB the library drives.
+#[cfg(target_arch = "powerpc64")]
+static TARGET_IO: pnv_iommu::mmio::CacheInhibited = {
+    // SAFETY: the C firmware calls the library in hypervisor real mode, and
+    // the driver only passes PHB4, XSCOM and PHB-table addresses to it.
+    unsafe { pnv_iommu::mmio::CacheInhibited::new() }
+};
+
 fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
     use pnv_iommu::phb4::Phb4Error::*;
     match e {
@@ -60,13 +126,7 @@ fn init_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
 #[cfg(target_arch = "powerpc64")]
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
-    use pnv_iommu::mmio::CacheInhibited;
     use pnv_iommu::phb4::{Phb4, Phb4Config, dmamem::GlobalHeap};
-    static IO: CacheInhibited = {
-        // SAFETY: the C firmware calls this in hypervisor real mode, and the
-        // driver only passes PHB4, XSCOM and PHB-table addresses to it.
-        unsafe { CacheInhibited::new() }
-    };
     /// Bit n set: PHB index n has been brought up (under some id).
     static BROUGHT_UP: spin::Mutex<u64> = spin::Mutex::new(0);
     let Some(cfg) = Phb4Config::p9_chip0(phb_index) else {
@@ -81,7 +141,7 @@ pub extern "C" fn pnv_iommu_phb4_init(phb_id: u64, phb_index: u32) -> i64 {
     if *brought_up & bit != 0 || with(|s| s.phb(phb_id).is_some()) {
         return OpalCode::Parameter.code();
     }
-    match Phb4::init(&IO as Io, cfg, &mut GlobalHeap) {
+    match Phb4::init(&TARGET_IO as Io, cfg, &mut GlobalHeap) {
         Ok(phb) => {
             let code = add(phb_id, phb);
             if code == OpalCode::Success.code() {
@@ -103,6 +163,32 @@ mod host {
     use std::vec::Vec;
 
     static FAKES: spin::Mutex<Vec<(u64, &'static RecordingIo)>> = spin::Mutex::new(Vec::new());
+
+    /// Host build of [`pnv_iommu_phb4_attach`](super::pnv_iommu_phb4_attach):
+    /// a new recording fake modelling a PHB at the given register base,
+    /// whose accesses [`pnv_iommu_host_write_count`] counts under the id.
+    pub(super) fn attach_io(phb_id: u64, desc: &pnv_iommu::phb4::AttachedPhb4) -> Option<Io> {
+        if fake(phb_id).is_some() {
+            return None;
+        }
+        let cfg = Phb4Config {
+            regs_base: desc.regs_base,
+            ..Phb4Config::p9_chip0(0).expect("PHB0 exists")
+        };
+        // The fake lives as long as the process, like a real PHB.
+        let io: &'static RecordingIo = Box::leak(Box::new(phb4_model(
+            &cfg,
+            desc.num_pes,
+            Vec::from([FakeFunction::edu()]),
+        )));
+        FAKES.lock().push((phb_id, io));
+        Some(io as Io)
+    }
+
+    /// Forgets the fake [`attach_io`] made for a refused attach.
+    pub(super) fn attach_failed(phb_id: u64) {
+        FAKES.lock().retain(|(id, _)| *id != phb_id);
+    }
 
     fn fake(phb_id: u64) -> Option<&'static RecordingIo> {
         FAKES
@@ -250,6 +336,7 @@ fn enumerate_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
     match e {
         NoMmioSpace => OpalCode::Resource,
         NoMemory => OpalCode::NoMem,
+        Unsupported => OpalCode::Unsupported,
         _ => OpalCode::Hardware,
     }
     .code()

@@ -32,6 +32,7 @@ fn code_of(e: Phb4Error) -> OpalCode {
         Phb4Error::Broken | Phb4Error::Kill(_) => OpalCode::Hardware,
         Phb4Error::NoMemory => OpalCode::NoMem,
         Phb4Error::NoMmioSpace => OpalCode::Resource,
+        Phb4Error::Unsupported => OpalCode::Unsupported,
     }
 }
 
@@ -85,9 +86,17 @@ impl<I: RegisterIo> OpalPhbs<I> {
         Self::default()
     }
 
-    /// Registers a brought-up PHB under `phb_id`; a duplicate id is refused.
+    /// Registers a PHB (brought up or attached) under `phb_id`. A duplicate
+    /// id, or a PHB whose registers are already registered under another id
+    /// (two drivers would disagree on its TVEs), is refused with
+    /// `PARAMETER`; the refused driver is dropped.
     pub fn add(&mut self, phb_id: u64, phb: Phb4<I>) -> Result<(), OpalCode> {
-        if self.phb(phb_id).is_some() {
+        if self.phb(phb_id).is_some()
+            || self
+                .phbs
+                .iter()
+                .any(|(_, p)| p.regs_base() == phb.regs_base())
+        {
             return Err(OpalCode::Parameter);
         }
         self.phbs.push((phb_id, phb));
@@ -319,6 +328,10 @@ impl<I: RegisterIo> OpalPhbs<I> {
             return OpalCode::Success;
         }
         let r = phb.ioda_purge();
+        if r == Err(Phb4Error::Unsupported) {
+            // An attached PHB: nothing was purged, the shared TVEs stand.
+            return OpalCode::Unsupported;
+        }
         self.tables.forget_phb(phb_id);
         done(r)
     }

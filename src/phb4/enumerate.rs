@@ -47,10 +47,11 @@ impl<I: RegisterIo> Phb4<I> {
     /// Sets the root port's bus numbers (primary 0, secondary and
     /// subordinate 1) and its memory window (the whole M32 window).
     pub fn setup_root_port(&self) -> Result<(), Phb4Error> {
+        let cfg = self.brought_up()?.cfg;
         let rp = Bdf::ROOT_PORT;
         self.config_write32(rp, offsets::BUS_NUMBERS, 0x0001_0100)?;
-        let base = self.cfg.m32_pci_start;
-        let limit = base + self.cfg.m32_size - 1;
+        let base = cfg.m32_pci_start;
+        let limit = base + cfg.m32_size - 1;
         let window = ((base >> 16) as u32 & 0xfff0) | (limit as u32 & 0xfff0_0000);
         self.config_write32(rp, offsets::MEMORY_BASE, window)?;
         // Closed prefetchable window: base above limit.
@@ -65,7 +66,7 @@ impl<I: RegisterIo> Phb4<I> {
     /// root port.
     pub fn enumerate(&mut self) -> Result<Vec<PciFunction>, Phb4Error> {
         self.setup_root_port()?;
-        let mut next = self.cfg.m32_pci_start;
+        let mut next = self.brought_up()?.cfg.m32_pci_start;
         let mut found = Vec::new();
         for dev in 0..32u8 {
             for func in 0..8u8 {
@@ -131,7 +132,8 @@ impl<I: RegisterIo> Phb4<I> {
                 .checked_next_multiple_of(size)
                 .ok_or(Phb4Error::NoMmioSpace)?;
             let end = addr.checked_add(size).ok_or(Phb4Error::NoMmioSpace)?;
-            if end > self.cfg.m32_pci_start + self.cfg.m32_size {
+            let cfg = self.brought_up()?.cfg;
+            if end > cfg.m32_pci_start + cfg.m32_size {
                 return Err(Phb4Error::NoMmioSpace);
             }
             *next = end;
@@ -139,7 +141,7 @@ impl<I: RegisterIo> Phb4<I> {
             if is64 {
                 self.config_write32(bdf, off + 4, (addr >> 32) as u32)?;
             }
-            let cpu_addr = self.cfg.m32_cpu_base + (addr - self.cfg.m32_pci_start);
+            let cpu_addr = cfg.m32_cpu_base + (addr - cfg.m32_pci_start);
             bars.push(PciBar {
                 index: i,
                 pci_addr: addr,

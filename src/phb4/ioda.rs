@@ -35,14 +35,18 @@ impl<I: RegisterIo> Phb4<I> {
     /// Rewrites the DMA/MMIO/EEH IODA tables from firmware's copies: TVT
     /// (TVEs of DMA-frozen PEs stay invalid), MBT, MDT and MRT zeroed, PESTA
     /// and PESTB cleared, PEEV cleared; then drops the RID and TCE caches.
+    /// [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn ioda_reset(&mut self) -> Result<(), Phb4Error> {
+        let mbt: alloc::vec::Vec<u64> = self
+            .brought_up()?
+            .mbt_cache
+            .iter()
+            .flat_map(|e| e.iter().copied())
+            .collect();
         let tvt: alloc::vec::Vec<u64> =
             (0..self.tvt_size()).map(|w| self.tve_hw_value(w)).collect();
         self.ioda_fill(IodaTable::Tvt, tvt.into_iter());
-        self.ioda_fill(
-            IodaTable::Mbt,
-            self.mbt_cache.iter().flat_map(|e| e.iter().copied()),
-        );
+        self.ioda_fill(IodaTable::Mbt, mbt.into_iter());
         self.ioda_fill(
             IodaTable::Mdt,
             core::iter::repeat_n(0, self.num_pes as usize),
@@ -77,21 +81,35 @@ impl<I: RegisterIo> Phb4<I> {
     ///
     /// TVEs held by shared tables are dropped too; the caller must tell the
     /// [`TableRegistry`](super::shared::TableRegistry) (`forget_phb`).
+    /// [`Phb4Error::Unsupported`] on an attached PHB (nothing changes).
     pub fn ioda_purge(&mut self) -> Result<(), Phb4Error> {
+        self.brought_up()?;
         self.tve_cache.iter_mut().for_each(|t| *t = 0);
         self.tve_shared.iter_mut().for_each(|s| *s = false);
         self.freeze.iter_mut().for_each(|f| *f = Default::default());
-        self.rtt_reset();
-        self.peltv.zero();
-        self.pest.zero();
+        self.rtt_reset()?;
+        let owned = self.brought_up_mut()?;
+        owned.peltv.zero();
+        owned.pest.zero();
         self.ioda_reset()
     }
 
     /// Programs MMIO window `window` (MBT entries `2w`, `2w+1`) as an M32
     /// window of `size` bytes at CPU address `cpu_base`.
-    pub fn set_mmio_window(&mut self, window: usize, cpu_base: u64, size: u64) {
+    /// [`Phb4Error::Unsupported`] on an attached PHB (its MMIO windows are
+    /// the owner's); [`Phb4Error::Parameter`] for a window the MBT lacks.
+    pub fn set_mmio_window(
+        &mut self,
+        window: usize,
+        cpu_base: u64,
+        size: u64,
+    ) -> Result<(), Phb4Error> {
         let entry = [mbt0_m32(cpu_base), mbt1_mask(size)];
-        self.mbt_cache[window] = entry;
+        *self
+            .brought_up_mut()?
+            .mbt_cache
+            .get_mut(window)
+            .ok_or(Phb4Error::Parameter)? = entry;
         // A PHB4 (and QEMU's model) decodes the window on each MBT write and
         // copies word 0's enable bit into word 1. Writing the mask first,
         // with its enable bit clear, means the window is never decoded with a
@@ -102,5 +120,6 @@ impl<I: RegisterIo> Phb4<I> {
         self.ioda_select(IodaTable::Mbt, 2 * window as u32, true);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[0]);
         self.io.write_be64(self.reg(PHB_IODA_DATA0), entry[1]);
+        Ok(())
     }
 }

@@ -15,6 +15,21 @@
 //! 5. the M32 window in MBT entry 0;
 //! 6. [`config`]: root-port bus numbers and bridge window; then
 //!    [`enumerate`] finds the device behind the root port and assigns BARs.
+//!
+//! Two ways to get a driver:
+//! - **bring-up** ([`Phb4::init`]): the steps above; the driver owns the RTT,
+//!   PELT-V and PEST and, when dropped, disables their BARs before the
+//!   memory is freed;
+//! - **attach** ([`Phb4::attach`]): another firmware (skiboot) already
+//!   brought the PHB up and owns its tables. Attaching writes no register,
+//!   the driver owns no table and its `Drop` writes nothing. DMA windows
+//!   (TVEs) and TCE kills work as on a brought-up PHB; the calls that need
+//!   the owner's tables or MMIO window (`set_pe`, freeze, IODA reset,
+//!   enumeration) return [`Phb4Error::Unsupported`].
+//!
+//! Either way the TVT starts all-invalid in firmware's view (`tve_cache`):
+//! a bring-up clears it; skiboot clears it in its own bring-up, and the
+//! attaching firmware routes every later window change through this driver.
 
 pub mod config;
 pub mod dmamem;
@@ -44,10 +59,17 @@ pub const RTT_SIZE: u64 = 0x2_0000;
 pub const PELTV_SIZE: u64 = 0x2_0000;
 /// Bytes of PEST per PE (PESTA + PESTB words).
 pub const PEST_ENTRY_SIZE: u64 = 16;
+/// Most PEs a PHB4 has.
+pub const MAX_PES: u32 = 512;
+/// Alignment [`Phb4::attach`] requires of a register base (the PHB4
+/// register space is 64 KiB).
+pub const ATTACH_REGS_ALIGN: u64 = 0x1_0000;
 
 /// Where a PHB sits and which addresses firmware gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Phb4Config {
+    /// Chip id (`ibm,chip-id`).
+    pub chip_id: u32,
     /// PHB index on the chip (`ibm,phb-index`).
     pub index: u32,
     /// Physical address of the chip's XSCOM window.
@@ -77,6 +99,7 @@ impl Phb4Config {
             return None;
         };
         Some(Phb4Config {
+            chip_id: 0,
             index,
             xscom_base: P9_XSCOM_BASE,
             pec_nest_base: p9_pec_nest_base(pec),
@@ -138,6 +161,9 @@ pub enum Phb4Error {
     NoDevice,
     /// Device BARs do not fit in the MMIO window.
     NoMmioSpace,
+    /// The call needs tables or windows this driver does not own (an
+    /// attached PHB: the firmware that brought it up owns them).
+    Unsupported,
 }
 
 impl From<tve::TveError> for Phb4Error {
@@ -152,19 +178,42 @@ impl From<kill::KillError> for Phb4Error {
     }
 }
 
-/// One PHB4 and the state firmware keeps for it.
-pub struct Phb4<I: RegisterIo> {
-    io: I,
+/// A PHB another firmware already brought up, as [`Phb4::attach`] takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttachedPhb4 {
+    /// Chip id (`ibm,chip-id`).
+    pub chip_id: u32,
+    /// PHB index on the chip (`ibm,phb-index`).
+    pub index: u32,
+    /// CPU address of the PHB's registers (64 KiB aligned).
+    pub regs_base: u64,
+    /// Number of PEs the PHB has (1..=512; `PHB4_EEH_CAP`, as the owner read it).
+    pub num_pes: u32,
+}
+
+/// What a driver that brought its PHB up owns besides the registers.
+struct BroughtUp {
     cfg: Phb4Config,
-    num_pes: u32,
     rtt: DmaRegion,
     peltv: DmaRegion,
     pest: DmaRegion,
+    /// MBT values firmware programmed (the M32 window).
+    mbt_cache: Vec<[u64; 2]>,
+}
+
+/// One PHB4 and the state firmware keeps for it.
+pub struct Phb4<I: RegisterIo> {
+    io: I,
+    chip_id: u32,
+    index: u32,
+    regs_base: u64,
+    num_pes: u32,
+    /// `Some` after [`Phb4::init`], `None` after [`Phb4::attach`].
+    owned: Option<BroughtUp>,
     /// TVE values firmware wants (what the TVT holds unless a PE is DMA-frozen).
     tve_cache: Vec<u64>,
     /// TVEs owned by a shared table ([`shared::TableRegistry`]).
     tve_shared: Vec<bool>,
-    mbt_cache: Vec<[u64; 2]>,
     freeze: Vec<FreezeState>,
     poll_limit: u32,
 }
@@ -172,21 +221,27 @@ pub struct Phb4<I: RegisterIo> {
 impl<I: RegisterIo> core::fmt::Debug for Phb4<I> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Phb4")
-            .field("index", &self.cfg.index)
-            .field("regs_base", &self.cfg.regs_base)
+            .field("chip_id", &self.chip_id)
+            .field("index", &self.index)
+            .field("regs_base", &self.regs_base)
             .field("num_pes", &self.num_pes)
+            .field("attached", &self.owned.is_none())
             .finish_non_exhaustive()
     }
 }
 
 /// The PHB must stop reading its in-memory tables before their memory goes
-/// back to the allocator: dropping the driver (a refused registration, a
-/// bring-up that failed half-way, a PHB taken out of service) disables the
-/// RTT, PELT-V and PEST BARs first. Without an RTT the PHB translates no
-/// requester, so no DMA reaches memory through this PHB afterwards.
+/// back to the allocator: dropping a driver that brought its PHB up (a
+/// refused registration, a bring-up that failed half-way, a PHB taken out of
+/// service) disables the RTT, PELT-V and PEST BARs first. Without an RTT the
+/// PHB translates no requester, so no DMA reaches memory through this PHB
+/// afterwards. An attached driver owns no table and writes nothing.
 impl<I: RegisterIo> Drop for Phb4<I> {
     fn drop(&mut self) {
-        let regs = self.cfg.regs_base;
+        if self.owned.is_none() {
+            return;
+        }
+        let regs = self.regs_base;
         for bar in [PHB_RTT_BAR, PHB_PELTV_BAR, PHB_PEST_BAR] {
             self.io.write_be64(regs + bar, 0);
         }
@@ -213,7 +268,7 @@ impl<I: RegisterIo> Phb4<I> {
 
         let cap = io.read_be64(cfg.regs_base + PHB_PHB4_EEH_CAP);
         let num_pes = eeh_cap_num_pes(cap);
-        if cap == u64::MAX || num_pes == 0 || num_pes > 512 {
+        if cap == u64::MAX || num_pes == 0 || num_pes > MAX_PES {
             return Err(Phb4Error::Broken);
         }
         // Two TVEs per PE, selected by PCI address bit 59.
@@ -231,48 +286,101 @@ impl<I: RegisterIo> Phb4<I> {
             .alloc_zeroed(pest_size, pest_size)
             .ok_or(Phb4Error::NoMemory)?;
         let mbt_entries = if num_pes >= 512 { 32 } else { 16 };
-        let mut phb = Phb4 {
-            io,
+        let (rtt_addr, peltv_addr, pest_addr) = (rtt.addr(), peltv.addr(), pest.addr());
+        let mut phb = Phb4::new(io, cfg.chip_id, cfg.index, cfg.regs_base, num_pes);
+        phb.owned = Some(BroughtUp {
             cfg,
-            num_pes,
             rtt,
             peltv,
             pest,
-            tve_cache: vec![0; 2 * num_pes as usize],
-            tve_shared: vec![false; 2 * num_pes as usize],
             mbt_cache: vec![[0, 0]; mbt_entries],
-            freeze: vec![FreezeState::default(); num_pes as usize],
-            poll_limit: kill::DEFAULT_POLL_LIMIT,
-        };
-        phb.rtt_reset();
+        });
+        phb.rtt_reset()?;
 
-        let regs = phb.cfg.regs_base;
+        let regs = cfg.regs_base;
         phb.io
-            .write_be64(regs + PHB_RTT_BAR, phb.rtt.addr() | PHB_RTT_BAR_ENABLE);
-        phb.io.write_be64(
-            regs + PHB_PELTV_BAR,
-            phb.peltv.addr() | PHB_PELTV_BAR_ENABLE,
-        );
+            .write_be64(regs + PHB_RTT_BAR, rtt_addr | PHB_RTT_BAR_ENABLE);
         phb.io
-            .write_be64(regs + PHB_M32_START_ADDR, phb.cfg.m32_pci_start);
+            .write_be64(regs + PHB_PELTV_BAR, peltv_addr | PHB_PELTV_BAR_ENABLE);
         phb.io
-            .write_be64(regs + PHB_PEST_BAR, phb.pest.addr() | PHB_PEST_BAR_ENABLE);
-        let msi32 = if phb.cfg.msi32 {
-            PHB_PHB4C_32BIT_MSI_EN
-        } else {
-            0
-        };
+            .write_be64(regs + PHB_M32_START_ADDR, cfg.m32_pci_start);
+        phb.io
+            .write_be64(regs + PHB_PEST_BAR, pest_addr | PHB_PEST_BAR_ENABLE);
+        let msi32 = if cfg.msi32 { PHB_PHB4C_32BIT_MSI_EN } else { 0 };
         phb.io
             .write_be64(regs + PHB_PHB4_CONFIG, PHB_PHB4C_64BIT_MSI_EN | msi32);
 
         phb.ioda_reset()?;
-        phb.set_mmio_window(0, phb.cfg.m32_cpu_base, phb.cfg.m32_size);
+        phb.set_mmio_window(0, cfg.m32_cpu_base, cfg.m32_size)?;
         Ok(phb)
     }
 
-    /// The configuration the PHB was brought up with.
-    pub fn config(&self) -> &Phb4Config {
-        &self.cfg
+    /// Takes over a PHB another firmware (skiboot) already brought up.
+    ///
+    /// Writes (and reads) no register and owns no table: the PHB's RTT,
+    /// PELT-V, PEST and MMIO windows stay the owner's, and dropping the
+    /// driver writes nothing. Window and kill calls then behave exactly as
+    /// on a PHB brought up by [`init`](Self::init); `set_pe`, freeze, IODA
+    /// reset and enumeration return [`Phb4Error::Unsupported`].
+    ///
+    /// [`Phb4Error::BadConfig`] for a PE count outside 1..=512 or a register
+    /// base that is 0 or not 64 KiB aligned.
+    pub fn attach(io: I, phb: AttachedPhb4) -> Result<Phb4<I>, Phb4Error> {
+        if !(1..=MAX_PES).contains(&phb.num_pes)
+            || phb.regs_base == 0
+            || !phb.regs_base.is_multiple_of(ATTACH_REGS_ALIGN)
+        {
+            return Err(Phb4Error::BadConfig);
+        }
+        Ok(Phb4::new(
+            io,
+            phb.chip_id,
+            phb.index,
+            phb.regs_base,
+            phb.num_pes,
+        ))
+    }
+
+    /// Firmware's state for a PHB with every TVE invalid, no PE frozen and
+    /// no table owned.
+    fn new(io: I, chip_id: u32, index: u32, regs_base: u64, num_pes: u32) -> Phb4<I> {
+        Phb4 {
+            io,
+            chip_id,
+            index,
+            regs_base,
+            num_pes,
+            owned: None,
+            tve_cache: vec![0; 2 * num_pes as usize],
+            tve_shared: vec![false; 2 * num_pes as usize],
+            freeze: vec![FreezeState::default(); num_pes as usize],
+            poll_limit: kill::DEFAULT_POLL_LIMIT,
+        }
+    }
+
+    /// The configuration the PHB was brought up with (`None` if attached).
+    pub fn config(&self) -> Option<&Phb4Config> {
+        self.owned.as_ref().map(|o| &o.cfg)
+    }
+
+    /// Whether the driver was attached to a PHB another firmware brought up.
+    pub fn is_attached(&self) -> bool {
+        self.owned.is_none()
+    }
+
+    /// Chip id of the PHB.
+    pub fn chip_id(&self) -> u32 {
+        self.chip_id
+    }
+
+    /// PHB index on its chip.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// CPU address of the PHB's registers.
+    pub fn regs_base(&self) -> u64 {
+        self.regs_base
     }
 
     /// The register accessor.
@@ -295,9 +403,9 @@ impl<I: RegisterIo> Phb4<I> {
         2 * self.num_pes
     }
 
-    /// Physical address of the RTT.
-    pub fn rtt_addr(&self) -> u64 {
-        self.rtt.addr()
+    /// Physical address of the RTT (`None` if attached: the owner's).
+    pub fn rtt_addr(&self) -> Option<u64> {
+        self.owned.as_ref().map(|o| o.rtt.addr())
     }
 
     /// Sets how many times a hardware status bit is polled before a kill
@@ -307,7 +415,17 @@ impl<I: RegisterIo> Phb4<I> {
     }
 
     fn reg(&self, off: u64) -> u64 {
-        self.cfg.regs_base + off
+        self.regs_base + off
+    }
+
+    /// What a brought-up driver owns; [`Phb4Error::Unsupported`] if attached.
+    fn brought_up(&self) -> Result<&BroughtUp, Phb4Error> {
+        self.owned.as_ref().ok_or(Phb4Error::Unsupported)
+    }
+
+    /// As [`brought_up`](Self::brought_up), mutably.
+    fn brought_up_mut(&mut self) -> Result<&mut BroughtUp, Phb4Error> {
+        self.owned.as_mut().ok_or(Phb4Error::Unsupported)
     }
 
     fn check_pe(&self, pe: u64) -> Result<u32, Phb4Error> {

@@ -98,21 +98,25 @@ pub struct FreezeState {
 }
 
 impl<I: RegisterIo> Phb4<I> {
-    pub(crate) fn rtt_reset(&mut self) {
+    pub(crate) fn rtt_reset(&mut self) -> Result<(), Phb4Error> {
         let reserved = self.reserved_pe() as u16;
+        let rtt = &mut self.brought_up_mut()?.rtt;
         for off in (0..RTT_SIZE).step_by(2) {
-            self.rtt.write_be16(off, reserved);
+            rtt.write_be16(off, reserved);
         }
+        Ok(())
     }
 
-    /// The PE the RTT gives `rid`.
-    pub fn rtt_entry(&self, rid: u16) -> u16 {
-        self.rtt.read_be16(2 * rid as u64)
+    /// The PE the RTT gives `rid` (`None` if attached: the owner's RTT).
+    pub fn rtt_entry(&self, rid: u16) -> Option<u16> {
+        let rtt = &self.owned.as_ref()?.rtt;
+        Some(rtt.read_be16(2 * rid as u64))
     }
 
     /// Maps every RID that equals `rid` under `rule` to `pe` (or, with
     /// `map == false`, back to the reserved PE), then invalidates the RID
     /// cache. Returns the number of RTT entries written.
+    /// [`Phb4Error::Unsupported`] on an attached PHB (its RTT is the owner's).
     pub fn set_pe(
         &mut self,
         pe: u64,
@@ -123,10 +127,11 @@ impl<I: RegisterIo> Phb4<I> {
         let pe = self.check_pe(pe)?;
         let value = if map { pe } else { self.reserved_pe() } as u16;
         let mask = rule.mask();
+        let rtt = &mut self.brought_up_mut()?.rtt;
         let mut count = 0;
         for r in 0..=u16::MAX {
             if r & mask == rid & mask {
-                self.rtt.write_be16(2 * r as u64, value);
+                rtt.write_be16(2 * r as u64, value);
                 count += 1;
             }
         }
@@ -136,15 +141,20 @@ impl<I: RegisterIo> Phb4<I> {
         Ok(count)
     }
 
-    /// The freeze state of `pe`.
+    /// The freeze state of `pe`. Freeze state is kept by the firmware that
+    /// brought the PHB up: [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn freeze_state(&self, pe: u64) -> Result<FreezeState, Phb4Error> {
-        Ok(self.freeze[self.check_pe(pe)? as usize])
+        let pe = self.check_pe(pe)?;
+        self.brought_up()?;
+        Ok(self.freeze[pe as usize])
     }
 
     /// Freezes MMIO and/or DMA of `pe` (what hardware does on an error; used
     /// by tests and error injection). A DMA freeze invalidates the PE's TVEs.
+    /// [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn freeze_set(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
         let pe = self.check_pe(pe)?;
+        self.brought_up()?;
         let st = &mut self.freeze[pe as usize];
         st.mmio |= mmio;
         let newly_dma = dma && !st.dma;
@@ -156,8 +166,10 @@ impl<I: RegisterIo> Phb4<I> {
     }
 
     /// Clears the MMIO and/or DMA freeze of `pe`; a DMA thaw restores its TVEs.
+    /// [`Phb4Error::Unsupported`] on an attached PHB.
     pub fn freeze_clear(&mut self, pe: u64, mmio: bool, dma: bool) -> Result<(), Phb4Error> {
         let pe = self.check_pe(pe)?;
+        self.brought_up()?;
         let st = &mut self.freeze[pe as usize];
         if mmio {
             st.mmio = false;

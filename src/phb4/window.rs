@@ -4,7 +4,7 @@
 //! A window is a TCE table (translated) or a bypass range programmed into a
 //! TVE. Every argument is checked before any register is written.
 
-use super::regs::IodaTable;
+use super::regs::{IodaTable, M32_PCI_START};
 use super::tve::{self, BypassTve, DecodedTve, PageSize, TranslatedTve};
 use super::{Phb4, Phb4Error};
 use crate::mmio::RegisterIo;
@@ -50,7 +50,7 @@ impl<I: RegisterIo> Phb4<I> {
     pub fn capabilities(&self) -> PeCapabilities {
         PeCapabilities {
             window32_start: 0,
-            window32_size: self.cfg.m32_pci_start,
+            window32_size: self.config().map_or(M32_PCI_START, |c| c.m32_pci_start),
             window64_start: WINDOW1_START,
             page_sizes: PageSize::ALL,
             max_windows: MAX_WINDOWS,

@@ -8,7 +8,10 @@
 mod bench;
 mod boards;
 mod conformance;
+pub mod debian;
 mod image;
+pub mod initramfs;
+mod linux;
 mod qemu;
 mod scenarios;
 mod setup;
@@ -55,6 +58,25 @@ enum Command {
         /// Start QEMU halted with a gdb server on :1234 and print the gdb command.
         #[arg(long)]
         gdb: bool,
+        /// Extra QEMU arguments (after `--`).
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Boot a stock Debian ppc64el kernel on skiboot under QEMU powernv9
+    /// and check its disk DMA from the initramfs.
+    Linux {
+        /// The disk's PCI device.
+        #[arg(long, value_enum, default_value = "nvme")]
+        device: linux::Device,
+        /// Let Linux use the 64-bit bypass window (the kernel's default).
+        #[arg(long, overrides_with = "nobypass")]
+        bypass: bool,
+        /// Boot with `iommu=nobypass` (the default here).
+        #[arg(long, overrides_with = "bypass")]
+        nobypass: bool,
+        /// Seconds to wait for the verdict.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
         /// Extra QEMU arguments (after `--`).
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -112,6 +134,27 @@ fn main() -> ExitCode {
                 extra: qemu_args,
             };
             let outcome = qemu::run(b, &fw, &img, &devices, &opts)?;
+            println!("xtask: {}", outcome.verdict);
+            Ok(outcome.verdict.passed())
+        }),
+        Command::Linux {
+            device,
+            bypass,
+            nobypass: _,
+            timeout,
+            qemu_args,
+        } => setup::ensure_qemu("qemu-system-ppc64").and_then(|()| {
+            let run = linux::LinuxRun {
+                name: "cli".into(),
+                device,
+                bypass,
+                firmware: None,
+                init: |_| {},
+                qemu_args,
+                timeout_secs: timeout,
+                echo: true,
+            };
+            let outcome = linux::boot(&run)?;
             println!("xtask: {}", outcome.verdict);
             Ok(outcome.verdict.passed())
         }),

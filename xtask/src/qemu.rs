@@ -104,9 +104,6 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<Outcome, String> {
     let args = command_line(board, image, devices, opts);
-    if opts.echo {
-        println!("xtask: {} {}", board.qemu, args.join(" "));
-    }
     if opts.gdb {
         println!("xtask: QEMU is halted, waiting for gdb on localhost:1234. Attach with:");
         println!(
@@ -115,13 +112,23 @@ pub fn run(
             shown(&fw.elf)
         );
     }
-    let mut child = Command::new(board.qemu)
-        .args(&args)
+    run_command(board.qemu, &args, opts)
+}
+
+/// Runs `qemu` with exactly `args` (the caller's whole command line; `opts`
+/// gives the timeout, echo and gdb wait, `opts.extra` is not added) and
+/// waits for the `PNV-RESULT:` verdict line, then ends QEMU.
+pub fn run_command(qemu: &str, args: &[String], opts: &RunOptions) -> Result<Outcome, String> {
+    if opts.echo {
+        println!("xtask: {} {}", qemu, args.join(" "));
+    }
+    let mut child = Command::new(qemu)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", board.qemu))?;
+        .map_err(|e| format!("starting {qemu}: {e}"))?;
 
     let (tx, rx) = mpsc::channel::<Option<String>>();
     let stdout = child.stdout.take().unwrap();

@@ -74,6 +74,35 @@ int main(void)
 	CHECK(fns[0].bar0_cpu_addr, 0x600c000000000ull);
 	CHECK(fns[0].bar0_size, 1 << 20);
 
+	/* A PHB another firmware brought up (chip 1, PHB 3): attaching writes
+	 * nothing, the window and kill calls work, the table calls are
+	 * unsupported. */
+	{
+		const uint64_t at = 9;
+		const uint64_t regs = 0x600c3c0000000ull + (1ull << 42) + 3 * 0x100000;
+		CHECK(pnv_iommu_phb4_attach(at, 1, 3, regs, 0), PNV_OPAL_PARAMETER);
+		CHECK(pnv_iommu_phb4_attach(at, 1, 3, regs + 0x1000, 256), PNV_OPAL_PARAMETER);
+		CHECK(pnv_iommu_phb4_attach(phb, 1, 3, regs, 256), PNV_OPAL_PARAMETER);
+		CHECK(pnv_iommu_phb4_attach(at, 1, 3, regs, 256), PNV_OPAL_SUCCESS);
+		CHECK(pnv_iommu_phb4_attach(at, 1, 3, regs, 256), PNV_OPAL_PARAMETER);
+		CHECK(pnv_iommu_phb4_attach(at + 1, 1, 3, regs, 256), PNV_OPAL_PARAMETER);
+		CHECK(pnv_iommu_host_write_count(at), 0);
+		CHECK(pnv_opal_set_pe(at, 1, 0x100, 7, 1, 1, PNV_OPAL_MAP_PE), PNV_OPAL_UNSUPPORTED);
+		CHECK(pnv_opal_eeh_freeze_set(at, 1, PNV_OPAL_EEH_ACTION_DMA), PNV_OPAL_UNSUPPORTED);
+		CHECK(pnv_iommu_pci_enumerate(at, fns, 2, &count), PNV_OPAL_UNSUPPORTED);
+		CHECK(pnv_iommu_host_write_count(at), 0);
+		CHECK(pnv_opal_map_pe_dma_window(at, 1, 3, 3, 0x23450000, 0x10000, 0x10000), PNV_OPAL_SUCCESS);
+		CHECK(pnv_iommu_host_tve(at, 1, 1), 0x0000000234504505ull);
+		/* IODA_ADDR, IODA_DATA0. */
+		CHECK(pnv_iommu_host_write_count(at), 2);
+		CHECK(pnv_opal_tce_kill(at, PNV_OPAL_TCE_KILL_PE, 1, 0, 0, 0), PNV_OPAL_SUCCESS);
+		/* TCE_KILL, DMA_READ_WRITE_SYNC. */
+		CHECK(pnv_iommu_host_write_count(at), 4);
+		CHECK(pnv_opal_map_pe_dma_window_real(at, 1, 2, 0, 1 << 30), PNV_OPAL_SUCCESS);
+		CHECK(pnv_iommu_host_tve(at, 1, 0), 0x401080);
+		CHECK(pnv_iommu_host_write_count(at), 6);
+	}
+
 	if (failures) {
 		printf("opal_smoke: %d failures\n", failures);
 		return 1;

@@ -1,14 +1,16 @@
 //! Guest partitions: a real guest context (MSR[HV] = 0) whose real addresses
 //! are translated by a partition-scoped radix tree to a non-identity host
-//! block, and whose `sc 1` hypercalls trap to the hypervisor.
+//! block, and whose `sc 1` hypercalls and hypervisor interrupts trap to the
+//! hypervisor, which serves them and lets the guest go on.
 
 pub mod console;
 pub mod devtree;
 pub mod memory;
 pub mod radix;
 pub mod switch;
+pub mod vcpu;
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use pnv_rt::spr::{self, Spr};
 use radix::{PartitionTable, RadixError};
 pub use switch::GuestRegs;
@@ -16,10 +18,25 @@ pub use switch::GuestRegs;
 const SPR_LPCR: u16 = Spr::Lpcr.number();
 const SPR_LPIDR: u16 = Spr::Lpidr.number();
 const SPR_PTCR: u16 = Spr::Ptcr.number();
-/// LPCR: host radix.
+/// LPCR: host radix (also: the guest's own translation is radix).
 const LPCR_HR: u64 = 1 << 20;
 /// LPCR: hypervisor decrementer interrupt enable (kept off).
 const LPCR_HDICE: u64 = 1;
+/// LPCR bits that start cleared for a guest (the guest sets some through
+/// hypercalls, see vcpu.rs): interrupt little-endian, alternate interrupt
+/// location, use process table, guest tlbie, large decrementer.
+const LPCR_GUEST_CLEARED: u64 = vcpu::LPCR_ILE
+    | vcpu::LPCR_AIL
+    | vcpu::LPCR_UPRT
+    | vcpu::LPCR_GTSE
+    | vcpu::LPCR_LD
+    | LPCR_HDICE;
+/// HFSCR (SPR 190): the facilities a guest may use without a hypervisor
+/// facility unavailable interrupt. All of them: the guest owns its
+/// facility state, which the hypervisor saves where it uses it itself
+/// (FP/VEC/VSX, see switch.rs) and otherwise leaves alone.
+const SPR_HFSCR: u16 = 190;
+const HFSCR_ALL: u64 = u64::MAX;
 
 /// MSR bits of a guest: 64-bit, machine check enable, recoverable, FP,
 /// vector and VSX available; HV, PR, IR, DR and EE off (real mode).
@@ -32,13 +49,23 @@ pub enum TrapAction {
     Resume,
     /// Leave the guest; `run` returns this code (non-zero).
     Exit(u64),
+    /// Leave the guest: it took an interrupt the hypervisor cannot serve;
+    /// `run` returns [`GuestExit::Fault`].
+    Fault,
 }
 
-/// Handles the guest's hypercalls.
+/// Handles the guest's hypercalls and the interrupts it takes to the
+/// hypervisor.
 pub trait TrapHandler {
     /// A `sc 1` from the guest: `regs` holds every guest register (r3 is the
     /// opcode); change them to return results.
     fn hypercall(&mut self, regs: &mut GuestRegs) -> TrapAction;
+
+    /// Any other interrupt the guest took to the hypervisor (`vector`
+    /// 0x980, 0xe00..0xea0 or 0xf80); `regs.pc` is where it was taken.
+    fn exception(&mut self, regs: &mut GuestRegs, vector: u64) -> TrapAction {
+        vcpu::default_exception(regs, vector)
+    }
 }
 
 /// How a guest run ended.
@@ -62,6 +89,9 @@ pub struct Guest {
     regs: GuestRegs,
 }
 
+/// Host address of the running guest's partition-table entry (0: none).
+static ACTIVE_PATE: AtomicU64 = AtomicU64::new(0);
+
 /// Why a guest cannot be built.
 pub type GuestError = RadixError;
 
@@ -75,8 +105,9 @@ const EXIT_FAULT: u64 = u64::MAX;
 
 fn mtspr<const SPR: u16>(value: u64) {
     // SAFETY: writes an SPR the caller names; the callers below write only
-    // LPCR (HR set, HDICE cleared: neither changes hypervisor real-mode
-    // accesses), LPIDR and PTCR, which affect only guest translation.
+    // LPCR (HR, and bits that act in guest state only: none changes
+    // hypervisor real-mode accesses or hypervisor interrupts), HFSCR, LPIDR
+    // and PTCR, which affect only the guest.
     unsafe {
         core::arch::asm!("mtspr {spr}, {0}", in(reg) value, spr = const SPR, options(nostack))
     };
@@ -106,7 +137,9 @@ impl Guest {
 
     /// Runs the guest until `handler` asks to leave or the guest faults.
     pub fn run(&mut self, handler: &mut dyn TrapHandler) -> GuestExit {
-        mtspr::<SPR_LPCR>((spr::read(Spr::Lpcr) | LPCR_HR) & !LPCR_HDICE);
+        let host_lpcr = spr::read(Spr::Lpcr);
+        mtspr::<SPR_LPCR>((host_lpcr | LPCR_HR) & !LPCR_GUEST_CLEARED);
+        mtspr::<SPR_HFSCR>(HFSCR_ALL);
         mtspr::<SPR_PTCR>(self.table.ptcr());
         mtspr::<SPR_LPIDR>(self.lpid as u64);
         // SAFETY: `ptesync` orders the table stores before the guest's first
@@ -125,6 +158,7 @@ impl Guest {
         let erased: *mut &'static mut dyn TrapHandler =
             (&mut h as *mut &mut dyn TrapHandler).cast();
         HANDLER.store(erased, Ordering::SeqCst);
+        ACTIVE_PATE.store(self.table.entry(self.lpid), Ordering::SeqCst);
         ACTIVE.store(true, Ordering::SeqCst);
         // SAFETY: `self.regs` is a valid context with HV = 0 in its MSR; the
         // partition table and LPID set above translate the guest's real
@@ -132,7 +166,9 @@ impl Guest {
         // state is restored by `guest_abort` before this returns.
         let code = unsafe { switch::guest_enter(&mut self.regs) };
         ACTIVE.store(false, Ordering::SeqCst);
+        ACTIVE_PATE.store(0, Ordering::SeqCst);
         HANDLER.store(core::ptr::null_mut(), Ordering::SeqCst);
+        mtspr::<SPR_LPCR>(host_lpcr);
         if code == EXIT_FAULT {
             let (vector, pc) = *FAULT.lock();
             GuestExit::Fault { vector, pc }
@@ -142,23 +178,33 @@ impl Guest {
     }
 }
 
-/// Called from the 0xc00 path in switch.rs with the saved guest registers.
+/// Called from switch.rs (`guest_trap_common`) with the saved guest
+/// registers, for an interrupt the guest took to the hypervisor.
 #[unsafe(no_mangle)]
 extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     let handler = HANDLER.load(Ordering::SeqCst);
     if !ACTIVE.load(Ordering::SeqCst) || handler.is_null() {
         crate::console::finish(
             false,
-            format_args!("exception {:#x} system call with no guest", vector),
+            format_args!("exception {:#x} in guest state with no guest", vector),
         );
     }
     // SAFETY: `regs` is the context `Guest::run` passed to `guest_enter`, not
     // otherwise borrowed while the guest runs; `handler` was published by
     // `Guest::run`, which is blocked in `guest_enter` on this thread.
     let (regs, handler) = unsafe { (&mut *regs, &mut *handler) };
-    match handler.hypercall(regs) {
+    let action = if vector == 0xc00 {
+        handler.hypercall(regs)
+    } else {
+        handler.exception(regs, vector)
+    };
+    match action {
         TrapAction::Resume => 0,
         TrapAction::Exit(code) => code.clamp(1, EXIT_FAULT - 1),
+        TrapAction::Fault => {
+            *FAULT.lock() = (vector, regs.pc);
+            EXIT_FAULT
+        }
     }
 }
 

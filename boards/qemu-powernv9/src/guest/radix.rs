@@ -99,6 +99,12 @@ impl PartitionTable {
         self.table // PATS = 0: 4 KiB
     }
 
+    /// Host address of `lpid`'s partition-table entry (16 bytes: the tree,
+    /// then the guest's process table).
+    pub fn entry(&self, lpid: u32) -> u64 {
+        self.table + 16 * (lpid as u64 & 0xff)
+    }
+
     /// Points `lpid`'s entry at this table's tree.
     pub fn install(&mut self, lpid: u32) -> Result<(), RadixError> {
         if lpid == 0 || lpid >= 256 {

@@ -8,6 +8,7 @@
 mod bench;
 mod boards;
 mod conformance;
+mod guest_bundle;
 pub mod debian;
 mod image;
 pub mod initramfs;

@@ -24,6 +24,18 @@ pub enum Expect {
     Elsewhere,
 }
 
+/// What QEMU's loader puts at [`GUEST_LOAD_ADDR`] for a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestImage {
+    /// Nothing.
+    None,
+    /// The flat image of a guest board (e.g. `papr-guest`).
+    Board(&'static str),
+    /// A console-only Debian Linux guest: kernel, initramfs and command
+    /// line in one bundle (guest_bundle.rs); QEMU gets 2 GiB of RAM.
+    LinuxConsole,
+}
+
 /// One scenario of a firmware board.
 pub struct Scenario {
     /// Board that runs it.
@@ -32,8 +44,8 @@ pub struct Scenario {
     pub name: &'static str,
     /// QEMU device arguments it needs.
     pub devices: &'static [&'static str],
-    /// A guest board whose image QEMU loads at [`GUEST_LOAD_ADDR`].
-    pub guest: Option<&'static str>,
+    /// The guest image QEMU loads at [`GUEST_LOAD_ADDR`], if any.
+    pub guest: GuestImage,
     /// How `cargo xtask test` judges it.
     pub expect: Expect,
 }
@@ -53,58 +65,65 @@ pub const SCENARIOS: &[Scenario] = &[
         board: "qemu-powernv9",
         name: "boot",
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
         board: "qemu-powernv9",
         name: "dma-phb0",
         devices: EDU_PHB0,
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
         board: "qemu-powernv9",
         name: "dma-phb3",
         devices: EDU_PHB3,
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
         board: "qemu-powernv9",
         name: "guest",
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Pass { min_checks: 5 },
     },
     Scenario {
         board: "qemu-powernv9",
         name: "guest-hcall-fault",
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Fail {
             reason: "hypervisor fault while serving a guest: exception 0x700 program",
         },
     },
     Scenario {
         board: "qemu-powernv9",
+        name: "linux-guest",
+        devices: &[],
+        guest: GuestImage::LinuxConsole,
+        expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
         name: "papr-guest",
         devices: EDU_PHB0,
-        guest: Some("papr-guest"),
+        guest: GuestImage::Board("papr-guest"),
         expect: Expect::Elsewhere,
     },
     Scenario {
         board: "c-firmware",
         name: "dma",
         devices: EDU_PHB0,
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Pass { min_checks: 19 },
     },
     Scenario {
         board: "qemu-powernv9",
         name: "trap",
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Fail {
             reason: "exception 0x700 program",
         },
@@ -113,7 +132,7 @@ pub const SCENARIOS: &[Scenario] = &[
         board: "qemu-powernv9",
         name: "illegal-instruction",
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
         expect: Expect::Fail {
             reason: "exception 0xe40 hypervisor emulation assistance",
         },
@@ -130,14 +149,19 @@ pub fn find(board: &str, name: &str) -> Option<&'static Scenario> {
 /// The QEMU arguments `s` needs, building its guest image first if it has one.
 pub fn qemu_devices(s: &Scenario) -> Result<Vec<String>, String> {
     let mut args: Vec<String> = s.devices.iter().map(|d| d.to_string()).collect();
-    if let Some(guest) = s.guest {
-        let fw = image::build(boards::find(guest)?)?;
-        args.push("-device".into());
-        args.push(format!(
-            "loader,file={},addr={:#x},force-raw=on",
-            fw.image.display(),
-            GUEST_LOAD_ADDR
-        ));
-    }
+    let file = match s.guest {
+        GuestImage::None => return Ok(args),
+        GuestImage::Board(guest) => image::build(boards::find(guest)?)?.image,
+        GuestImage::LinuxConsole => {
+            args.extend(["-m".into(), "2G".into()]);
+            crate::guest_bundle::console_only()?
+        }
+    };
+    args.push("-device".into());
+    args.push(format!(
+        "loader,file={},addr={:#x},force-raw=on",
+        file.display(),
+        GUEST_LOAD_ADDR
+    ));
     Ok(args)
 }

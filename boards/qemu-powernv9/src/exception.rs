@@ -10,10 +10,8 @@
 use crate::console::finish;
 use crate::println;
 use pnv_rt::exception::{saved_in_hsrr, vector_name};
+use crate::guest::vcpu::MSR_HV;
 use pnv_rt::spr::{self, Spr};
-
-/// MSR[HV]: the interrupted code ran in hypervisor state.
-const MSR_HV: u64 = 1 << 60;
 
 /// Called by `exception_common` (pnv-rt's start-up) on the exception stack.
 #[unsafe(no_mangle)]

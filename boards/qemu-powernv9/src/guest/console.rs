@@ -22,6 +22,7 @@ const MAX_CHARS: u64 = 16;
 
 /// The console stream of one guest.
 pub struct GuestConsole {
+    terminal: u64,
     line: [u8; MAX_LINE],
     len: usize,
     lines: u64,
@@ -29,9 +30,12 @@ pub struct GuestConsole {
 }
 
 impl GuestConsole {
-    /// An empty console.
-    pub const fn new() -> Self {
+    /// An empty console whose terminal number (the `reg` of its device
+    /// tree node) is `terminal`; 0 is accepted too (PAPR's early-debug
+    /// convention, which QEMU's pseries also honours).
+    pub const fn new(terminal: u64) -> Self {
         GuestConsole {
+            terminal,
             line: [0; MAX_LINE],
             len: 0,
             lines: 0,
@@ -39,12 +43,12 @@ impl GuestConsole {
         }
     }
 
-    /// `H_PUT_TERM_CHAR`: r4 = terminal (0 is the only one), r5 = length
+    /// `H_PUT_TERM_CHAR`: r4 = terminal (this console's or 0), r5 = length
     /// (at most 16), r6 and r7 = the bytes, big-endian. Calls `on_line` for
     /// every line the bytes complete; returns the status for r3.
     pub fn put_term_char(&mut self, regs: &GuestRegs, on_line: &mut dyn FnMut(&str)) -> u64 {
         let (terminal, len) = (regs.gpr[4], regs.gpr[5]);
-        if terminal != 0 {
+        if terminal != 0 && terminal != self.terminal {
             return HStatus::Parameter.to_reg();
         }
         if len > MAX_CHARS {

@@ -29,11 +29,6 @@ impl GuestRam {
         GuestRam { host, size }
     }
 
-    /// Bytes of RAM.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     /// Host address of the block.
     pub fn host_base(&self) -> u64 {
         self.host
@@ -43,6 +38,13 @@ impl GuestRam {
     pub fn host_range(&self, la: u64, len: u64) -> Option<u64> {
         let end = la.checked_add(len)?;
         (end <= self.size).then_some(self.host + la)
+    }
+
+    /// The byte at logical `la`.
+    pub fn read_u8(&self, la: u64) -> Option<u8> {
+        let host = self.host_range(la, 1)?;
+        // SAFETY: as in `read_be_u32`.
+        Some(unsafe { core::ptr::read_volatile(host as *const u8) })
     }
 
     /// The big-endian word at logical `la` (4-byte aligned, inside the RAM).
@@ -83,20 +85,8 @@ impl GuestRam {
         };
         // SAFETY: the destination lies inside this guest's block (checked
         // above), which no Rust reference covers (`new`); the source is a
-        // slice of hypervisor memory, so the two cannot overlap.
+        // Rust slice, so it cannot overlap it.
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), host as *mut u8, bytes.len()) };
-        true
-    }
-
-    /// Copies logical `[src, src + len)` to logical `dst` (the ranges may
-    /// overlap); false (nothing copied) if either lies outside the RAM.
-    pub fn copy_within(&self, src: u64, dst: u64, len: u64) -> bool {
-        let (Some(from), Some(to)) = (self.host_range(src, len), self.host_range(dst, len)) else {
-            return false;
-        };
-        // SAFETY: both ranges inside this guest's block (checked above);
-        // `copy` allows overlap.
-        unsafe { core::ptr::copy(from as *const u8, to as *mut u8, len as usize) };
         true
     }
 

@@ -3,9 +3,12 @@
 //! block, and whose `sc 1` hypercalls and hypervisor interrupts trap to the
 //! hypervisor, which serves them and lets the guest go on.
 
+pub mod bundle;
 pub mod console;
 pub mod devtree;
+pub mod linux_dt;
 pub mod memory;
+pub mod pseries;
 pub mod radix;
 pub mod switch;
 pub mod vcpu;

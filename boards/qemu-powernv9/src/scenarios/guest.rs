@@ -211,7 +211,7 @@ fn run_once(how: Run) -> Result<(GuestExit, SmokeHandler), String> {
     regs.gpr[30] = how.faulting_hcall as u64;
     regs.gpr[31] = how.outside;
     let mut handler = SmokeHandler {
-        console: GuestConsole::new(),
+        console: GuestConsole::new(0),
         lines: LineCounts::default(),
         calls: 0,
         heap_used: (0, 0),

@@ -8,6 +8,7 @@ mod boot;
 mod dma;
 mod faults;
 mod guest;
+mod linux_guest;
 mod papr_guest;
 mod platform;
 mod ram;
@@ -38,6 +39,10 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "guest-hcall-fault",
         run: guest::hcall_fault,
+    },
+    Scenario {
+        name: "linux-guest",
+        run: linux_guest::run,
     },
     Scenario {
         name: "papr-guest",

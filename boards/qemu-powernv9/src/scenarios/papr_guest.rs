@@ -401,7 +401,7 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
         partition,
         device: edu.bdf,
         bar0: (bar0.cpu_addr, bar0.size),
-        console: GuestConsole::new(),
+        console: GuestConsole::new(0),
         suite: SuiteVerdict {
             checks,
             cases: 0,

@@ -1,0 +1,189 @@
+//! The device tree a Linux (pseries) guest boots with when it is entered
+//! directly, with no Open Firmware: everything DESIGN.md §13 found Linux
+//! needs, each item there because its absence broke a boot.
+//!
+//! - root `device_type = "chrp"` (Linux's pseries platform probe);
+//! - `/chosen`: boot arguments, initrd, the console, and the platform's
+//!   answer to client-architecture-support, `ibm,architecture-vec-5`, with
+//!   radix MMU (byte 24) and guest `tlbie` (byte 26) — else Linux uses the
+//!   hash MMU or stops;
+//! - `/memory@0`;
+//! - one cpu: timebase, caches, `ibm,ppc-interrupt-server#s`, `ibm,vmx = 2`
+//!   (VSX; else busybox dies at /init) and `ibm,pa-features` (Linux clears
+//!   every feature of its table this property does not set; radix is byte
+//!   40); no `ibm,dec-bits` (a 32-bit decrementer);
+//! - `/rtas`: the stub's address and size, one property per token, and
+//!   `ibm,hypertas-functions` (its presence makes Linux a partition;
+//!   `hcall-set-mode` lets it ask for little-endian interrupts);
+//! - `/vdevice/vty@71000000` (`hvterm1`, no interrupts: polled);
+//! - an XICS presentation controller node, needed even with one CPU.
+
+use alloc::vec::Vec;
+use vm_fdt::{Error, FdtReserveEntry, FdtWriter};
+
+/// Path of the console node (also `/chosen`'s stdout).
+pub const VTY_PATH: &str = "/vdevice/vty@71000000";
+/// Unit address (`reg`) of the console: Linux passes it as the terminal
+/// number (r4) of H_PUT_TERM_CHAR / H_GET_TERM_CHAR.
+pub const VTY_REG: u32 = 0x7100_0000;
+/// Timebase frequency of QEMU's POWER9 (its `PNV_TIMEBASE_FREQ`, which the
+/// host device tree also gives).
+pub const TIMEBASE_HZ: u32 = 512_000_000;
+
+/// RTAS tokens the hypervisor answers for a Linux guest.
+pub mod rtas_token {
+    /// `power-off`.
+    pub const POWER_OFF: u32 = 0x6001;
+    /// `ibm,os-term` (Linux calls it on panic).
+    pub const OS_TERM: u32 = 0x6002;
+}
+
+/// `ibm,architecture-vec-5` bytes Linux reads (index = byte number).
+const OV5_MMU_BYTE: usize = 24;
+const OV5_MMU_RADIX: u8 = 0x40;
+const OV5_GTSE_BYTE: usize = 26;
+const OV5_GTSE: u8 = 0x40;
+const OV5_LEN: usize = 32;
+
+/// `ibm,pa-features`: a 2-byte header (length, type 0), then attribute
+/// bytes. The bits Linux reads (bit 0 = 0x80 of a byte):
+/// byte 0: MMU 0x80, FPU 0x40, CTRL register 0x10, no-execute 0x02;
+/// byte 1: DSISR set on alignment 0x40 (else Linux assumes it is not),
+/// cache-inhibited large pages 0x20; byte 5: little-endian 0x80;
+/// byte 22 (transactional memory) stays 0; byte 40: radix MMU 0x80.
+fn pa_features() -> [u8; 68] {
+    let mut pa = [0u8; 68];
+    pa[0] = 66;
+    pa[1] = 0;
+    let attr = &mut pa[2..];
+    attr[0] = 0x80 | 0x40 | 0x10 | 0x02;
+    attr[1] = 0x40 | 0x20;
+    attr[5] = 0x80;
+    attr[40] = 0x80;
+    pa
+}
+
+/// Everything the Linux guest's device tree says.
+pub struct LinuxTopology<'a> {
+    /// Guest RAM at logical 0.
+    pub ram_size: u64,
+    /// Kernel command line.
+    pub bootargs: &'a str,
+    /// Initrd, guest real `[start, end)`.
+    pub initrd: (u64, u64),
+    /// RTAS stub: guest real base and size.
+    pub rtas: (u64, u64),
+}
+
+impl LinuxTopology<'_> {
+    /// Serializes the device tree; the RTAS stub is in its reserve map.
+    pub fn build(&self) -> Result<Vec<u8>, Error> {
+        let (rtas_base, rtas_size) = self.rtas;
+        let mut w = FdtWriter::new_with_mem_reserv(&[FdtReserveEntry::new(rtas_base, rtas_size)?])?;
+        let root = w.begin_node("")?;
+        w.property_string("device_type", "chrp")?;
+        w.property_string("compatible", "pnv-iommu,pseries")?;
+        w.property_string("model", "pnv-iommu guest partition")?;
+        w.property_u32("#address-cells", 2)?;
+        w.property_u32("#size-cells", 2)?;
+
+        let chosen = w.begin_node("chosen")?;
+        w.property_string("bootargs", self.bootargs)?;
+        w.property_u64("linux,initrd-start", self.initrd.0)?;
+        w.property_u64("linux,initrd-end", self.initrd.1)?;
+        w.property_string("linux,stdout-path", VTY_PATH)?;
+        w.property_string("stdout-path", VTY_PATH)?;
+        let mut ov5 = [0u8; OV5_LEN];
+        ov5[OV5_MMU_BYTE] = OV5_MMU_RADIX;
+        ov5[OV5_GTSE_BYTE] = OV5_GTSE;
+        w.property("ibm,architecture-vec-5", &ov5)?;
+        w.end_node(chosen)?;
+
+        let mem = w.begin_node("memory@0")?;
+        w.property_string("device_type", "memory")?;
+        w.property_array_u64("reg", &[0, self.ram_size])?;
+        w.end_node(mem)?;
+
+        self.cpus(&mut w)?;
+        self.rtas(&mut w)?;
+
+        let vdevice = w.begin_node("vdevice")?;
+        w.property_string("device_type", "vdevice")?;
+        w.property_string("compatible", "IBM,vdevice")?;
+        w.property_u32("#address-cells", 1)?;
+        w.property_u32("#size-cells", 0)?;
+        let vty = w.begin_node(&alloc::format!("vty@{:x}", VTY_REG))?;
+        w.property_string("name", "vty")?;
+        w.property_string("device_type", "serial")?;
+        w.property_string("compatible", "hvterm1")?;
+        w.property_u32("reg", VTY_REG)?;
+        w.end_node(vty)?;
+        w.end_node(vdevice)?;
+
+        let xics = w.begin_node("interrupt-controller")?;
+        w.property_string("device_type", "PowerPC-External-Interrupt-Presentation")?;
+        w.property_string("compatible", "IBM,ppc-xicp")?;
+        w.property_null("interrupt-controller")?;
+        w.property_array_u32("ibm,interrupt-server-ranges", &[0, 1])?;
+        w.property_u32("#interrupt-cells", 2)?;
+        w.property_phandle(1)?;
+        w.end_node(xics)?;
+
+        w.end_node(root)?;
+        w.finish()
+    }
+
+    fn cpus(&self, w: &mut FdtWriter) -> Result<(), Error> {
+        let cpus = w.begin_node("cpus")?;
+        w.property_u32("#address-cells", 1)?;
+        w.property_u32("#size-cells", 0)?;
+        let cpu = w.begin_node("PowerPC,POWER9@0")?;
+        w.property_string("device_type", "cpu")?;
+        w.property_u32("reg", 0)?;
+        w.property_array_u32("ibm,ppc-interrupt-server#s", &[0])?;
+        w.property_u32("timebase-frequency", TIMEBASE_HZ)?;
+        w.property_u32("clock-frequency", 1_000_000_000)?;
+        // POWER9: 128-byte cache blocks, 32 KiB L1 caches.
+        for name in [
+            "d-cache-block-size",
+            "i-cache-block-size",
+            "d-cache-line-size",
+            "i-cache-line-size",
+        ] {
+            w.property_u32(name, 128)?;
+        }
+        w.property_u32("d-cache-size", 0x8000)?;
+        w.property_u32("i-cache-size", 0x8000)?;
+        w.property_u32("ibm,vmx", 2)?;
+        w.property_u32("ibm,dfp", 1)?;
+        w.property("ibm,pa-features", &pa_features())?;
+        w.property_string("status", "okay")?;
+        w.end_node(cpu)?;
+        w.end_node(cpus)
+    }
+
+    fn rtas(&self, w: &mut FdtWriter) -> Result<(), Error> {
+        let (base, size) = self.rtas;
+        let rtas = w.begin_node("rtas")?;
+        w.property_u32("linux,rtas-base", base as u32)?;
+        w.property_u32("linux,rtas-entry", base as u32)?;
+        w.property_u32("rtas-size", size as u32)?;
+        w.property_string_list(
+            "ibm,hypertas-functions",
+            alloc::vec!["hcall-term".into(), "hcall-set-mode".into()],
+        )?;
+        w.property_u32("power-off", rtas_token::POWER_OFF)?;
+        w.property_u32("ibm,os-term", rtas_token::OS_TERM)?;
+        w.end_node(rtas)
+    }
+}
+
+/// The RTAS stub Linux calls (big-endian, 32-bit real mode): move the
+/// argument buffer's address to r4, put H_RTAS in r3, `sc 1`, return.
+pub const RTAS_STUB: [u32; 5] = [
+    0x7c64_1b78, // mr r4, r3
+    0x3c60_0000, // lis r3, 0
+    0x6063_f000, // ori r3, r3, 0xf000 (H_RTAS)
+    0x4400_0022, // sc 1
+    0x4e80_0020, // blr
+];

@@ -1,0 +1,245 @@
+//! The `linux-guest` scenario: Debian's ppc64el Linux boots as a guest
+//! partition of this hypervisor (console only) and reaches its initramfs
+//! /init, which prints its verdict and powers off through RTAS.
+//!
+//! `cargo xtask` hands the kernel, the initramfs and the command line over
+//! as one bundle (guest/bundle.rs) that QEMU's loader puts in the staging
+//! area. The hypervisor copies the parts into the partition's RAM, builds
+//! the device tree (guest/linux_dt.rs) and enters the kernel the way
+//! DESIGN.md §13 says: big-endian real mode at the kernel's first byte,
+//! r3 = device tree, r4 = kernel base, r5 = 0 (no Open Firmware).
+//!
+//! Guest real memory map (512 MiB at host 1 GiB; QEMU runs with -m 2G):
+//!
+//! | guest real              | content                                   |
+//! |-------------------------|-------------------------------------------|
+//! | 0x0040_0000             | kernel image (the kernel moves itself to 0)|
+//! | 0x1800_0000             | initramfs                                 |
+//! | 0x1f00_0000 (4 KiB)     | RTAS stub (in the device tree reserve map)|
+//! | 0x1f01_0000             | device tree                               |
+//!
+//! The verdict: the guest's /init printed its `PNV-RESULT: PASS` (seen in
+//! the console stream as it arrives), the guest ended by RTAS power-off,
+//! it ran as a radix, little-endian-interrupt partition (its
+//! H_REGISTER_PROC_TBL and H_SET_MODE reached us), and the host page just
+//! past its RAM is untouched.
+
+use super::Checks;
+use crate::guest::bundle::{Bundle, BundleError};
+use crate::guest::linux_dt::{LinuxTopology, RTAS_STUB};
+use crate::guest::memory::GuestRam;
+use crate::guest::pseries::{Pseries, exit};
+use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler, vcpu};
+use crate::println;
+use alloc::format;
+use alloc::string::String;
+use pnv_iommu::topology::Topology;
+
+/// Where QEMU's loader puts the bundle (xtask's `GUEST_LOAD_ADDR`), and
+/// the size of the staging area.
+const STAGING: u64 = 0x3000_0000;
+const STAGING_SIZE: u64 = 0x1000_0000;
+/// The partition's RAM: host 1 GiB .. 1.5 GiB.
+const HOST_BASE: u64 = 0x4000_0000;
+const RAM: u64 = 0x2000_0000;
+/// Guest real addresses (see the table above).
+const KERNEL: u64 = 0x0040_0000;
+const INITRD: u64 = 0x1800_0000;
+const RTAS: u64 = 0x1f00_0000;
+const RTAS_SIZE: u64 = 0x1000;
+const FDT: u64 = 0x1f01_0000;
+const LPID: u32 = 1;
+/// Fill of the host page past the partition (isolation check).
+const SENTINEL: u8 = 0xa5;
+
+/// What the verdict needs from the console, picked out as lines arrive.
+#[derive(Default)]
+struct InitVerdict {
+    /// A line from the initramfs /init (`initramfs: ...`).
+    init_reached: bool,
+    /// /init printed `PNV-RESULT: PASS`.
+    pass: bool,
+    /// /init printed `PNV-RESULT: FAIL`.
+    fail: bool,
+}
+
+impl InitVerdict {
+    fn line(&mut self, line: &str) {
+        if line.starts_with("initramfs: ") {
+            self.init_reached = true;
+        } else if line.starts_with("PNV-RESULT: PASS") {
+            self.pass = true;
+        } else if line.starts_with("PNV-RESULT: FAIL") {
+            self.fail = true;
+        }
+    }
+}
+
+/// The hypervisor's answer to the Linux guest.
+struct LinuxHandler {
+    platform: Pseries,
+    verdict: InitVerdict,
+    /// Interrupts other than hypercalls, by kind: reflected into the guest
+    /// as program interrupts, and resumed without action.
+    reflected: u64,
+    resumed: u64,
+}
+
+impl TrapHandler for LinuxHandler {
+    fn hypercall(&mut self, regs: &mut GuestRegs) -> TrapAction {
+        let verdict = &mut self.verdict;
+        self.platform.hypercall(regs, &mut |l| verdict.line(l))
+    }
+
+    fn exception(&mut self, regs: &mut GuestRegs, vector: u64) -> TrapAction {
+        let pc = regs.pc;
+        let action = vcpu::default_exception(regs, vector);
+        match action {
+            TrapAction::Resume if regs.pc != pc => {
+                self.reflected += 1;
+                if self.reflected <= 8 {
+                    println!(
+                        "PNV: guest interrupt {:#x} at {:#x} reflected as a program interrupt",
+                        vector, pc
+                    );
+                }
+            }
+            TrapAction::Resume => self.resumed += 1,
+            _ => println!("PNV: guest interrupt {:#x} at {:#x} ends the guest", vector, pc),
+        }
+        action
+    }
+}
+
+/// Runs the scenario.
+pub fn run(topology: &Topology, checks: &mut Checks) {
+    if let Err(e) = boot(topology, checks) {
+        checks.check("linux_guest_setup", Err(e));
+    }
+}
+
+fn bundle_error(e: BundleError) -> String {
+    format!("bundle at {:#x}: {:?} (run through `cargo xtask run --scenario linux-guest`)", STAGING, e)
+}
+
+fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
+    let sentinel = HOST_BASE + RAM;
+    if topology.memory_bytes() < sentinel + 0x1000 {
+        return Err(format!("needs {} MiB of host RAM (QEMU -m 2G)", (sentinel + 0x1000) >> 20));
+    }
+    // SAFETY: the host page just past the partition is RAM (checked above)
+    // that nothing else uses (heap.rs's memory map).
+    let guard = unsafe { GuestRam::new(sentinel, 0x1000) };
+    guard.fill(0, 0x1000, SENTINEL);
+    // SAFETY: STAGING..+STAGING_SIZE is where QEMU's loader put the bundle
+    // (heap.rs's memory map: no heap, no partition, no DMA target there).
+    let bundle = unsafe { Bundle::at(STAGING, STAGING_SIZE) }.map_err(bundle_error)?;
+    let (kernel, initrd) = (bundle.kernel().map_err(bundle_error)?, bundle.initrd().map_err(bundle_error)?);
+    let cmdline = bundle.cmdline().map_err(bundle_error)?;
+    // SAFETY: host HOST_BASE..+RAM (1 GiB..1.5 GiB) is RAM (checked above)
+    // set aside for this guest (heap.rs's memory map); it is the only guest.
+    let ram = unsafe { GuestRam::new(HOST_BASE, RAM) };
+    if kernel.len() > INITRD - KERNEL || initrd.len() > RTAS - INITRD {
+        return Err(format!(
+            "kernel ({} bytes) or initrd ({} bytes) too large for the memory map",
+            kernel.len(),
+            initrd.len()
+        ));
+    }
+    if !(bundle.copy_to(kernel, &ram, KERNEL) && bundle.copy_to(initrd, &ram, INITRD)) {
+        return Err("copying the kernel and initrd into guest RAM failed".into());
+    }
+    let mut stub = [0u8; 4 * RTAS_STUB.len()];
+    for (i, w) in RTAS_STUB.iter().enumerate() {
+        stub[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+    }
+    let topo = LinuxTopology {
+        ram_size: RAM,
+        bootargs: cmdline,
+        initrd: (INITRD, INITRD + initrd.len()),
+        rtas: (RTAS, RTAS_SIZE),
+    };
+    let fdt = topo.build().map_err(|e| format!("device tree: {:?}", e))?;
+    if !(ram.write_bytes(RTAS, &stub) && ram.write_bytes(FDT, &fdt)) {
+        return Err("RTAS stub or device tree does not fit".into());
+    }
+    println!(
+        "PNV: linux guest: kernel {} bytes at {:#x}, initrd {} bytes at {:#x}, device tree {} bytes at {:#x}, cmdline {:?}",
+        kernel.len(),
+        KERNEL,
+        initrd.len(),
+        INITRD,
+        fdt.len(),
+        FDT,
+        cmdline
+    );
+
+    let mut guest = Guest::new(LPID, KERNEL).map_err(|e| format!("{:?}", e))?;
+    guest.map(0, HOST_BASE, RAM).map_err(|e| format!("{:?}", e))?;
+    let regs = guest.regs_mut();
+    regs.msr = GUEST_MSR; // big-endian real mode
+    regs.gpr[3] = FDT;
+    regs.gpr[4] = KERNEL;
+    regs.gpr[5] = 0;
+    let mut handler = LinuxHandler {
+        platform: Pseries::new(ram),
+        verdict: InitVerdict::default(),
+        reflected: 0,
+        resumed: 0,
+    };
+    let start = pnv_rt::spr::timebase();
+    let exit_state = guest.run(&mut handler);
+    let ms = (pnv_rt::spr::timebase() - start) / (crate::guest::linux_dt::TIMEBASE_HZ as u64 / 1000);
+    println!(
+        "PNV: linux guest ended {:?} after {} ms; console {} lines; interrupts reflected {}, resumed {}",
+        exit_state,
+        ms,
+        handler.platform.console.lines(),
+        handler.reflected,
+        handler.resumed
+    );
+    handler.platform.census.print();
+    report(checks, &handler, exit_state, &guard);
+    Ok(())
+}
+
+fn report(checks: &mut Checks, h: &LinuxHandler, exit_state: GuestExit, guard: &GuestRam) {
+    let v = &h.verdict;
+    checks.check(
+        "linux_guest_reached_init",
+        if v.init_reached && v.pass && !v.fail {
+            Ok(())
+        } else {
+            Err(format!(
+                "/init reached {}, its verdict pass {} fail {}",
+                v.init_reached, v.pass, v.fail
+            ))
+        },
+    );
+    checks.check(
+        "linux_guest_powered_off",
+        match exit_state {
+            GuestExit::Exited(exit::POWER_OFF) => Ok(()),
+            GuestExit::Exited(exit::OS_TERM) => Err("the guest called ibm,os-term (panic)".into()),
+            other => Err(format!("{:?}", other)),
+        },
+    );
+    let c = &h.platform.census;
+    checks.check(
+        "linux_guest_radix_le_partition",
+        if c.proc_tbl >= 1 && c.set_mode_le >= 1 {
+            Ok(())
+        } else {
+            Err(format!("{:?}", c))
+        },
+    );
+    let untouched = (0..0x1000).all(|i| guard.read_u8(i) == Some(SENTINEL));
+    checks.check(
+        "linux_guest_host_memory_untouched",
+        if untouched {
+            Ok(())
+        } else {
+            Err(format!("host page {:#x} changed", HOST_BASE + RAM))
+        },
+    );
+}

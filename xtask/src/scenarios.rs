@@ -107,6 +107,13 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         board: "qemu-powernv9",
+        name: "linux-guest-no-initrd",
+        devices: &[],
+        guest: GuestImage::LinuxConsole,
+        expect: Expect::Pass { min_checks: 1 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
         name: "papr-guest",
         devices: EDU_PHB0,
         guest: GuestImage::Board("papr-guest"),

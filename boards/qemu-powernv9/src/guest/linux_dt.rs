@@ -36,6 +36,9 @@ pub mod rtas_token {
     pub const POWER_OFF: u32 = 0x6001;
     /// `ibm,os-term` (Linux calls it on panic).
     pub const OS_TERM: u32 = 0x6002;
+    /// `ibm,extended-os-term`: never called; its presence tells Linux that
+    /// `ibm,os-term` returns, without which Linux does not call it.
+    pub const EXTENDED_OS_TERM: u32 = 0x6003;
 }
 
 /// `ibm,architecture-vec-5` bytes Linux reads (index = byte number).
@@ -69,7 +72,7 @@ pub struct LinuxTopology<'a> {
     pub ram_size: u64,
     /// Kernel command line.
     pub bootargs: &'a str,
-    /// Initrd, guest real `[start, end)`.
+    /// Initrd, guest real `[start, end)` (empty: none).
     pub initrd: (u64, u64),
     /// RTAS stub: guest real base and size.
     pub rtas: (u64, u64),
@@ -89,8 +92,10 @@ impl LinuxTopology<'_> {
 
         let chosen = w.begin_node("chosen")?;
         w.property_string("bootargs", self.bootargs)?;
-        w.property_u64("linux,initrd-start", self.initrd.0)?;
-        w.property_u64("linux,initrd-end", self.initrd.1)?;
+        if self.initrd.1 > self.initrd.0 {
+            w.property_u64("linux,initrd-start", self.initrd.0)?;
+            w.property_u64("linux,initrd-end", self.initrd.1)?;
+        }
         w.property_string("linux,stdout-path", VTY_PATH)?;
         w.property_string("stdout-path", VTY_PATH)?;
         let mut ov5 = [0u8; OV5_LEN];
@@ -174,6 +179,7 @@ impl LinuxTopology<'_> {
         )?;
         w.property_u32("power-off", rtas_token::POWER_OFF)?;
         w.property_u32("ibm,os-term", rtas_token::OS_TERM)?;
+        w.property_u32("ibm,extended-os-term", rtas_token::EXTENDED_OS_TERM)?;
         w.end_node(rtas)
     }
 }

@@ -113,7 +113,18 @@ impl TrapHandler for LinuxHandler {
 
 /// Runs the scenario.
 pub fn run(topology: &Topology, checks: &mut Checks) {
-    if let Err(e) = boot(topology, checks) {
+    if let Err(e) = boot(topology, checks, false) {
+        checks.check("linux_guest_setup", Err(e));
+    }
+}
+
+/// The negative control `linux-guest-no-initrd`: the same boot, but the
+/// hypervisor places no initramfs (and the device tree names none). Linux
+/// must then stop before any /init line (it panics, unable to mount a
+/// root, and calls `ibm,os-term`): the /init verdict comes from the
+/// initramfs this hypervisor placed, and it can fail.
+pub fn run_no_initrd(topology: &Topology, checks: &mut Checks) {
+    if let Err(e) = boot(topology, checks, true) {
         checks.check("linux_guest_setup", Err(e));
     }
 }
@@ -122,7 +133,7 @@ fn bundle_error(e: BundleError) -> String {
     format!("bundle at {:#x}: {:?} (run through `cargo xtask run --scenario linux-guest`)", STAGING, e)
 }
 
-fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
+fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(), String> {
     let sentinel = HOST_BASE + RAM;
     if topology.memory_bytes() < sentinel + 0x1000 {
         return Err(format!("needs {} MiB of host RAM (QEMU -m 2G)", (sentinel + 0x1000) >> 20));
@@ -146,7 +157,8 @@ fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
             initrd.len()
         ));
     }
-    if !(bundle.copy_to(kernel, &ram, KERNEL) && bundle.copy_to(initrd, &ram, INITRD)) {
+    let initrd_len = if no_initrd { 0 } else { initrd.len() };
+    if !(bundle.copy_to(kernel, &ram, KERNEL) && (no_initrd || bundle.copy_to(initrd, &ram, INITRD))) {
         return Err("copying the kernel and initrd into guest RAM failed".into());
     }
     let mut stub = [0u8; 4 * RTAS_STUB.len()];
@@ -156,7 +168,7 @@ fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
     let topo = LinuxTopology {
         ram_size: RAM,
         bootargs: cmdline,
-        initrd: (INITRD, INITRD + initrd.len()),
+        initrd: (INITRD, INITRD + initrd_len),
         rtas: (RTAS, RTAS_SIZE),
     };
     let fdt = topo.build().map_err(|e| format!("device tree: {:?}", e))?;
@@ -167,7 +179,7 @@ fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
         "PNV: linux guest: kernel {} bytes at {:#x}, initrd {} bytes at {:#x}, device tree {} bytes at {:#x}, cmdline {:?}",
         kernel.len(),
         KERNEL,
-        initrd.len(),
+        initrd_len,
         INITRD,
         fdt.len(),
         FDT,
@@ -199,6 +211,17 @@ fn boot(topology: &Topology, checks: &mut Checks) -> Result<(), String> {
         handler.resumed
     );
     handler.platform.census.print();
+    if no_initrd {
+        let v = &handler.verdict;
+        checks.check(
+            "linux_guest_without_initrd_stops_before_init",
+            match exit_state {
+                GuestExit::Exited(exit::OS_TERM) if !v.init_reached && !v.pass => Ok(()),
+                other => Err(format!("{:?}, /init reached {}", other, v.init_reached)),
+            },
+        );
+        return Ok(());
+    }
     report(checks, &handler, exit_state, &guard);
     Ok(())
 }

@@ -45,6 +45,10 @@ const SCENARIOS: &[Scenario] = &[
         run: linux_guest::run,
     },
     Scenario {
+        name: "linux-guest-no-initrd",
+        run: linux_guest::run_no_initrd,
+    },
+    Scenario {
         name: "papr-guest",
         run: papr_guest::run,
     },

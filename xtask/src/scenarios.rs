@@ -87,7 +87,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "guest",
         devices: &[],
         guest: GuestImage::None,
-        expect: Expect::Pass { min_checks: 5 },
+        expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
         board: "qemu-powernv9",

@@ -76,6 +76,12 @@ pub trait TrapHandler {
 pub enum GuestExit {
     /// A handler asked to leave with this code.
     Exited(u64),
+    /// The guest was still running when its time limit
+    /// ([`Guest::set_time_limit`]) passed.
+    OutOfTime {
+        /// Guest address it was running at.
+        pc: u64,
+    },
     /// The guest took an exception the hypervisor does not handle.
     Fault {
         /// Vector of the exception.
@@ -90,7 +96,15 @@ pub struct Guest {
     lpid: u32,
     table: PartitionTable,
     regs: GuestRegs,
+    time_limit: Option<u64>,
 }
+
+/// Timebase value past which the running guest is stopped (0: no limit).
+static DEADLINE: AtomicU64 = AtomicU64::new(0);
+/// HDEC (SPR 310) slice while a guest has a time limit: the hypervisor
+/// regains control at least this often (0.25 s at QEMU's 512 MHz timebase).
+const SPR_HDEC: u16 = 310;
+const HDEC_SLICE: u64 = 0x0800_0000;
 
 /// Host address of the running guest's partition-table entry (0: none).
 static ACTIVE_PATE: AtomicU64 = AtomicU64::new(0);
@@ -105,12 +119,15 @@ static HANDLER: AtomicPtr<&'static mut dyn TrapHandler> = AtomicPtr::new(core::p
 static FAULT: spin::Mutex<(u64, u64)> = spin::Mutex::new((0, 0));
 /// `guest_enter` return value meaning "faulted".
 const EXIT_FAULT: u64 = u64::MAX;
+/// `guest_enter` return value meaning "out of time".
+const EXIT_OUT_OF_TIME: u64 = u64::MAX - 1;
 
 fn mtspr<const SPR: u16>(value: u64) {
     // SAFETY: writes an SPR the caller names; the callers below write only
     // LPCR (HR, and bits that act in guest state only: none changes
-    // hypervisor real-mode accesses or hypervisor interrupts), HFSCR, LPIDR
-    // and PTCR, which affect only the guest.
+    // hypervisor real-mode accesses; HDICE's interrupt is taken only in
+    // guest state, the hypervisor runs with MSR[EE] = 0), HDEC, HFSCR,
+    // LPIDR and PTCR, which affect only the guest.
     unsafe {
         core::arch::asm!("mtspr {spr}, {0}", in(reg) value, spr = const SPR, options(nostack))
     };
@@ -125,7 +142,15 @@ impl Guest {
             lpid,
             table,
             regs: GuestRegs::new(entry, GUEST_MSR),
+            time_limit: None,
         })
+    }
+
+    /// Stops the guest (`run` returns [`GuestExit::OutOfTime`]) once it has
+    /// run for `ticks` of the timebase: the hypervisor decrementer brings
+    /// control back every [`HDEC_SLICE`] ticks to check.
+    pub fn set_time_limit(&mut self, ticks: u64) {
+        self.time_limit = Some(ticks);
     }
 
     /// Gives the guest `[guest, guest + size)` backed by host memory at `host`.
@@ -141,7 +166,18 @@ impl Guest {
     /// Runs the guest until `handler` asks to leave or the guest faults.
     pub fn run(&mut self, handler: &mut dyn TrapHandler) -> GuestExit {
         let host_lpcr = spr::read(Spr::Lpcr);
-        mtspr::<SPR_LPCR>((host_lpcr | LPCR_HR) & !LPCR_GUEST_CLEARED);
+        let hdice = match self.time_limit {
+            Some(ticks) => {
+                DEADLINE.store(spr::timebase().saturating_add(ticks).max(1), Ordering::SeqCst);
+                mtspr::<SPR_HDEC>(HDEC_SLICE);
+                LPCR_HDICE
+            }
+            None => {
+                DEADLINE.store(0, Ordering::SeqCst);
+                0
+            }
+        };
+        mtspr::<SPR_LPCR>(((host_lpcr | LPCR_HR) & !LPCR_GUEST_CLEARED) | hdice);
         mtspr::<SPR_HFSCR>(HFSCR_ALL);
         mtspr::<SPR_PTCR>(self.table.ptcr());
         mtspr::<SPR_LPIDR>(self.lpid as u64);
@@ -172,7 +208,9 @@ impl Guest {
         ACTIVE_PATE.store(0, Ordering::SeqCst);
         HANDLER.store(core::ptr::null_mut(), Ordering::SeqCst);
         mtspr::<SPR_LPCR>(host_lpcr);
-        if code == EXIT_FAULT {
+        if code == EXIT_OUT_OF_TIME {
+            GuestExit::OutOfTime { pc: self.regs.pc }
+        } else if code == EXIT_FAULT {
             let (vector, pc) = *FAULT.lock();
             GuestExit::Fault { vector, pc }
         } else {
@@ -196,6 +234,13 @@ extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     // otherwise borrowed while the guest runs; `handler` was published by
     // `Guest::run`, which is blocked in `guest_enter` on this thread.
     let (regs, handler) = unsafe { (&mut *regs, &mut *handler) };
+    let deadline = DEADLINE.load(Ordering::SeqCst);
+    if vector == 0x980 && deadline != 0 {
+        if spr::timebase() >= deadline {
+            return EXIT_OUT_OF_TIME;
+        }
+        mtspr::<SPR_HDEC>(HDEC_SLICE);
+    }
     let action = if vector == 0xc00 {
         handler.hypercall(regs)
     } else {
@@ -203,7 +248,7 @@ extern "C" fn rust_guest_trap(regs: *mut GuestRegs, vector: u64) -> u64 {
     };
     match action {
         TrapAction::Resume => 0,
-        TrapAction::Exit(code) => code.clamp(1, EXIT_FAULT - 1),
+        TrapAction::Exit(code) => code.clamp(1, EXIT_OUT_OF_TIME - 1),
         TrapAction::Fault => {
             *FAULT.lock() = (vector, regs.pc);
             EXIT_FAULT

@@ -28,6 +28,8 @@ pub const H_PNV_GUEST_EXIT: u64 = 0xf3f0;
 /// PAPR H_PUT_TERM_CHAR.
 const H_PUT_TERM_CHAR: u64 = 0x58;
 
+/// Time limit of the spinning guest: 0.1 s of QEMU's 512 MHz timebase.
+const SPIN_LIMIT: u64 = 51_200_000;
 /// pnv-iommu's private hypercall on which the test handler itself faults
 /// (the `guest-hcall-fault` scenario).
 const H_PNV_TEST_FAULT: u64 = 0xf3f1;
@@ -72,7 +74,10 @@ guest_smoke_start:
     ori 6, 6, 0x640a
     sldi 6, 6, 32
     sc 1
-3:  li 9, 0x2000          /* marker at guest real 0x2000 */
+3:  cmpdi 28, 0           /* r28 != 0: spin forever (time limit test) */
+    beq 6f
+7:  b 7b
+6:  li 9, 0x2000          /* marker at guest real 0x2000 */
     lis 10, 0x5a5a
     sldi 10, 10, 32
     oris 10, 10, 0x1234
@@ -194,6 +199,7 @@ fn read_host(addr: u64) -> u64 {
 /// How one run of the program is set up (its r29, r30, r31).
 #[derive(Default)]
 struct Run {
+    spin_forever: bool,
     flood_calls: u64,
     faulting_hcall: bool,
     outside: u64,
@@ -207,9 +213,13 @@ fn run_once(how: Run) -> Result<(GuestExit, SmokeHandler), String> {
         .map(0, GUEST_HOST_BASE, GUEST_RAM)
         .map_err(|e| format!("{:?}", e))?;
     let regs = guest.regs_mut();
+    regs.gpr[28] = how.spin_forever as u64;
     regs.gpr[29] = how.flood_calls;
     regs.gpr[30] = how.faulting_hcall as u64;
     regs.gpr[31] = how.outside;
+    if how.spin_forever {
+        guest.set_time_limit(SPIN_LIMIT);
+    }
     let mut handler = SmokeHandler {
         console: GuestConsole::new(0),
         lines: LineCounts::default(),
@@ -276,6 +286,18 @@ pub fn run(_: &Topology, checks: &mut Checks) {
         Err(e) => checks.check("guest_outside_partition_faults", Err(e)),
     }
     flood(checks);
+    // A guest that never traps is stopped by its time limit (the hypervisor
+    // decrementer), at the loop it spins in.
+    let spin = Run {
+        spin_forever: true,
+        ..Run::default()
+    };
+    let result = match run_once(spin) {
+        Ok((GuestExit::OutOfTime { pc }, _)) if pc > GUEST_ENTRY && pc < GUEST_ENTRY + 0x200 => Ok(()),
+        Ok((exit, _)) => Err(format!("{:?}", exit)),
+        Err(e) => Err(e),
+    };
+    checks.check("guest_time_limit_stops_a_spinning_guest", result);
 }
 
 /// A guest that floods its console: the hypervisor keeps no line, so its

@@ -26,7 +26,7 @@
 
 use super::Checks;
 use crate::guest::bundle::{Bundle, BundleError};
-use crate::guest::linux_dt::{LinuxTopology, RTAS_STUB};
+use crate::guest::linux_dt::{LinuxTopology, RTAS_STUB, TIMEBASE_HZ};
 use crate::guest::memory::GuestRam;
 use crate::guest::pseries::{Pseries, exit};
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler, vcpu};
@@ -49,6 +49,9 @@ const RTAS: u64 = 0x1f00_0000;
 const RTAS_SIZE: u64 = 0x1000;
 const FDT: u64 = 0x1f01_0000;
 const LPID: u32 = 1;
+/// Longest the guest may run (timebase ticks: 45 s at 512 MHz; the boot
+/// takes about 7 s, and `cargo xtask test` waits 60 s in all).
+const TIME_LIMIT: u64 = 45 * TIMEBASE_HZ as u64;
 /// Fill of the host page past the partition (isolation check).
 const SENTINEL: u8 = 0xa5;
 
@@ -105,7 +108,14 @@ impl TrapHandler for LinuxHandler {
                 }
             }
             TrapAction::Resume => self.resumed += 1,
-            _ => println!("PNV: guest interrupt {:#x} at {:#x} ends the guest", vector, pc),
+            _ => println!(
+                "PNV: guest interrupt {:#x} ({}) at {:#x} ends the guest: HDAR {:#x} HDSISR {:#x}",
+                vector,
+                pnv_rt::exception::vector_name(vector),
+                pc,
+                pnv_rt::spr::read(pnv_rt::spr::Spr::Hdar),
+                pnv_rt::spr::read(pnv_rt::spr::Spr::Hdsisr)
+            ),
         }
         action
     }
@@ -188,6 +198,7 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
 
     let mut guest = Guest::new(LPID, KERNEL).map_err(|e| format!("{:?}", e))?;
     guest.map(0, HOST_BASE, RAM).map_err(|e| format!("{:?}", e))?;
+    guest.set_time_limit(TIME_LIMIT);
     let regs = guest.regs_mut();
     regs.msr = GUEST_MSR; // big-endian real mode
     regs.gpr[3] = FDT;
@@ -201,7 +212,7 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
     };
     let start = pnv_rt::spr::timebase();
     let exit_state = guest.run(&mut handler);
-    let ms = (pnv_rt::spr::timebase() - start) / (crate::guest::linux_dt::TIMEBASE_HZ as u64 / 1000);
+    let ms = (pnv_rt::spr::timebase() - start) / (TIMEBASE_HZ as u64 / 1000);
     println!(
         "PNV: linux guest ended {:?} after {} ms; console {} lines; interrupts reflected {}, resumed {}",
         exit_state,

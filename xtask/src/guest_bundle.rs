@@ -33,7 +33,8 @@ pub fn console_only() -> Result<PathBuf, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let initrd = dir.join("initrd.cpio.gz");
     initramfs::build(&initrd, &busybox, &[], &InitConfig::console_only())?;
-    let elf = std::fs::read(&kernel.vmlinux).map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
+    let elf =
+        std::fs::read(&kernel.vmlinux).map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
     let image = flatten_le(&elf)?;
     let initrd = std::fs::read(&initrd).map_err(|e| format!("{}: {e}", initrd.display()))?;
     let bundle = assemble(&image, &initrd, CONSOLE_CMDLINE);
@@ -45,7 +46,8 @@ pub fn console_only() -> Result<PathBuf, String> {
 /// Lays every loadable segment's file bytes of a little-endian 64-bit ELF
 /// at its physical address.
 fn flatten_le(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let file = ElfFile64::<object::LittleEndian>::parse(bytes).map_err(|e| format!("vmlinux: {e}"))?;
+    let file =
+        ElfFile64::<object::LittleEndian>::parse(bytes).map_err(|e| format!("vmlinux: {e}"))?;
     let endian = file.endian();
     let mut image = Vec::new();
     for ph in file.elf_program_headers() {
@@ -53,7 +55,9 @@ fn flatten_le(bytes: &[u8]) -> Result<Vec<u8>, String> {
             continue;
         }
         let paddr = ph.p_paddr(endian) as usize;
-        let data = ph.data(endian, bytes).map_err(|_| "vmlinux: bad segment".to_string())?;
+        let data = ph
+            .data(endian, bytes)
+            .map_err(|_| "vmlinux: bad segment".to_string())?;
         let end = paddr + data.len();
         if end > 256 << 20 {
             return Err(format!("vmlinux segment ends at {end:#x}, past 256 MiB"));

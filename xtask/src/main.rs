@@ -8,8 +8,8 @@
 mod bench;
 mod boards;
 mod conformance;
-mod guest_bundle;
 pub mod debian;
+mod guest_bundle;
 mod image;
 pub mod initramfs;
 mod linux;

@@ -8,9 +8,9 @@
 //! the run ends, never resuming over the hypervisor's live frames.
 
 use crate::console::finish;
+use crate::guest::vcpu::MSR_HV;
 use crate::println;
 use pnv_rt::exception::{saved_in_hsrr, vector_name};
-use crate::guest::vcpu::MSR_HV;
 use pnv_rt::spr::{self, Spr};
 
 /// Called by `exception_common` (pnv-rt's start-up) on the exception stack.

@@ -7,7 +7,10 @@
 //! | 32 .. 256 MiB             | heap: TCE tables, RTT/PEST/PELT-V, ...       |
 //! | 256 MiB (one page)        | sentinel page of the PAPR isolation check    |
 //! | 512 .. 768 MiB            | DMA target pages of the scenarios (ram.rs)   |
-//! | 768 MiB .. 1 GiB          | guest partition RAM (loaded by QEMU)         |
+//! | 768 MiB .. 1 GiB          | what QEMU's loader put there: papr-guest's   |
+//! |                           | partition RAM, or linux-guest's bundle       |
+//! | 1 GiB .. 1.5 GiB          | linux-guest's partition RAM (QEMU -m 2G)     |
+//! | 1.5 GiB (one page)        | linux-guest's isolation sentinel page        |
 
 use linked_list_allocator::LockedHeap;
 

@@ -168,7 +168,10 @@ impl Guest {
         let host_lpcr = spr::read(Spr::Lpcr);
         let hdice = match self.time_limit {
             Some(ticks) => {
-                DEADLINE.store(spr::timebase().saturating_add(ticks).max(1), Ordering::SeqCst);
+                DEADLINE.store(
+                    spr::timebase().saturating_add(ticks).max(1),
+                    Ordering::SeqCst,
+                );
                 mtspr::<SPR_HDEC>(HDEC_SLICE);
                 LPCR_HDICE
             }

@@ -249,13 +249,21 @@ impl Pseries {
                 if page_size != 0 {
                     return HStatus::P3.to_reg();
                 }
-                if self.ram.host_range(base, 1u64 << (12 + size.min(24))).is_none() {
+                if self
+                    .ram
+                    .host_range(base, 1u64 << (12 + size.min(24)))
+                    .is_none()
+                {
                     return HStatus::P2.to_reg();
                 }
                 if vcpu::set_process_table(base, size).is_err() {
                     return HStatus::Parameter.to_reg();
                 }
-                let gtse = if flags & PROC_TABLE_GTSE != 0 { LPCR_GTSE } else { 0 };
+                let gtse = if flags & PROC_TABLE_GTSE != 0 {
+                    LPCR_GTSE
+                } else {
+                    0
+                };
                 vcpu::set_lpcr(LPCR_UPRT | LPCR_GTSE, LPCR_UPRT | gtse);
                 self.census.proc_tbl += 1;
                 HStatus::Success.to_reg()
@@ -282,7 +290,11 @@ impl Pseries {
                     .zip(self.ram.read_be_u32((addr & !3) + 4))
                     .map(|(_, w)| (w >> 16) as u16);
                 match size {
-                    Some(s) if addr % 8 == 0 && s >= VPA_MIN_SIZE && (addr % 4096) + s as u64 <= 4096 => {
+                    Some(s)
+                        if addr % 8 == 0
+                            && s >= VPA_MIN_SIZE
+                            && (addr % 4096) + s as u64 <= 4096 =>
+                    {
                         self.vpa = Some(addr);
                         HStatus::Success.to_reg()
                     }
@@ -306,7 +318,13 @@ impl Pseries {
             regs.gpr[3] = HStatus::Parameter.to_reg();
             return TrapAction::Resume;
         };
-        if nargs > 16 || nret > 16 || nret == 0 || ram.host_range(la, 4 * (3 + (nargs + nret) as u64)).is_none() {
+        if nargs > 16
+            || nret > 16
+            || nret == 0
+            || ram
+                .host_range(la, 4 * (3 + (nargs + nret) as u64))
+                .is_none()
+        {
             regs.gpr[3] = HStatus::Parameter.to_reg();
             return TrapAction::Resume;
         }

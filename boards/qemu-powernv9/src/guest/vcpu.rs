@@ -98,8 +98,7 @@ pub fn set_process_table(base: u64, size_field: u64) -> Result<(), ProcessTableE
         return Err(ProcessTableError::NoGuest);
     }
     // PRTS up to 24 (a 64 GiB table) is what the ISA allows for radix.
-    if size_field > 24 || base & !PATE1_PRTB != 0 || base & ((1 << (12 + size_field)) - 1) != 0
-    {
+    if size_field > 24 || base & !PATE1_PRTB != 0 || base & ((1 << (12 + size_field)) - 1) != 0 {
         return Err(ProcessTableError::BadTable);
     }
     let dw1 = if base == 0 && size_field == 0 {
@@ -128,7 +127,11 @@ pub fn set_process_table(base: u64, size_field: u64) -> Result<(), ProcessTableE
 pub fn reflect(regs: &mut GuestRegs, vector: u64, srr1_bits: u64) {
     mtspr::<SPR_SRR0>(regs.pc);
     mtspr::<SPR_SRR1>((regs.msr & !SRR1_INTERRUPT_BITS) | (srr1_bits & SRR1_INTERRUPT_BITS));
-    let le = if interrupts_little_endian() { MSR_LE } else { 0 };
+    let le = if interrupts_little_endian() {
+        MSR_LE
+    } else {
+        0
+    };
     regs.msr = MSR_SF | (regs.msr & MSR_ME) | le;
     regs.pc = vector;
 }

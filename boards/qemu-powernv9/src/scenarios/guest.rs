@@ -293,7 +293,9 @@ pub fn run(_: &Topology, checks: &mut Checks) {
         ..Run::default()
     };
     let result = match run_once(spin) {
-        Ok((GuestExit::OutOfTime { pc }, _)) if pc > GUEST_ENTRY && pc < GUEST_ENTRY + 0x200 => Ok(()),
+        Ok((GuestExit::OutOfTime { pc }, _)) if pc > GUEST_ENTRY && pc < GUEST_ENTRY + 0x200 => {
+            Ok(())
+        }
         Ok((exit, _)) => Err(format!("{:?}", exit)),
         Err(e) => Err(e),
     };

@@ -140,13 +140,19 @@ pub fn run_no_initrd(topology: &Topology, checks: &mut Checks) {
 }
 
 fn bundle_error(e: BundleError) -> String {
-    format!("bundle at {:#x}: {:?} (run through `cargo xtask run --scenario linux-guest`)", STAGING, e)
+    format!(
+        "bundle at {:#x}: {:?} (run through `cargo xtask run --scenario linux-guest`)",
+        STAGING, e
+    )
 }
 
 fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(), String> {
     let sentinel = HOST_BASE + RAM;
     if topology.memory_bytes() < sentinel + 0x1000 {
-        return Err(format!("needs {} MiB of host RAM (QEMU -m 2G)", (sentinel + 0x1000) >> 20));
+        return Err(format!(
+            "needs {} MiB of host RAM (QEMU -m 2G)",
+            (sentinel + 0x1000) >> 20
+        ));
     }
     // SAFETY: the host page just past the partition is RAM (checked above)
     // that nothing else uses (heap.rs's memory map).
@@ -155,7 +161,10 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
     // SAFETY: STAGING..+STAGING_SIZE is where QEMU's loader put the bundle
     // (heap.rs's memory map: no heap, no partition, no DMA target there).
     let bundle = unsafe { Bundle::at(STAGING, STAGING_SIZE) }.map_err(bundle_error)?;
-    let (kernel, initrd) = (bundle.kernel().map_err(bundle_error)?, bundle.initrd().map_err(bundle_error)?);
+    let (kernel, initrd) = (
+        bundle.kernel().map_err(bundle_error)?,
+        bundle.initrd().map_err(bundle_error)?,
+    );
     let cmdline = bundle.cmdline().map_err(bundle_error)?;
     // SAFETY: host HOST_BASE..+RAM (1 GiB..1.5 GiB) is RAM (checked above)
     // set aside for this guest (heap.rs's memory map); it is the only guest.
@@ -168,7 +177,9 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
         ));
     }
     let initrd_len = if no_initrd { 0 } else { initrd.len() };
-    if !(bundle.copy_to(kernel, &ram, KERNEL) && (no_initrd || bundle.copy_to(initrd, &ram, INITRD))) {
+    if !(bundle.copy_to(kernel, &ram, KERNEL)
+        && (no_initrd || bundle.copy_to(initrd, &ram, INITRD)))
+    {
         return Err("copying the kernel and initrd into guest RAM failed".into());
     }
     let mut stub = [0u8; 4 * RTAS_STUB.len()];
@@ -197,7 +208,9 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
     );
 
     let mut guest = Guest::new(LPID, KERNEL).map_err(|e| format!("{:?}", e))?;
-    guest.map(0, HOST_BASE, RAM).map_err(|e| format!("{:?}", e))?;
+    guest
+        .map(0, HOST_BASE, RAM)
+        .map_err(|e| format!("{:?}", e))?;
     guest.set_time_limit(TIME_LIMIT);
     let regs = guest.regs_mut();
     regs.msr = GUEST_MSR; // big-endian real mode

@@ -7,15 +7,16 @@
 //! The hypervisor also serves what a PAPR guest needs around them: the
 //! console (H_PUT_TERM_CHAR), device MMIO from real mode
 //! (H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR) and RTAS
-//! (H_RTAS: PCI config of the passed-through function, DDW). Every guest
-//! console line is echoed as `GUEST| <line>`, and each `CASE` line the guest
-//! prints becomes a `TEST papr_<case>` line for the runner.
+//! (H_RTAS: PCI config of the passed-through function, DDW). Guest console
+//! lines are echoed as `GUEST| <line>` (guest/console.rs bounds both the
+//! echo and what is kept), and each `CASE` line the guest prints becomes a
+//! `TEST papr_<case>` line for the runner as it arrives.
 
 use super::Checks;
 use super::platform;
 use super::ram;
-use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
 use crate::guest::console::GuestConsole;
+use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
 use crate::guest::memory::GuestRam;
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler};
 use crate::println;
@@ -290,7 +291,8 @@ impl TrapHandler for PaprHandler<'_> {
         regs.gpr[3] = match opcode {
             H_PUT_TERM_CHAR => {
                 let suite = &mut self.suite;
-                self.console.put_term_char(regs, &mut |line| suite.line(line))
+                self.console
+                    .put_term_char(regs, &mut |line| suite.line(line))
             }
             H_LOGICAL_CI_LOAD => self.ci(regs, false),
             H_LOGICAL_CI_STORE => self.ci(regs, true),
@@ -344,7 +346,11 @@ fn run_guest(checks: &mut Checks) -> Result<(), String> {
         size: GUEST_RAM,
     }];
     let partition = hv
-        .add_partition(&ram_map, Arc::new(HostMemory(guest_ram)), PartitionConfig::default())
+        .add_partition(
+            &ram_map,
+            Arc::new(HostMemory(guest_ram)),
+            PartitionConfig::default(),
+        )
         .map_err(|e| format!("partition: {:?}", e))?;
     let config_addr = (edu.bdf.bus as u32) << 16 | (edu.bdf.devfn as u32) << 8;
     let pe_cfg = PeConfig {

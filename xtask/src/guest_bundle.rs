@@ -8,7 +8,7 @@
 //! little-endian): its loadable segments laid out from physical address 0.
 
 use crate::debian;
-use crate::initramfs::{self, InitConfig};
+use crate::initramfs::{self, InitConfig, TestDisk};
 use object::elf;
 use object::read::elf::{ElfFile64, ProgramHeader};
 use std::path::PathBuf;
@@ -28,16 +28,47 @@ pub const CONSOLE_CMDLINE: &str = "console=hvc0";
 /// its path, `target/linux/linux-guest/bundle.bin`.
 pub fn console_only() -> Result<PathBuf, String> {
     let kernel = debian::kernel()?;
-    let busybox = debian::busybox()?;
-    let dir = crate::image::target_dir().join("linux").join("linux-guest");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = run_dir("linux-guest")?;
     let initrd = dir.join("initrd.cpio.gz");
-    initramfs::build(&initrd, &busybox, &[], &InitConfig::console_only())?;
-    let elf =
-        std::fs::read(&kernel.vmlinux).map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
+    initramfs::build(&initrd, &debian::busybox()?, &[], &InitConfig::console_only())?;
+    write_bundle(&dir, &kernel, &initrd, CONSOLE_CMDLINE)
+}
+
+/// The bundle of an NVMe guest run `name` (kernel command line
+/// `console=hvc0` + `extra`), whose /init checks the NVMe disk: returns the
+/// bundle and the disk image (`target/linux/<name>/`).
+pub fn nvme(name: &str, extra: &str) -> Result<(PathBuf, PathBuf), String> {
+    let kernel = debian::kernel()?;
+    let dir = run_dir(name)?;
+    let disk = TestDisk::create(&dir.join("disk.img"))?;
+    let mut init = InitConfig::new("/dev/nvme0n1", &disk);
+    init.module_params
+        .insert("nvme_core".into(), "admin_timeout=10 io_timeout=10".into());
+    let modules = initramfs::modules_in_load_order(&kernel.modules, &["nvme"])?;
+    let initrd = dir.join("initrd.cpio.gz");
+    initramfs::build(&initrd, &debian::busybox()?, &modules, &init)?;
+    let cmdline = format!("{CONSOLE_CMDLINE} {extra}");
+    let bundle = write_bundle(&dir, &kernel, &initrd, cmdline.trim_end())?;
+    Ok((bundle, disk.path))
+}
+
+fn run_dir(name: &str) -> Result<PathBuf, String> {
+    let dir = crate::image::target_dir().join("linux").join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn write_bundle(
+    dir: &std::path::Path,
+    kernel: &debian::Kernel,
+    initrd: &std::path::Path,
+    cmdline: &str,
+) -> Result<PathBuf, String> {
+    let elf = std::fs::read(&kernel.vmlinux)
+        .map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
     let image = flatten_le(&elf)?;
-    let initrd = std::fs::read(&initrd).map_err(|e| format!("{}: {e}", initrd.display()))?;
-    let bundle = assemble(&image, &initrd, CONSOLE_CMDLINE);
+    let initrd = std::fs::read(initrd).map_err(|e| format!("{}: {e}", initrd.display()))?;
+    let bundle = assemble(&image, &initrd, cmdline);
     let out = dir.join("bundle.bin");
     std::fs::write(&out, bundle).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(out)

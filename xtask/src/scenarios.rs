@@ -34,6 +34,10 @@ pub enum GuestImage {
     /// A console-only Debian Linux guest: kernel, initramfs and command
     /// line in one bundle (guest_bundle.rs); QEMU gets 2 GiB of RAM.
     LinuxConsole,
+    /// A Debian Linux guest whose /init checks an NVMe disk, which QEMU
+    /// puts on `pcie.0` (the hypervisor passes it through); the text is
+    /// added to the kernel command line.
+    LinuxNvme(&'static str),
 }
 
 /// One scenario of a firmware board.
@@ -114,6 +118,27 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         board: "qemu-powernv9",
+        name: "linux-nvme",
+        devices: &[],
+        guest: GuestImage::LinuxNvme(""),
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "linux-nvme-noddw",
+        devices: &[],
+        guest: GuestImage::LinuxNvme("disable_ddw"),
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
+        name: "linux-nvme-single-tce",
+        devices: &[],
+        guest: GuestImage::LinuxNvme("disable_ddw multitce=off"),
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
         name: "papr-guest",
         devices: EDU_PHB0,
         guest: GuestImage::Board("papr-guest"),
@@ -162,6 +187,18 @@ pub fn qemu_devices(s: &Scenario) -> Result<Vec<String>, String> {
         GuestImage::LinuxConsole => {
             args.extend(["-m".into(), "2G".into()]);
             crate::guest_bundle::console_only()?
+        }
+        GuestImage::LinuxNvme(extra) => {
+            let (bundle, disk) = crate::guest_bundle::nvme(s.name, extra)?;
+            args.extend([
+                "-m".into(),
+                "2G".into(),
+                "-drive".into(),
+                format!("if=none,id=d0,file={},format=raw", disk.display()),
+                "-device".into(),
+                "nvme,bus=pcie.0,addr=0x0,drive=d0,serial=pnv-iommu".into(),
+            ]);
+            bundle
         }
     };
     args.push("-device".into());

@@ -8,10 +8,13 @@ pub mod console;
 pub mod devtree;
 pub mod linux_dt;
 pub mod memory;
+pub mod passthrough;
+pub mod pci_device;
 pub mod pseries;
 pub mod radix;
 pub mod switch;
 pub mod vcpu;
+pub mod xics;
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use pnv_rt::spr::{self, Spr};
@@ -156,6 +159,12 @@ impl Guest {
     /// Gives the guest `[guest, guest + size)` backed by host memory at `host`.
     pub fn map(&mut self, guest: u64, host: u64, size: u64) -> Result<(), GuestError> {
         self.table.map(guest, host, size)
+    }
+
+    /// Gives the guest the device registers at host `[host, host + size)`
+    /// at guest real `guest`, cache-inhibited.
+    pub fn map_io(&mut self, guest: u64, host: u64, size: u64) -> Result<(), GuestError> {
+        self.table.map_io(guest, host, size)
     }
 
     /// The guest's registers (set arguments before [`run`](Self::run)).

@@ -18,6 +18,7 @@ use super::console::GuestConsole;
 use super::linux_dt::{VTY_REG, rtas_token};
 use super::memory::GuestRam;
 use super::vcpu::{self, LPCR_GTSE, LPCR_ILE, LPCR_UPRT, MSR_EE, MSR_PR};
+use super::xics::Xics;
 use super::{GuestRegs, TrapAction};
 use crate::println;
 use pnv_iommu::papr::HStatus;
@@ -38,10 +39,18 @@ pub mod opcode {
     pub const H_SET_MODE: u64 = 0x31c;
     /// Register the radix process table.
     pub const H_REGISTER_PROC_TBL: u64 = 0x37c;
+    /// XICS: end of interrupt.
+    pub const H_EOI: u64 = 0x64;
+    /// XICS: accept the pending interrupt.
+    pub const H_XIRR: u64 = 0x74;
     /// Call RTAS (r4 = argument buffer).
     pub const H_RTAS: u64 = 0xf000;
 }
 use opcode::*;
+
+/// Longest H_CEDE waits in the hypervisor (timebase ticks: 10 ms at
+/// 512 MHz); the guest's next decrementer usually comes first.
+const CEDE_MAX_TICKS: u64 = 5_120_000;
 
 /// `H_UNSUPPORTED_FLAG`: a flag value the hypervisor does not support.
 const H_UNSUPPORTED_FLAG: u64 = -256i64 as u64;
@@ -96,6 +105,10 @@ pub struct Census {
     pub get_term_char: u64,
     /// H_CPPR.
     pub cppr: u64,
+    /// H_XIRR.
+    pub xirr: u64,
+    /// H_EOI.
+    pub eoi: u64,
     /// RTAS calls.
     pub rtas: u64,
     /// Calls answered H_FUNCTION, and the first few of their opcodes.
@@ -114,10 +127,12 @@ impl Census {
             self.proc_tbl, self.set_mode_le, self.set_mode_refused, self.register_vpa, self.cede
         );
         println!(
-            "PNV: census H_PUT_TERM_CHAR {} H_GET_TERM_CHAR {} H_CPPR {} RTAS {} H_FUNCTION {} {:x?} H_PRIVILEGE {}",
+            "PNV: census H_PUT_TERM_CHAR {} H_GET_TERM_CHAR {} H_CPPR {} H_XIRR {} H_EOI {} RTAS {} H_FUNCTION {} {:x?} H_PRIVILEGE {}",
             self.put_term_char,
             self.get_term_char,
             self.cppr,
+            self.xirr,
+            self.eoi,
             self.rtas,
             self.unsupported,
             &self.unsupported_first[..(self.unsupported as usize).min(8)],
@@ -126,8 +141,21 @@ impl Census {
     }
 }
 
+/// What a passed-through device adds to the platform: its hypercalls (the
+/// TCE calls) and RTAS calls (PCI config, DDW, MSI and XICS sources).
+pub trait PlatformDevice {
+    /// Serves hypercall `regs.gpr[3]` if it is one of the device's; returns
+    /// false (nothing changed) if not.
+    fn hypercall(&mut self, regs: &mut GuestRegs) -> bool;
+    /// Serves RTAS `token` if it is one of the device's, writing `rets`;
+    /// returns false if not.
+    fn rtas(&mut self, token: u32, args: &[u32], rets: &mut [u32], xics: &mut Xics) -> bool;
+    /// Called on every trap: moves MSIs that arrived into `xics`.
+    fn poll(&mut self, xics: &mut Xics);
+}
+
 /// The pseries platform a Linux guest sees.
-pub struct Pseries {
+pub struct Pseries<'a> {
     ram: GuestRam,
     /// The guest's console.
     pub console: GuestConsole,
@@ -135,11 +163,15 @@ pub struct Pseries {
     pub census: Census,
     /// Guest real address of the registered VPA.
     pub vpa: Option<u64>,
-    /// Current processor priority (XICS).
-    pub cppr: u8,
+    /// The interrupt controller.
+    pub xics: Xics,
+    /// A passed-through device, if any.
+    pub device: Option<&'a mut dyn PlatformDevice>,
+    /// External interrupts injected.
+    pub injected: u64,
 }
 
-impl Pseries {
+impl<'a> Pseries<'a> {
     /// The platform of a guest whose RAM is `ram`.
     pub fn new(ram: GuestRam) -> Self {
         Pseries {
@@ -147,12 +179,36 @@ impl Pseries {
             console: GuestConsole::new(VTY_REG as u64),
             census: Census::default(),
             vpa: None,
-            cppr: 0,
+            xics: Xics::new(),
+            device: None,
+            injected: 0,
         }
     }
 
     /// Serves one hypercall; `on_line` sees each complete console line.
+    /// Then presents a pending device interrupt if the guest can take it.
     pub fn hypercall(&mut self, regs: &mut GuestRegs, on_line: &mut dyn FnMut(&str)) -> TrapAction {
+        let action = self.serve(regs, on_line);
+        if action == TrapAction::Resume {
+            self.deliver(regs);
+        }
+        action
+    }
+
+    /// Moves arrived MSIs into the XICS and, if one is presentable and the
+    /// guest has MSR[EE] = 1, makes it take an external interrupt (0x500)
+    /// when it resumes.
+    pub fn deliver(&mut self, regs: &mut GuestRegs) {
+        if let Some(d) = self.device.as_deref_mut() {
+            d.poll(&mut self.xics);
+        }
+        if regs.msr & MSR_EE != 0 && self.xics.presentable() {
+            self.injected += 1;
+            vcpu::reflect(regs, vcpu::VECTOR_EXTERNAL, 0);
+        }
+    }
+
+    fn serve(&mut self, regs: &mut GuestRegs, on_line: &mut dyn FnMut(&str)) -> TrapAction {
         if regs.msr & MSR_PR != 0 {
             self.census.privileged += 1;
             regs.gpr[3] = HStatus::Privilege.to_reg();
@@ -179,11 +235,25 @@ impl Pseries {
             H_CEDE => {
                 self.census.cede += 1;
                 regs.msr |= MSR_EE;
+                self.idle();
                 HStatus::Success.to_reg()
             }
             H_CPPR => {
                 self.census.cppr += 1;
-                self.cppr = regs.gpr[4] as u8;
+                self.xics.set_cppr(regs.gpr[4] as u8);
+                HStatus::Success.to_reg()
+            }
+            H_XIRR => {
+                self.census.xirr += 1;
+                if let Some(d) = self.device.as_deref_mut() {
+                    d.poll(&mut self.xics);
+                }
+                regs.gpr[4] = self.xics.xirr() as u64;
+                HStatus::Success.to_reg()
+            }
+            H_EOI => {
+                self.census.eoi += 1;
+                self.xics.eoi(regs.gpr[4] as u32);
                 HStatus::Success.to_reg()
             }
             H_SET_MODE => self.set_mode(regs),
@@ -194,6 +264,11 @@ impl Pseries {
                 return self.rtas(regs);
             }
             op => {
+                if let Some(d) = self.device.as_deref_mut()
+                    && d.hypercall(regs)
+                {
+                    return TrapAction::Resume;
+                }
                 let n = self.census.unsupported as usize;
                 if n < self.census.unsupported_first.len() {
                     self.census.unsupported_first[n] = op;
@@ -204,6 +279,25 @@ impl Pseries {
         };
         regs.gpr[3] = status;
         TrapAction::Resume
+    }
+
+    /// H_CEDE: waits until a device interrupt is presentable, the guest's
+    /// decrementer expires (its interrupt is taken on return, MSR[EE] = 1),
+    /// or [`CEDE_MAX_TICKS`] pass.
+    fn idle(&mut self) {
+        let start = pnv_rt::spr::timebase();
+        loop {
+            if let Some(d) = self.device.as_deref_mut() {
+                d.poll(&mut self.xics);
+            }
+            if self.xics.presentable()
+                || vcpu::decrementer() <= 0
+                || pnv_rt::spr::timebase().wrapping_sub(start) > CEDE_MAX_TICKS
+            {
+                return;
+            }
+            core::hint::spin_loop();
+        }
     }
 
     /// H_SET_MODE(mflags r4, resource r5, value1 r6, value2 r7).
@@ -343,7 +437,23 @@ impl Pseries {
                 TrapAction::Exit(exit::OS_TERM)
             }
             _ => {
-                ram.write_be_u32(ret0, RTAS_PARAMETER);
+                let mut args = [0u32; 16];
+                for (i, a) in args.iter_mut().enumerate().take(nargs as usize) {
+                    *a = word(3 + i as u64).unwrap_or(0);
+                }
+                let mut rets = [0u32; 16];
+                rets[0] = RTAS_PARAMETER;
+                if let Some(d) = self.device.as_deref_mut() {
+                    d.rtas(
+                        token,
+                        &args[..nargs as usize],
+                        &mut rets[..nret as usize],
+                        &mut self.xics,
+                    );
+                }
+                for (i, r) in rets.iter().enumerate().take(nret as usize) {
+                    ram.write_be_u32(ret0 + 4 * i as u64, *r);
+                }
                 TrapAction::Resume
             }
         }

@@ -21,6 +21,11 @@ const R_REF: u64 = 1 << 8;
 const R_CHG: u64 = 1 << 7;
 /// Encoded access authority: read, read/write, execute.
 const R_EAA_RWX: u64 = 0x7;
+/// Attribute field (bits 58:59): non-idempotent I/O (cache-inhibited,
+/// guarded), for device registers.
+const R_ATT_IO: u64 = 0x20;
+/// Encoded access authority: read and write, no execute.
+const R_EAA_RW: u64 = 0x6;
 /// Real page number bits of a leaf.
 const R_RPN_MASK: u64 = 0x01ff_ffff_ffff_f000;
 /// Partition-table entry: host radix.
@@ -122,18 +127,28 @@ impl PartitionTable {
 
     /// Maps guest real `[guest, guest + size)` to host `[host, host + size)`.
     pub fn map(&mut self, guest: u64, host: u64, size: u64) -> Result<(), RadixError> {
-        if !(guest | host | size).is_multiple_of(LEAF_SIZE) {
+        self.map_with(guest, host, size, R_EAA_RWX)
+    }
+
+    /// Maps guest real `[guest, guest + size)` to host device registers
+    /// `[host, host + size)`: cache-inhibited and guarded, no execute.
+    pub fn map_io(&mut self, guest: u64, host: u64, size: u64) -> Result<(), RadixError> {
+        self.map_with(guest, host, size, R_ATT_IO | R_EAA_RW)
+    }
+
+    fn map_with(&mut self, guest: u64, host: u64, size: u64, attrs: u64) -> Result<(), RadixError> {
+        if !(guest | host | size).is_multiple_of(LEAF_SIZE) || guest >= 1 << 52 {
             return Err(RadixError::Misaligned);
         }
         let mut off = 0;
         while off < size {
-            self.map_leaf(guest + off, host + off)?;
+            self.map_leaf(guest + off, host + off, attrs)?;
             off += LEAF_SIZE;
         }
         Ok(())
     }
 
-    fn map_leaf(&mut self, guest: u64, host: u64) -> Result<(), RadixError> {
+    fn map_leaf(&mut self, guest: u64, host: u64, attrs: u64) -> Result<(), RadixError> {
         let i0 = (guest >> (52 - ROOT_BITS)) & ((1 << ROOT_BITS) - 1);
         let i1 = (guest >> 30) & ((1 << LEVEL_BITS) - 1);
         let i2 = (guest >> 21) & ((1 << LEVEL_BITS) - 1);
@@ -144,7 +159,7 @@ impl PartitionTable {
             let l2 = self.next_level(l1 + 8 * i1)?;
             write(
                 l2 + 8 * i2,
-                R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | R_EAA_RWX,
+                R_VALID | R_LEAF | (host & R_RPN_MASK) | R_REF | R_CHG | attrs,
             );
         }
         Ok(())

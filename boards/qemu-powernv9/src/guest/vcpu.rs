@@ -43,6 +43,8 @@ const SRR1_INTERRUPT_BITS: u64 = 0x783f_0000;
 pub const SRR1_PROGRAM_ILLEGAL: u64 = 1 << 19;
 /// Vector of the program interrupt.
 pub const VECTOR_PROGRAM: u64 = 0x700;
+/// Vector of the external interrupt.
+pub const VECTOR_EXTERNAL: u64 = 0x500;
 
 /// Partition-table entry doubleword 1: guest radix.
 const PATE1_GR: u64 = 1 << 63;
@@ -117,6 +119,14 @@ pub fn set_process_table(base: u64, size_field: u64) -> Result<(), ProcessTableE
         core::arch::asm!("ptesync", "tlbiel {0}", "ptesync", in(reg) 0u64, options(nostack));
     }
     Ok(())
+}
+
+/// The guest's decrementer (32 bits: LPCR[LD] is off for guests), signed.
+pub fn decrementer() -> i32 {
+    let dec: u64;
+    // SAFETY: reading DEC (SPR 22) has no side effect.
+    unsafe { core::arch::asm!("mfspr {0}, 22", out(reg) dec, options(nomem, nostack)) };
+    dec as u32 as i32
 }
 
 /// Makes the guest take interrupt `vector` next, as the processor would:

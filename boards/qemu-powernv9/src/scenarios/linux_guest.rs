@@ -26,9 +26,9 @@
 
 use super::Checks;
 use crate::guest::bundle::{Bundle, BundleError};
-use crate::guest::linux_dt::{LinuxTopology, RTAS_STUB, TIMEBASE_HZ};
+use crate::guest::linux_dt::{LinuxPci, LinuxTopology, RTAS_STUB, TIMEBASE_HZ};
 use crate::guest::memory::GuestRam;
-use crate::guest::pseries::{Pseries, exit};
+use crate::guest::pseries::{Census, PlatformDevice, Pseries, exit};
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler, vcpu};
 use crate::println;
 use alloc::format;
@@ -48,6 +48,11 @@ const INITRD: u64 = 0x1800_0000;
 const RTAS: u64 = 0x1f00_0000;
 const RTAS_SIZE: u64 = 0x1000;
 const FDT: u64 = 0x1f01_0000;
+/// The page a passed-through device's MSIs land in (reserved in the device
+/// tree; linux_nvme.rs).
+pub(super) const MSI_PAGE: u64 = 0x1f00_1000;
+/// Guest RAM size and its host block, for the PAPR layer's RAM map.
+pub(super) const GUEST_RAM: (u64, u64) = (HOST_BASE, RAM);
 const LPID: u32 = 1;
 /// Longest the guest may run (timebase ticks: 45 s at 512 MHz; the boot
 /// takes about 7 s, and `cargo xtask test` waits 60 s in all).
@@ -57,13 +62,13 @@ const SENTINEL: u8 = 0xa5;
 
 /// What the verdict needs from the console, picked out as lines arrive.
 #[derive(Default)]
-struct InitVerdict {
+pub(super) struct InitVerdict {
     /// A line from the initramfs /init (`initramfs: ...`).
-    init_reached: bool,
+    pub init_reached: bool,
     /// /init printed `PNV-RESULT: PASS`.
-    pass: bool,
+    pub pass: bool,
     /// /init printed `PNV-RESULT: FAIL`.
-    fail: bool,
+    pub fail: bool,
 }
 
 impl InitVerdict {
@@ -79,8 +84,8 @@ impl InitVerdict {
 }
 
 /// The hypervisor's answer to the Linux guest.
-struct LinuxHandler {
-    platform: Pseries,
+struct LinuxHandler<'a> {
+    platform: Pseries<'a>,
     verdict: InitVerdict,
     /// Interrupts other than hypercalls, by kind: reflected into the guest
     /// as program interrupts, and resumed without action.
@@ -88,7 +93,7 @@ struct LinuxHandler {
     resumed: u64,
 }
 
-impl TrapHandler for LinuxHandler {
+impl TrapHandler for LinuxHandler<'_> {
     fn hypercall(&mut self, regs: &mut GuestRegs) -> TrapAction {
         let verdict = &mut self.verdict;
         self.platform.hypercall(regs, &mut |l| verdict.line(l))
@@ -97,6 +102,13 @@ impl TrapHandler for LinuxHandler {
     fn exception(&mut self, regs: &mut GuestRegs, vector: u64) -> TrapAction {
         let pc = regs.pc;
         let action = vcpu::default_exception(regs, vector);
+        if action == TrapAction::Resume && regs.pc == pc {
+            self.platform.deliver(regs);
+            if regs.pc != pc {
+                self.resumed += 1;
+                return action;
+            }
+        }
         match action {
             TrapAction::Resume if regs.pc != pc => {
                 self.reflected += 1;
@@ -123,8 +135,9 @@ impl TrapHandler for LinuxHandler {
 
 /// Runs the scenario.
 pub fn run(topology: &Topology, checks: &mut Checks) {
-    if let Err(e) = boot(topology, checks, false) {
-        checks.check("linux_guest_setup", Err(e));
+    match boot_with(topology, false, None) {
+        Ok(outcome) => report(checks, &outcome),
+        Err(e) => checks.check("linux_guest_setup", Err(e)),
     }
 }
 
@@ -134,9 +147,38 @@ pub fn run(topology: &Topology, checks: &mut Checks) {
 /// root, and calls `ibm,os-term`): the /init verdict comes from the
 /// initramfs this hypervisor placed, and it can fail.
 pub fn run_no_initrd(topology: &Topology, checks: &mut Checks) {
-    if let Err(e) = boot(topology, checks, true) {
-        checks.check("linux_guest_setup", Err(e));
+    match boot_with(topology, true, None) {
+        Ok(o) => checks.check(
+            "linux_guest_without_initrd_stops_before_init",
+            match o.exit {
+                GuestExit::Exited(exit::OS_TERM) if !o.verdict.init_reached && !o.verdict.pass => {
+                    Ok(())
+                }
+                other => Err(format!("{:?}, /init reached {}", other, o.verdict.init_reached)),
+            },
+        ),
+        Err(e) => checks.check("linux_guest_setup", Err(e)),
     }
+}
+
+/// A device passed through to the guest (see linux_nvme.rs).
+pub(super) struct Attached<'a> {
+    /// What the device tree says about it.
+    pub pci: LinuxPci,
+    /// Its registers: guest real, host, size (2 MiB multiples).
+    pub io: (u64, u64, u64),
+    /// Its hypercalls, RTAS calls and interrupts.
+    pub device: &'a mut dyn PlatformDevice,
+}
+
+/// How a Linux guest run ended, for the scenario's checks.
+pub(super) struct Outcome {
+    pub exit: GuestExit,
+    pub verdict: InitVerdict,
+    pub census: Census,
+    pub injected: u64,
+    /// The host page past the partition still holds its fill.
+    pub memory_untouched: bool,
 }
 
 fn bundle_error(e: BundleError) -> String {
@@ -146,7 +188,14 @@ fn bundle_error(e: BundleError) -> String {
     )
 }
 
-fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(), String> {
+/// Places the bundle's kernel and initramfs (none if `no_initrd`), builds
+/// the device tree (with `attached`'s logical PHB), runs the guest and
+/// returns how it ended.
+pub(super) fn boot_with(
+    topology: &Topology,
+    no_initrd: bool,
+    attached: Option<Attached>,
+) -> Result<Outcome, String> {
     let sentinel = HOST_BASE + RAM;
     if topology.memory_bytes() < sentinel + 0x1000 {
         return Err(format!(
@@ -191,6 +240,8 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
         bootargs: cmdline,
         initrd: (INITRD, INITRD + initrd_len),
         rtas: (RTAS, RTAS_SIZE),
+        reserved: attached.as_ref().map(|_| (MSI_PAGE, 0x1000)),
+        pci: attached.as_ref().map(|a| a.pci),
     };
     let fdt = topo.build().map_err(|e| format!("device tree: {:?}", e))?;
     if !(ram.write_bytes(RTAS, &stub) && ram.write_bytes(FDT, &fdt)) {
@@ -212,13 +263,19 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
         .map(0, HOST_BASE, RAM)
         .map_err(|e| format!("{:?}", e))?;
     guest.set_time_limit(TIME_LIMIT);
+    let mut platform = Pseries::new(ram);
+    if let Some(a) = attached {
+        let (g, h, size) = a.io;
+        guest.map_io(g, h, size).map_err(|e| format!("device registers: {:?}", e))?;
+        platform.device = Some(a.device);
+    }
     let regs = guest.regs_mut();
     regs.msr = GUEST_MSR; // big-endian real mode
     regs.gpr[3] = FDT;
     regs.gpr[4] = KERNEL;
     regs.gpr[5] = 0;
     let mut handler = LinuxHandler {
-        platform: Pseries::new(ram),
+        platform,
         verdict: InitVerdict::default(),
         reflected: 0,
         resumed: 0,
@@ -235,23 +292,19 @@ fn boot(topology: &Topology, checks: &mut Checks, no_initrd: bool) -> Result<(),
         handler.resumed
     );
     handler.platform.census.print();
-    if no_initrd {
-        let v = &handler.verdict;
-        checks.check(
-            "linux_guest_without_initrd_stops_before_init",
-            match exit_state {
-                GuestExit::Exited(exit::OS_TERM) if !v.init_reached && !v.pass => Ok(()),
-                other => Err(format!("{:?}, /init reached {}", other, v.init_reached)),
-            },
-        );
-        return Ok(());
-    }
-    report(checks, &handler, exit_state, &guard);
-    Ok(())
+    Ok(Outcome {
+        exit: exit_state,
+        verdict: handler.verdict,
+        census: core::mem::take(&mut handler.platform.census),
+        injected: handler.platform.injected,
+        memory_untouched: (0..0x1000).all(|i| guard.read_u8(i) == Some(SENTINEL)),
+    })
 }
 
-fn report(checks: &mut Checks, h: &LinuxHandler, exit_state: GuestExit, guard: &GuestRam) {
-    let v = &h.verdict;
+/// The checks of a console boot: /init reached and passed, power-off, a
+/// radix LE partition, isolation.
+pub(super) fn report(checks: &mut Checks, o: &Outcome) {
+    let v = &o.verdict;
     checks.check(
         "linux_guest_reached_init",
         if v.init_reached && v.pass && !v.fail {
@@ -265,13 +318,13 @@ fn report(checks: &mut Checks, h: &LinuxHandler, exit_state: GuestExit, guard: &
     );
     checks.check(
         "linux_guest_powered_off",
-        match exit_state {
+        match o.exit {
             GuestExit::Exited(exit::POWER_OFF) => Ok(()),
             GuestExit::Exited(exit::OS_TERM) => Err("the guest called ibm,os-term (panic)".into()),
             other => Err(format!("{:?}", other)),
         },
     );
-    let c = &h.platform.census;
+    let c = &o.census;
     checks.check(
         "linux_guest_radix_le_partition",
         if c.proc_tbl >= 1 && c.set_mode_le >= 1 {
@@ -280,10 +333,9 @@ fn report(checks: &mut Checks, h: &LinuxHandler, exit_state: GuestExit, guard: &
             Err(format!("{:?}", c))
         },
     );
-    let untouched = (0..0x1000).all(|i| guard.read_u8(i) == Some(SENTINEL));
     checks.check(
         "linux_guest_host_memory_untouched",
-        if untouched {
+        if o.memory_untouched {
             Ok(())
         } else {
             Err(format!("host page {:#x} changed", HOST_BASE + RAM))

@@ -9,6 +9,7 @@ mod dma;
 mod faults;
 mod guest;
 mod linux_guest;
+mod linux_nvme;
 mod papr_guest;
 mod platform;
 mod ram;
@@ -47,6 +48,18 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "linux-guest-no-initrd",
         run: linux_guest::run_no_initrd,
+    },
+    Scenario {
+        name: "linux-nvme",
+        run: linux_nvme::run,
+    },
+    Scenario {
+        name: "linux-nvme-noddw",
+        run: linux_nvme::run_no_ddw,
+    },
+    Scenario {
+        name: "linux-nvme-single-tce",
+        run: linux_nvme::run_single_tce,
     },
     Scenario {
         name: "papr-guest",

@@ -18,23 +18,21 @@ use super::ram;
 use crate::guest::console::GuestConsole;
 use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
 use crate::guest::memory::GuestRam;
+use crate::guest::passthrough::{HostMemory, PhbPort, config_reg, config_reg_is_fixed};
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler};
 use crate::println;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use pnv_iommu::iopt::{Invalidate, IovaRange};
-use pnv_iommu::mmio::{CacheInhibited, Endian, RegisterIo, Width};
+use pnv_iommu::mmio::{Endian, RegisterIo, Width};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::hcall::{H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE};
 use pnv_iommu::papr::{
-    DdwCall, GuestMemory, HCALL_REGS, HStatus, Hypervisor, PHB4_DDW_PAGES, PartitionConfig,
-    PartitionId, PeConfig, RamRegion, WindowProgrammer, WindowTable,
+    DdwCall, HCALL_REGS, HStatus, Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId,
+    PeConfig, RamRegion,
 };
 use pnv_iommu::phb4::config::Bdf;
-use pnv_iommu::phb4::tve::TranslatedTve;
-use pnv_iommu::phb4::{Phb4, Phb4Error};
 use pnv_iommu::topology::Topology;
 
 /// Guest RAM: guest real 0..256 MiB backed by host 768 MiB..1 GiB, where
@@ -58,65 +56,6 @@ const H_LOGICAL_CI_LOAD: u64 = 0x3c;
 const H_LOGICAL_CI_STORE: u64 = 0x40;
 const H_RTAS: u64 = 0xf000;
 use super::guest::H_PNV_GUEST_EXIT;
-
-/// The PHB as the PAPR layer sees it: one PE's TVEs and TCE kills.
-struct PhbPort(spin::Mutex<Phb4<CacheInhibited>>);
-
-impl Invalidate for PhbPort {
-    type Error = Phb4Error;
-    fn invalidate_all(&self) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_all()
-    }
-    fn invalidate_pe(&self, pe: u16) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_pe(pe)
-    }
-    fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), Phb4Error> {
-        self.0.lock().invalidate_range(pe, range)
-    }
-    fn sync(&self) -> Result<(), Phb4Error> {
-        self.0.lock().sync()
-    }
-}
-
-impl WindowProgrammer for PhbPort {
-    fn set_window(&self, pe: u16, n: u32, t: &WindowTable) -> Result<(), Phb4Error> {
-        let desc = TranslatedTve::new(
-            t.top_phys,
-            t.levels as u64,
-            t.level_bytes,
-            1 << t.page_shift,
-        )?;
-        self.0.lock().map_translated(pe as u64, n, &desc)
-    }
-    fn clear_window(&self, pe: u16, n: u32) -> Result<(), Phb4Error> {
-        self.0.lock().unmap_window(pe as u64, n)
-    }
-}
-
-/// Guest memory, read by the PAPR layer at host addresses (real mode).
-struct HostMemory(GuestRam);
-
-impl GuestMemory for HostMemory {
-    fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
-        let ram = &self.0;
-        let Some(la) = host.checked_sub(ram.host_base()) else {
-            return false;
-        };
-        let Some(len) = (out.len() as u64).checked_mul(8) else {
-            return false;
-        };
-        if ram.host_range(la, len).is_none() {
-            return false;
-        }
-        for (i, v) in out.iter_mut().enumerate() {
-            match ram.read_be_u64(la + 8 * i as u64) {
-                Some(word) => *v = word,
-                None => return false,
-            }
-        }
-        true
-    }
-}
 
 /// The hypervisor's answer to one guest.
 struct PaprHandler<'a> {
@@ -254,14 +193,14 @@ impl PaprHandler<'_> {
             bus: (cfg >> 16) as u8,
             devfn: (cfg >> 8) as u8,
         };
-        let reg = (cfg & 0xff) as u16 | ((cfg >> 16) & 0xf00) as u16;
+        let reg = config_reg(cfg);
         let width = match size {
             1 => Width::W8,
             2 => Width::W16,
             4 => Width::W32,
             _ => return rets[0] = RTAS_PARAMETER,
         };
-        let movable = (0x10..0x28).contains(&reg) || (0x30..0x34).contains(&reg);
+        let movable = config_reg_is_fixed(reg);
         if buid != BUID
             || bdf != self.device
             || !(reg as u32).is_multiple_of(size)

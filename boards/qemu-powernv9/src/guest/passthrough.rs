@@ -1,0 +1,84 @@
+//! What a passed-through PCI function needs from the hypervisor, shared by
+//! the guest scenarios: the real PHB as the PAPR layer's window programmer
+//! and TCE invalidator, and a guest's RAM as the PAPR layer reads it (TCE
+//! lists of H_PUT_TCE_INDIRECT, at host addresses).
+
+use super::memory::GuestRam;
+use pnv_iommu::iopt::{Invalidate, IovaRange};
+use pnv_iommu::mmio::CacheInhibited;
+use pnv_iommu::papr::{GuestMemory, WindowProgrammer, WindowTable};
+use pnv_iommu::phb4::tve::TranslatedTve;
+use pnv_iommu::phb4::{Phb4, Phb4Error};
+
+/// The PHB as the PAPR layer sees it: one PE's TVEs and TCE kills.
+pub struct PhbPort(pub spin::Mutex<Phb4<CacheInhibited>>);
+
+impl Invalidate for PhbPort {
+    type Error = Phb4Error;
+    fn invalidate_all(&self) -> Result<(), Phb4Error> {
+        self.0.lock().invalidate_all()
+    }
+    fn invalidate_pe(&self, pe: u16) -> Result<(), Phb4Error> {
+        self.0.lock().invalidate_pe(pe)
+    }
+    fn invalidate_range(&self, pe: u16, range: IovaRange) -> Result<(), Phb4Error> {
+        self.0.lock().invalidate_range(pe, range)
+    }
+    fn sync(&self) -> Result<(), Phb4Error> {
+        self.0.lock().sync()
+    }
+}
+
+impl WindowProgrammer for PhbPort {
+    fn set_window(&self, pe: u16, n: u32, t: &WindowTable) -> Result<(), Phb4Error> {
+        let desc = TranslatedTve::new(
+            t.top_phys,
+            t.levels as u64,
+            t.level_bytes,
+            1 << t.page_shift,
+        )?;
+        self.0.lock().map_translated(pe as u64, n, &desc)
+    }
+    fn clear_window(&self, pe: u16, n: u32) -> Result<(), Phb4Error> {
+        self.0.lock().unmap_window(pe as u64, n)
+    }
+}
+
+/// Guest memory, read by the PAPR layer at host addresses (real mode).
+pub struct HostMemory(pub GuestRam);
+
+impl GuestMemory for HostMemory {
+    fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
+        let ram = &self.0;
+        let Some(la) = host.checked_sub(ram.host_base()) else {
+            return false;
+        };
+        let Some(len) = (out.len() as u64).checked_mul(8) else {
+            return false;
+        };
+        if ram.host_range(la, len).is_none() {
+            return false;
+        }
+        for (i, v) in out.iter_mut().enumerate() {
+            match ram.read_be_u64(la + 8 * i as u64) {
+                Some(word) => *v = word,
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+
+/// True for the config registers a guest may not write: the BARs
+/// (0x10..0x28) and the expansion ROM BAR (0x30): the hypervisor placed
+/// them, and they decide which host addresses the function decodes.
+pub fn config_reg_is_fixed(reg: u16) -> bool {
+    (0x10..0x28).contains(&reg) || (0x30..0x34).contains(&reg)
+}
+
+/// The register offset of an RTAS PCI config address (register in bits
+/// 0..8, extended register in bits 24..28).
+pub fn config_reg(cfg: u32) -> u16 {
+    (cfg & 0xff) as u16 | ((cfg >> 16) & 0xf00) as u16
+}

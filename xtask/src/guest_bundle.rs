@@ -30,7 +30,12 @@ pub fn console_only() -> Result<PathBuf, String> {
     let kernel = debian::kernel()?;
     let dir = run_dir("linux-guest")?;
     let initrd = dir.join("initrd.cpio.gz");
-    initramfs::build(&initrd, &debian::busybox()?, &[], &InitConfig::console_only())?;
+    initramfs::build(
+        &initrd,
+        &debian::busybox()?,
+        &[],
+        &InitConfig::console_only(),
+    )?;
     write_bundle(&dir, &kernel, &initrd, CONSOLE_CMDLINE)
 }
 
@@ -42,6 +47,9 @@ pub fn nvme(name: &str, extra: &str) -> Result<(PathBuf, PathBuf), String> {
     let dir = run_dir(name)?;
     let disk = TestDisk::create(&dir.join("disk.img"))?;
     let mut init = InitConfig::new("/dev/nvme0n1", &disk);
+    // The disk appears 3-5 s after /init starts; a controller that fails
+    // (the negative control) gives up after its 10 s admin timeout.
+    init.disk_wait_secs = 20;
     init.module_params
         .insert("nvme_core".into(), "admin_timeout=10 io_timeout=10".into());
     let modules = initramfs::modules_in_load_order(&kernel.modules, &["nvme"])?;
@@ -64,8 +72,8 @@ fn write_bundle(
     initrd: &std::path::Path,
     cmdline: &str,
 ) -> Result<PathBuf, String> {
-    let elf = std::fs::read(&kernel.vmlinux)
-        .map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
+    let elf =
+        std::fs::read(&kernel.vmlinux).map_err(|e| format!("{}: {e}", kernel.vmlinux.display()))?;
     let image = flatten_le(&elf)?;
     let initrd = std::fs::read(initrd).map_err(|e| format!("{}: {e}", initrd.display()))?;
     let bundle = assemble(&image, &initrd, cmdline);

@@ -53,9 +53,10 @@ enum Command {
         /// image) a known scenario needs are added automatically.
         #[arg(long)]
         scenario: Option<String>,
-        /// Seconds to wait for the verdict.
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        /// Seconds to wait for the verdict (default: the scenario's, 60 or
+        /// 90 for a Linux guest).
+        #[arg(long)]
+        timeout: Option<u64>,
         /// Start QEMU halted with a gdb server on :1234 and print the gdb command.
         #[arg(long)]
         gdb: bool,
@@ -123,13 +124,14 @@ fn main() -> ExitCode {
             let scenario = scenario.unwrap_or_else(|| b.default_scenario.to_string());
             let fw = image::build(b)?;
             let img = image::with_args(&fw, &scenario)?;
-            let devices = match scenarios::find(b.name, &scenario) {
+            let known = scenarios::find(b.name, &scenario);
+            let devices = match known {
                 Some(s) => scenarios::qemu_devices(s)?,
                 None => Vec::new(),
             };
             let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
             let opts = qemu::RunOptions {
-                timeout_secs: timeout,
+                timeout_secs: timeout.unwrap_or_else(|| known.map_or(60, scenarios::timeout_secs)),
                 gdb,
                 echo: true,
                 extra: qemu_args,

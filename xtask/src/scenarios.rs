@@ -139,6 +139,13 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         board: "qemu-powernv9",
+        name: "linux-nvme-wrong-pages",
+        devices: &[],
+        guest: GuestImage::LinuxNvme("disable_ddw multitce=off"),
+        expect: Expect::Pass { min_checks: 2 },
+    },
+    Scenario {
+        board: "qemu-powernv9",
         name: "papr-guest",
         devices: EDU_PHB0,
         guest: GuestImage::Board("papr-guest"),
@@ -176,6 +183,15 @@ pub fn find(board: &str, name: &str) -> Option<&'static Scenario> {
     SCENARIOS
         .iter()
         .find(|s| s.board == board && s.name == name)
+}
+
+/// Seconds a run of `s` may take: 90 for a Linux guest (issue 14's bound),
+/// 60 for the others.
+pub fn timeout_secs(s: &Scenario) -> u64 {
+    match s.guest {
+        GuestImage::LinuxConsole | GuestImage::LinuxNvme(_) => 90,
+        GuestImage::None | GuestImage::Board(_) => 60,
+    }
 }
 
 /// The QEMU arguments `s` needs, building its guest image first if it has one.

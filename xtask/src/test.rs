@@ -175,7 +175,7 @@ fn qemu_case(tally: &mut Tally, case: &crate::scenarios::Scenario) -> Result<(),
     let devices = crate::scenarios::qemu_devices(case)?;
     let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let opts = RunOptions {
-        timeout_secs: 60,
+        timeout_secs: crate::scenarios::timeout_secs(case),
         gdb: false,
         echo: false,
         extra: vec![],

@@ -341,7 +341,11 @@ fn pci_node(w: &mut FdtWriter, pci: &LinuxPci) -> Result<(), Error> {
     )?;
     w.property_array_u32(
         "ibm,ddw-applicable",
-        &[QUERY_PE_DMA_WINDOW, CREATE_PE_DMA_WINDOW, REMOVE_PE_DMA_WINDOW],
+        &[
+            QUERY_PE_DMA_WINDOW,
+            CREATE_PE_DMA_WINDOW,
+            REMOVE_PE_DMA_WINDOW,
+        ],
     )?;
     w.property_array_u32("ibm,ddw-extensions", &[1, RESET_PE_DMA_WINDOW])?;
     // MSIs the PE may have in all (Linux creates no MSI domain without it).

@@ -69,7 +69,6 @@ impl GuestMemory for HostMemory {
     }
 }
 
-
 /// True for the config registers a guest may not write: the BARs
 /// (0x10..0x28) and the expansion ROM BAR (0x30): the hypervisor placed
 /// them, and they decide which host addresses the function decodes.

@@ -11,11 +11,11 @@
 //! interrupts; every DMA, MSIs included, goes through the partition's TCEs
 //! and stays inside its memory.
 
+use super::GuestRegs;
 use super::memory::GuestRam;
 use super::passthrough::{PhbPort, config_reg, config_reg_is_fixed};
 use super::pseries::PlatformDevice;
 use super::xics::{IRQ_BASE, SOURCES, Xics, XicsError};
-use super::GuestRegs;
 use crate::guest::linux_dt::rtas_token;
 use pnv_iommu::mmio::{CacheInhibited, Endian, RegisterIo, Width};
 use pnv_iommu::page_alloc::GlobalPages;
@@ -159,7 +159,11 @@ impl PassedFunction<'_> {
         } else {
             phb.config_read(bdf, reg, width).map(|v| rets[1] = v)
         };
-        rets[0] = if result.is_ok() { RTAS_SUCCESS } else { RTAS_HARDWARE };
+        rets[0] = if result.is_ok() {
+            RTAS_SUCCESS
+        } else {
+            RTAS_HARDWARE
+        };
     }
 
     /// Maps the MSI page at its IOVA (the last page of the default window):
@@ -230,9 +234,7 @@ impl PassedFunction<'_> {
     fn is_mine(&self, args: &[u32]) -> bool {
         let cfg = args[0];
         let buid = (args[1] as u64) << 32 | args[2] as u64;
-        buid == self.buid
-            && (cfg >> 16) as u8 == self.bdf.bus
-            && (cfg >> 8) as u8 == self.bdf.devfn
+        buid == self.buid && (cfg >> 16) as u8 == self.bdf.bus && (cfg >> 8) as u8 == self.bdf.devfn
     }
 
     fn xive(&mut self, token: u32, args: &[u32], rets: &mut [u32], xics: &mut Xics) {
@@ -253,7 +255,11 @@ impl PassedFunction<'_> {
             rtas_token::INT_OFF => xics.int_off(irq),
             _ => Err(XicsError::NoSource),
         };
-        rets[0] = if result.is_ok() { RTAS_SUCCESS } else { RTAS_PARAMETER };
+        rets[0] = if result.is_ok() {
+            RTAS_SUCCESS
+        } else {
+            RTAS_PARAMETER
+        };
     }
 }
 
@@ -290,7 +296,10 @@ impl PlatformDevice for PassedFunction<'_> {
             CHANGE_MSI => self.change_msi(args, rets),
             QUERY_INTERRUPT_SOURCE_NUMBER => {
                 self.census.query_irq += 1;
-                if args.len() < 4 || rets.len() < 2 || !self.is_mine(args) || args[3] >= self.vectors
+                if args.len() < 4
+                    || rets.len() < 2
+                    || !self.is_mine(args)
+                    || args[3] >= self.vectors
                 {
                     rets[0] = RTAS_PARAMETER;
                 } else {

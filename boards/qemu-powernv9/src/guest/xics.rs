@@ -156,9 +156,4 @@ impl Xics {
     pub fn set_cppr(&mut self, cppr: u8) {
         self.cppr = cppr;
     }
-
-    /// The current CPPR.
-    pub fn cppr(&self) -> u8 {
-        self.cppr
-    }
 }

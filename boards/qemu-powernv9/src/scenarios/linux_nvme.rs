@@ -56,7 +56,22 @@ enum Path {
     Ddw,
     NoDdw,
     SingleTce,
+    /// Negative control: H_PUT_TCE only, and the PAPR layer's view of the
+    /// guest's RAM is wrong (see [`WRONG_PAGES`]).
+    WrongPages,
 }
+
+/// The negative control's RAM map for the PAPR layer: guest real
+/// [64, 256) MiB and [256, 448) MiB swapped, so every TCE naming a page
+/// there gets the wrong host page (inside the partition: isolation holds,
+/// the data does not). The guest's own translation (the radix tree) is
+/// right, so the data Linux reads is not where the device wrote it.
+const WRONG_PAGES: [(u64, u64, u64); 4] = [
+    (0, 0, 64 << 20),
+    (64 << 20, 256 << 20, 192 << 20),
+    (256 << 20, 64 << 20, 192 << 20),
+    (448 << 20, 448 << 20, 64 << 20),
+];
 
 /// `linux-nvme`: DDW on.
 pub fn run(t: &Topology, checks: &mut Checks) {
@@ -71,6 +86,15 @@ pub fn run_no_ddw(t: &Topology, checks: &mut Checks) {
 /// `linux-nvme-single-tce`: `disable_ddw multitce=off`.
 pub fn run_single_tce(t: &Topology, checks: &mut Checks) {
     run_path(t, checks, Path::SingleTce)
+}
+
+/// `linux-nvme-wrong-pages` (negative control): as `linux-nvme-single-tce`,
+/// but the hypervisor programs wrong host pages for the guest's TCEs; the
+/// guest's disk check must fail (and only then does the case pass): the
+/// sha256 differs, or, as the NVMe queues are DMA too, the controller
+/// fails to identify and the disk never appears.
+pub fn run_wrong_pages(t: &Topology, checks: &mut Checks) {
+    run_path(t, checks, Path::WrongPages)
 }
 
 fn run_path(t: &Topology, checks: &mut Checks, path: Path) {
@@ -143,16 +167,23 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
     // used by this guest only; boot_with checks the host has it.
     let ram = unsafe { GuestRam::new(host_base, ram_size) };
     let mut hv: Hypervisor<PhbPort, GlobalPages> = Hypervisor::new(GlobalPages);
+    let right = [RamRegion {
+        logical: 0,
+        host: host_base,
+        size: ram_size,
+    }];
+    let wrong = WRONG_PAGES.map(|(logical, host, size)| RamRegion {
+        logical,
+        host: host_base + host,
+        size,
+    });
+    let map: &[RamRegion] = if path == Path::WrongPages {
+        &wrong
+    } else {
+        &right
+    };
     let partition = hv
-        .add_partition(
-            &[RamRegion {
-                logical: 0,
-                host: host_base,
-                size: ram_size,
-            }],
-            Arc::new(HostMemory(ram)),
-            PartitionConfig::default(),
-        )
+        .add_partition(map, Arc::new(HostMemory(ram)), PartitionConfig::default())
         .map_err(|e| format!("partition: {:?}", e))?;
     let config_addr = (nvme.bdf.bus as u32) << 16 | (nvme.bdf.devfn as u32) << 8;
     let liobn = hv
@@ -212,6 +243,25 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
     let outcome = boot_with(t, false, Some(attached))?;
     device.census.print();
     println!("PNV: external interrupts injected {}", outcome.injected);
+    if path == Path::WrongPages {
+        let v = &outcome.verdict;
+        checks.check(
+            "linux_nvme_wrong_pages_fail_the_disk_check",
+            if v.init_reached && v.disk_check_failed && !v.pass {
+                Ok(())
+            } else {
+                Err(format!(
+                    "/init reached {}, disk check failed {}, pass {}",
+                    v.init_reached, v.disk_check_failed, v.pass
+                ))
+            },
+        );
+        checks.check(
+            "linux_nvme_tces_inside_partition",
+            isolation(&hv, partition, host_base, ram_size),
+        );
+        return Ok(());
+    }
     report(checks, &outcome);
     let c = &device.census;
     let (ok, what) = match path {
@@ -223,7 +273,7 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
             c.ddw[1] == 0 && c.put_tce_indirect > 0 && c.stuff_tce > 0,
             "no DDW create; H_PUT_TCE_INDIRECT and H_STUFF_TCE",
         ),
-        Path::SingleTce => (
+        Path::SingleTce | Path::WrongPages => (
             c.ddw[1] == 0 && c.put_tce_indirect == 0 && c.put_tce > 0,
             "H_PUT_TCE only",
         ),
@@ -236,7 +286,10 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
             Err(format!("want {}, and MSIs; got {:?}", what, c))
         },
     );
-    checks.check("linux_nvme_tces_inside_partition", isolation(&hv, partition, host_base, ram_size));
+    checks.check(
+        "linux_nvme_tces_inside_partition",
+        isolation(&hv, partition, host_base, ram_size),
+    );
     Ok(())
 }
 
@@ -265,12 +318,17 @@ fn isolation(
             if tce.phys() < host || end > host + size {
                 return Err(format!(
                     "LIOBN {:#x} IOVA {:#x} maps host {:#x}, outside the partition",
-                    w.liobn, iova, tce.phys()
+                    w.liobn,
+                    iova,
+                    tce.phys()
                 ));
             }
         }
     }
-    println!("PNV: isolation: {} valid hardware TCEs, all inside the partition", valid);
+    println!(
+        "PNV: isolation: {} valid hardware TCEs, all inside the partition",
+        valid
+    );
     if valid == 0 {
         return Err(String::from("no valid TCE at all"));
     }

@@ -62,6 +62,10 @@ const SCENARIOS: &[Scenario] = &[
         run: linux_nvme::run_single_tce,
     },
     Scenario {
+        name: "linux-nvme-wrong-pages",
+        run: linux_nvme::run_wrong_pages,
+    },
+    Scenario {
         name: "papr-guest",
         run: papr_guest::run,
     },

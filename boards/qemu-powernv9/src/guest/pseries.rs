@@ -6,10 +6,14 @@
 //! - `H_SET_MODE`: little-endian interrupts (LPCR[ILE]); AIL is refused
 //!   with `H_P2` (with a radix host it would also relocate the hypervisor's
 //!   own interrupt entry), other resources too;
-//! - `H_REGISTER_VPA` (checked, kept), `H_CEDE` (returns at once with
-//!   MSR[EE] set: a pending decrementer is taken right away),
-//!   `H_PUT_TERM_CHAR`/`H_GET_TERM_CHAR` (no input), `H_CPPR`;
+//! - `H_REGISTER_VPA` (checked, kept), `H_CEDE` (waits, at most 10 ms, for
+//!   a device interrupt or the guest's decrementer, then returns with
+//!   MSR[EE] set so the interrupt is taken at once),
+//!   `H_PUT_TERM_CHAR`/`H_GET_TERM_CHAR` (no input);
+//! - XICS presentation (guest/xics.rs): `H_CPPR`, `H_XIRR`, `H_EOI`, `H_IPI`;
 //! - `H_RTAS`: `power-off` and `ibm,os-term` end the guest;
+//! - a passed-through device ([`PlatformDevice`], guest/pci_device.rs) adds
+//!   its hypercalls (TCE) and RTAS calls (config, DDW, MSI, XICS sources);
 //! - anything else: `H_FUNCTION`, counted.
 //!
 //! Every call is counted; [`Census::print`] reports them.
@@ -43,6 +47,8 @@ pub mod opcode {
     pub const H_EOI: u64 = 0x64;
     /// XICS: accept the pending interrupt.
     pub const H_XIRR: u64 = 0x74;
+    /// XICS: inter-processor interrupt (set a server's MFRR).
+    pub const H_IPI: u64 = 0x6c;
     /// Call RTAS (r4 = argument buffer).
     pub const H_RTAS: u64 = 0xf000;
 }
@@ -109,6 +115,8 @@ pub struct Census {
     pub xirr: u64,
     /// H_EOI.
     pub eoi: u64,
+    /// H_IPI.
+    pub ipi: u64,
     /// RTAS calls.
     pub rtas: u64,
     /// Calls answered H_FUNCTION, and the first few of their opcodes.
@@ -127,12 +135,13 @@ impl Census {
             self.proc_tbl, self.set_mode_le, self.set_mode_refused, self.register_vpa, self.cede
         );
         println!(
-            "PNV: census H_PUT_TERM_CHAR {} H_GET_TERM_CHAR {} H_CPPR {} H_XIRR {} H_EOI {} RTAS {} H_FUNCTION {} {:x?} H_PRIVILEGE {}",
+            "PNV: census H_PUT_TERM_CHAR {} H_GET_TERM_CHAR {} H_CPPR {} H_XIRR {} H_EOI {} H_IPI {} RTAS {} H_FUNCTION {} {:x?} H_PRIVILEGE {}",
             self.put_term_char,
             self.get_term_char,
             self.cppr,
             self.xirr,
             self.eoi,
+            self.ipi,
             self.rtas,
             self.unsupported,
             &self.unsupported_first[..(self.unsupported as usize).min(8)],
@@ -250,6 +259,13 @@ impl<'a> Pseries<'a> {
                 }
                 regs.gpr[4] = self.xics.xirr() as u64;
                 HStatus::Success.to_reg()
+            }
+            H_IPI => {
+                self.census.ipi += 1;
+                match self.xics.ipi(regs.gpr[4], regs.gpr[5] as u8) {
+                    Ok(()) => HStatus::Success.to_reg(),
+                    Err(_) => HStatus::Parameter.to_reg(),
+                }
             }
             H_EOI => {
                 self.census.eoi += 1;

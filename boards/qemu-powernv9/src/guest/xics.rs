@@ -17,6 +17,8 @@ pub const IRQ_BASE: u32 = 0x1000;
 pub const SOURCES: usize = 8;
 /// The masking priority.
 pub const LOWEST: u8 = 0xff;
+/// Source number of the inter-processor interrupt (XICS reserves 2).
+pub const IPI: u32 = 2;
 
 #[derive(Clone, Copy, Debug)]
 struct Source {
@@ -48,6 +50,9 @@ pub enum XicsError {
 pub struct Xics {
     sources: [Source; SOURCES],
     cppr: u8,
+    /// Most favoured request register: an IPI is presented while it is
+    /// more favoured than the CPPR.
+    mfrr: u8,
     /// Interrupts presented (accepted through H_XIRR).
     pub presented: u64,
 }
@@ -65,6 +70,7 @@ impl Xics {
         Xics {
             sources: [MASKED; SOURCES],
             cppr: 0,
+            mfrr: LOWEST,
             presented: 0,
         }
     }
@@ -129,13 +135,28 @@ impl Xics {
 
     /// True if an interrupt should be presented to the CPU now.
     pub fn presentable(&self) -> bool {
-        self.best().is_some()
+        self.best().is_some() || self.mfrr < self.cppr
+    }
+
+    /// H_IPI to server 0 (the only one): sets the MFRR.
+    pub fn ipi(&mut self, server: u64, mfrr: u8) -> Result<(), XicsError> {
+        if server != 0 {
+            return Err(XicsError::BadServer);
+        }
+        self.mfrr = mfrr;
+        Ok(())
     }
 
     /// H_XIRR: accepts the most favoured presentable interrupt; returns the
     /// XIRR (old CPPR in the top byte, source number below; 0 = none).
     pub fn xirr(&mut self) -> u32 {
         let old = self.cppr;
+        let source_priority = self.best().map_or(LOWEST, |(_, p)| p);
+        if self.mfrr < self.cppr && self.mfrr <= source_priority {
+            self.cppr = self.mfrr;
+            self.presented += 1;
+            return (old as u32) << 24 | IPI;
+        }
         match self.best() {
             Some((i, priority)) => {
                 self.sources[i].pending = false;

@@ -111,6 +111,26 @@ pub struct PassedFunction<'a> {
     pub vectors: u32,
     /// Calls served.
     pub census: DeviceCensus,
+    /// Negative control: the hypervisor programs a wrong host page for one
+    /// guest TCE (see [`WrongPage`]).
+    pub wrong_page: Option<WrongPage>,
+}
+
+/// A deliberate fault for the negative control: the `nth` H_PUT_TCE that
+/// maps a page (R or W set) gets guest real page `sink` (a page the guest
+/// was told to leave alone) instead of the page the guest named. The TCE is
+/// still validated and stays inside the partition; only the data goes
+/// astray.
+#[derive(Clone, Copy, Debug)]
+pub struct WrongPage {
+    /// Which mapping H_PUT_TCE (1 = the first).
+    pub nth: u64,
+    /// Guest real address of the page the device then reaches.
+    pub sink: u64,
+    /// Mapping H_PUT_TCE calls seen so far.
+    pub seen: u64,
+    /// The guest page the wrong TCE should have named (0 until done).
+    pub replaced: u64,
 }
 
 fn io() -> CacheInhibited {
@@ -275,6 +295,22 @@ impl PlatformDevice for PassedFunction<'_> {
         *counter += 1;
         let mut r = [0u64; HCALL_REGS];
         r.copy_from_slice(&regs.gpr[3..3 + HCALL_REGS]);
+        if let Some(w) = self.wrong_page.as_mut()
+            && r[0] == H_PUT_TCE
+            && r[3] & TCE_RW != 0
+        {
+            w.seen += 1;
+            if w.seen == w.nth {
+                w.replaced = r[3] & !0xfff;
+                r[3] = w.sink | (r[3] & TCE_RW);
+                crate::println!(
+                    "PNV: negative control: TCE at IOBA {:#x} programmed with page {:#x} instead of {:#x}",
+                    r[2],
+                    w.sink,
+                    w.replaced
+                );
+            }
+        }
         self.hv.hcall(self.partition, &mut r, false);
         regs.gpr[3..3 + HCALL_REGS].copy_from_slice(&r);
         true

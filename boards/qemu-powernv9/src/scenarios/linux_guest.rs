@@ -48,8 +48,8 @@ const INITRD: u64 = 0x1800_0000;
 const RTAS: u64 = 0x1f00_0000;
 const RTAS_SIZE: u64 = 0x1000;
 const FDT: u64 = 0x1f01_0000;
-/// The page a passed-through device's MSIs land in (reserved in the device
-/// tree; linux_nvme.rs).
+/// The page a passed-through device's MSIs land in, and the page after it
+/// (both reserved in the device tree; linux_nvme.rs).
 pub(super) const MSI_PAGE: u64 = 0x1f00_1000;
 /// Guest RAM size and its host block, for the PAPR layer's RAM map.
 pub(super) const GUEST_RAM: (u64, u64) = (HOST_BASE, RAM);
@@ -70,9 +70,8 @@ pub(super) struct InitVerdict {
     pub pass: bool,
     /// /init printed `PNV-RESULT: FAIL`.
     pub fail: bool,
-    /// ... because the disk's sha256 did not match, or the disk did not
-    /// appear (its driver's own DMA failed).
-    pub disk_check_failed: bool,
+    /// ... because the disk's sha256 did not match.
+    pub sha_failed: bool,
 }
 
 impl InitVerdict {
@@ -83,9 +82,7 @@ impl InitVerdict {
             self.pass = true;
         } else if let Some(why) = line.strip_prefix("PNV-RESULT: FAIL") {
             self.fail = true;
-            let why = why.trim_start();
-            self.disk_check_failed |=
-                why.starts_with("disk sha256 mismatch") || why.contains("did not appear");
+            self.sha_failed |= why.trim_start().starts_with("disk sha256 mismatch");
         }
     }
 }
@@ -250,7 +247,7 @@ pub(super) fn boot_with(
         bootargs: cmdline,
         initrd: (INITRD, INITRD + initrd_len),
         rtas: (RTAS, RTAS_SIZE),
-        reserved: attached.as_ref().map(|_| (MSI_PAGE, 0x1000)),
+        reserved: attached.as_ref().map(|_| (MSI_PAGE, 0x2000)),
         pci: attached.as_ref().map(|a| a.pci),
     };
     let fdt = topo.build().map_err(|e| format!("device tree: {:?}", e))?;

@@ -19,7 +19,7 @@ use super::platform;
 use crate::guest::linux_dt::LinuxPci;
 use crate::guest::memory::GuestRam;
 use crate::guest::passthrough::{HostMemory, PhbPort};
-use crate::guest::pci_device::PassedFunction;
+use crate::guest::pci_device::{PassedFunction, WrongPage};
 use crate::guest::xics::SOURCES;
 use crate::println;
 use alloc::format;
@@ -56,22 +56,19 @@ enum Path {
     Ddw,
     NoDdw,
     SingleTce,
-    /// Negative control: H_PUT_TCE only, and the PAPR layer's view of the
-    /// guest's RAM is wrong (see [`WRONG_PAGES`]).
+    /// Negative control: H_PUT_TCE only, one of them programmed with a
+    /// wrong host page (see [`WRONG_NTH`]).
     WrongPages,
 }
 
-/// The negative control's RAM map for the PAPR layer: guest real
-/// [64, 256) MiB and [256, 448) MiB swapped, so every TCE naming a page
-/// there gets the wrong host page (inside the partition: isolation holds,
-/// the data does not). The guest's own translation (the radix tree) is
-/// right, so the data Linux reads is not where the device wrote it.
-const WRONG_PAGES: [(u64, u64, u64); 4] = [
-    (0, 0, 64 << 20),
-    (64 << 20, 256 << 20, 192 << 20),
-    (256 << 20, 64 << 20, 192 << 20),
-    (448 << 20, 448 << 20, 64 << 20),
-];
+/// The negative control's wrong TCE: the 1000th page Linux maps (with
+/// `multitce=off`, one H_PUT_TCE each) — by then the controller is up and
+/// /init's dd is reading the disk (20 MiB, 5120 pages) — goes to
+/// [`SINK_PAGE`] instead.
+const WRONG_NTH: u64 = 1000;
+/// A reserved guest page next to the MSI page (both in the device tree's
+/// reserve map): the wrong TCE's data lands there.
+const SINK_PAGE: u64 = MSI_PAGE + 0x1000;
 
 /// `linux-nvme`: DDW on.
 pub fn run(t: &Topology, checks: &mut Checks) {
@@ -89,10 +86,8 @@ pub fn run_single_tce(t: &Topology, checks: &mut Checks) {
 }
 
 /// `linux-nvme-wrong-pages` (negative control): as `linux-nvme-single-tce`,
-/// but the hypervisor programs wrong host pages for the guest's TCEs; the
-/// guest's disk check must fail (and only then does the case pass): the
-/// sha256 differs, or, as the NVMe queues are DMA too, the controller
-/// fails to identify and the disk never appears.
+/// but the hypervisor programs a wrong host page for one guest TCE; the
+/// guest's sha256 check must fail (and only then does the case pass).
 pub fn run_wrong_pages(t: &Topology, checks: &mut Checks) {
     run_path(t, checks, Path::WrongPages)
 }
@@ -167,23 +162,16 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
     // used by this guest only; boot_with checks the host has it.
     let ram = unsafe { GuestRam::new(host_base, ram_size) };
     let mut hv: Hypervisor<PhbPort, GlobalPages> = Hypervisor::new(GlobalPages);
-    let right = [RamRegion {
-        logical: 0,
-        host: host_base,
-        size: ram_size,
-    }];
-    let wrong = WRONG_PAGES.map(|(logical, host, size)| RamRegion {
-        logical,
-        host: host_base + host,
-        size,
-    });
-    let map: &[RamRegion] = if path == Path::WrongPages {
-        &wrong
-    } else {
-        &right
-    };
     let partition = hv
-        .add_partition(map, Arc::new(HostMemory(ram)), PartitionConfig::default())
+        .add_partition(
+            &[RamRegion {
+                logical: 0,
+                host: host_base,
+                size: ram_size,
+            }],
+            Arc::new(HostMemory(ram)),
+            PartitionConfig::default(),
+        )
         .map_err(|e| format!("partition: {:?}", e))?;
     let config_addr = (nvme.bdf.bus as u32) << 16 | (nvme.bdf.devfn as u32) << 8;
     let liobn = hv
@@ -212,6 +200,12 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
         liobn,
         vectors: 0,
         census: Default::default(),
+        wrong_page: (path == Path::WrongPages).then_some(WrongPage {
+            nth: WRONG_NTH,
+            sink: SINK_PAGE,
+            seen: 0,
+            replaced: 0,
+        }),
     };
     // The MSI page: the last page of the default window maps it.
     let status = device.map_msi_page();
@@ -246,13 +240,13 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
     if path == Path::WrongPages {
         let v = &outcome.verdict;
         checks.check(
-            "linux_nvme_wrong_pages_fail_the_disk_check",
-            if v.init_reached && v.disk_check_failed && !v.pass {
+            "linux_nvme_wrong_page_fails_sha256",
+            if v.init_reached && v.sha_failed && !v.pass {
                 Ok(())
             } else {
                 Err(format!(
-                    "/init reached {}, disk check failed {}, pass {}",
-                    v.init_reached, v.disk_check_failed, v.pass
+                    "/init reached {}, sha256 failed {}, pass {}",
+                    v.init_reached, v.sha_failed, v.pass
                 ))
             },
         );

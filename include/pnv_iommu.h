@@ -18,6 +18,23 @@
  * caller's (hypervisor real mode) context; they must not be made from an
  * exception taken inside another call. The host build links Rust's std
  * and needs none of this.
+ *
+ * Linking into skiboot (boards/skiboot is the worked example):
+ *   - build skiboot big-endian ELFv2 (ELF_ABI_v2=1); its default ELFv1
+ *     output refuses this ELFv2 archive;
+ *   - build the library without FP/VMX/VSX (RUSTFLAGS="-C target-cpu=pwr8
+ *     -C target-feature=-altivec,-vsx,-hard-float"): OPAL calls run with
+ *     MSR[FP|VEC|VSX] off, and a pwr9 build uses VSX in its register
+ *     accessors ("VSX unavailable" inside the call);
+ *   - skiboot's libc has memcpy, memmove, memset and memcmp but no bcmp:
+ *     the host defines it (bcmp may return memcmp's value);
+ *   - skiboot compiles with r13-r16 fixed (r13-r15 belong to the OS, r16 is
+ *     skiboot's per-CPU pointer); the library, like any ELFv2 code, uses
+ *     r14-r16 as callee-saved registers and may hold its own values there
+ *     when it calls a hook. The hooks must therefore restore skiboot's
+ *     r13-r16 (saved before calling into the library) before running any
+ *     skiboot code, and give the library its values back on return
+ *     (boards/skiboot/pnv_iommu_hooks.S).
  */
 #ifndef PNV_IOMMU_H
 #define PNV_IOMMU_H
@@ -72,6 +89,14 @@ extern "C" {
 int64_t pnv_opal_map_pe_dma_window(uint64_t phb_id, uint64_t pe, uint16_t window_id,
 				   uint16_t levels, uint64_t table_addr,
 				   uint64_t table_size, uint64_t page_size);
+/*
+ * The TVE value the library holds, and wrote to the TVT, for window_id of
+ * phb_id, into *tve. A firmware with its own TVE cache (skiboot's
+ * tve_cache[], written back to the TVT after a PHB reset) copies it after
+ * each successful window call. PNV_OPAL_PARAMETER: unknown PHB, window_id
+ * outside its TVT, tve NULL or misaligned (nothing written).
+ */
+int64_t pnv_iommu_phb_tve(uint64_t phb_id, uint64_t window_id, uint64_t *tve);
 /* Untranslated window: start/size 16 MiB aligned, end < 2^50, bit 59 of
  * pci_start equal to window_id & 1; size 0 disables the window. */
 int64_t pnv_opal_map_pe_dma_window_real(uint64_t phb_id, uint64_t pe, uint16_t window_id,

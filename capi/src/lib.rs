@@ -342,6 +342,49 @@ fn enumerate_code(e: pnv_iommu::phb4::Phb4Error) -> i64 {
     .code()
 }
 
+/// The TVE value the library holds, and wrote to the TVT, for `window_id`
+/// (`pe * 2 + n`) of PHB `phb_id`; a firmware that keeps its own TVE cache
+/// (skiboot's `tve_cache[]`, written back after a PHB reset) copies it from
+/// here after each successful window call. `PARAMETER` for an unknown PHB,
+/// a window outside its TVT, or a null or misaligned `tve` (nothing is
+/// written then).
+///
+/// # Safety
+/// `tve` must be valid for a write of a `u64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pnv_iommu_phb_tve(phb_id: u64, window_id: u64, tve: *mut u64) -> i64 {
+    if tve.is_null() || !tve.is_aligned() {
+        return OpalCode::Parameter.code();
+    }
+    let value = with(|s| {
+        s.phb(phb_id)?
+            .tve(window_id / 2, (window_id % 2) as u32)
+            .ok()
+    });
+    match value {
+        Some(v) => {
+            // SAFETY: checked non-null and aligned; the caller guarantees it
+            // is writable.
+            unsafe { tve.write(v) };
+            OpalCode::Success.code()
+        }
+        None => OpalCode::Parameter.code(),
+    }
+}
+
+/// The table address `map_pe_dma_window` puts in the TVE. With the
+/// `negative-control-wrong-tve` feature (a test build only) it is the
+/// neighbouring table-sized block instead of the caller's table, so DMA
+/// through the window must fail: the proof that the Linux-on-skiboot runs
+/// depend on the TVE this library writes.
+fn tve_table_addr(table_addr: u64, table_size: u64) -> u64 {
+    if cfg!(feature = "negative-control-wrong-tve") && table_size != 0 {
+        table_addr ^ table_size
+    } else {
+        table_addr
+    }
+}
+
 /// `OPAL_PCI_MAP_PE_DMA_WINDOW`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pnv_opal_map_pe_dma_window(
@@ -359,7 +402,7 @@ pub extern "C" fn pnv_opal_map_pe_dma_window(
             pe,
             window_id as u64,
             levels as u64,
-            table_addr,
+            tve_table_addr(table_addr, table_size),
             table_size,
             page_size,
         )

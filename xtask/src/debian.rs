@@ -63,7 +63,19 @@ pub fn kernel() -> Result<Kernel, String> {
             }
         },
     };
-    let root = unpacked(&package)?;
+    // A newer kernel that cannot be fetched now (no network) falls back to
+    // the newest one already cached.
+    let (package, root) = match unpacked(&package) {
+        Ok(root) => (package, root),
+        Err(e) => match newest_cached_kernel().filter(|c| *c != package) {
+            Some(cached) => {
+                eprintln!("xtask: cannot fetch {package} ({e}); using cached {cached}");
+                let root = unpacked(&cached)?;
+                (cached, root)
+            }
+            None => return Err(e),
+        },
+    };
     let release = package
         .strip_prefix("linux-image-")
         .ok_or_else(|| format!("unexpected kernel package name {package}"))?
@@ -185,7 +197,7 @@ fn newest_cached_kernel() -> Option<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("linux-image-") && n != KERNEL_METAPACKAGE)
         .collect();
-    found.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+    found.sort_by_key(|n| version_key(n));
     found.pop()
 }
 

@@ -1,5 +1,5 @@
 # Body of the initramfs /init (busybox sh). initramfs.rs puts the settings
-# above it: DISK, DISK_SHA256, DISK_WAIT_SECS, WRITE_OFFSET_MIB, WRITE_MIB and
+# above it: DISK, DISK_SHA256, KEPT_SHA256, DISK_WAIT_SECS, WRITE_OFFSET_MIB, WRITE_MIB and
 # the functions load_modules, after_verify, report.
 #
 # The verdict is the one line `PNV-RESULT: PASS` or `PNV-RESULT: FAIL <why>`
@@ -52,6 +52,19 @@ write_read_back() {
         2>/dev/null | sha256sum | cut -d' ' -f1)
     [ "$got" = "$want" ] || return 1
     say "pattern sha256 $want written at MiB $WRITE_OFFSET_MIB and read back"
+}
+
+# After write_read_back: reads the disk again with O_DIRECT; the part
+# before the write region must still match the host's sha256 and the write
+# region must hold the last pattern.
+verify_again() {
+    got=$(dd if="$DISK" bs=1M count="$WRITE_OFFSET_MIB" iflag=direct 2>/dev/null |
+        sha256sum | cut -d' ' -f1)
+    [ "$got" = "$KEPT_SHA256" ] || return 1
+    got=$(dd if="$DISK" bs=1M skip="$WRITE_OFFSET_MIB" count="$WRITE_MIB" iflag=direct \
+        2>/dev/null | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$want" ] || return 1
+    say "disk verified again (kept part and last pattern)"
 }
 
 # The PCI address (domain:bus:dev.fn) of the device behind $DISK.

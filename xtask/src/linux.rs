@@ -61,7 +61,8 @@ pub struct LinuxRun {
     pub echo: bool,
 }
 
-/// Builds the disk and initramfs for `run`, boots, and returns the console
+/// Builds the disk and initramfs for `run` (under `target/linux/<name>/`),
+/// boots, keeps the console in `console.log` there, and returns the console
 /// and verdict. A PASS also needs the host to find the guest's pattern in
 /// the disk file (checked here; a mismatch turns the verdict into FAIL).
 pub fn boot(run: &LinuxRun) -> Result<Outcome, String> {
@@ -86,13 +87,17 @@ pub fn boot(run: &LinuxRun) -> Result<Outcome, String> {
     if outcome.verdict.passed() {
         check_pattern_on_host(&mut outcome, &disk)?;
     }
+    let log = dir.join("console.log");
+    let mut text = outcome.lines.join("\n");
+    text += &format!("\nxtask: {}\n", outcome.verdict);
+    std::fs::write(&log, text).map_err(|e| format!("{}: {e}", log.display()))?;
     Ok(outcome)
 }
 
-/// The guest printed the sha256 of the pattern it wrote; the disk file must
-/// hold it (the device really read it from guest memory).
+/// The guest printed the sha256 of each pattern it wrote; the disk file must
+/// hold the last one (the device really read it from guest memory).
 fn check_pattern_on_host(outcome: &mut Outcome, disk: &TestDisk) -> Result<(), String> {
-    let printed = outcome.lines.iter().find_map(|l| {
+    let printed = outcome.lines.iter().rev().find_map(|l| {
         l.split("pattern sha256 ")
             .nth(1)?
             .split_whitespace()

@@ -9,13 +9,16 @@ mod bench;
 mod boards;
 mod conformance;
 pub mod debian;
+mod fpcheck;
 mod guest_bundle;
 mod image;
 pub mod initramfs;
 mod linux;
+mod linux_cases;
 mod qemu;
 mod scenarios;
 mod setup;
+mod skiboot;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -79,6 +82,14 @@ enum Command {
         /// Seconds to wait for the verdict.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// Run the named Linux cases of `cargo xtask test` (every device
+        /// and mode, remove+rescan, the negative control) instead of one
+        /// boot.
+        #[arg(long, conflicts_with_all = ["device", "bypass", "nobypass", "qemu_args"])]
+        cases: bool,
+        /// With `--cases`: run only the named case(s).
+        #[arg(long = "case", requires = "cases")]
+        only: Vec<String>,
         /// Extra QEMU arguments (after `--`).
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -145,14 +156,20 @@ fn main() -> ExitCode {
             bypass,
             nobypass: _,
             timeout,
+            cases,
+            only,
             qemu_args,
         } => setup::ensure_qemu("qemu-system-ppc64").and_then(|()| {
+            if cases {
+                return linux_cases::run_standalone(&only);
+            }
+            let fw = skiboot::build(skiboot::Variant::Normal)?;
             let run = linux::LinuxRun {
                 name: "cli".into(),
                 device,
                 bypass,
-                firmware: None,
-                init: |_| {},
+                firmware: Some(fw.lid),
+                init: linux_cases::skiboot_report,
                 qemu_args,
                 timeout_secs: timeout,
                 echo: true,

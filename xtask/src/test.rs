@@ -38,11 +38,12 @@ pub fn run_all() -> Result<bool, String> {
     let mut tally = Tally::default();
     // A phase that cannot run (a build or runner error) is a failure of that
     // phase; the others still run and the summary line is still printed.
-    let phases: [(&str, Phase); 4] = [
+    let phases: [(&str, Phase); 5] = [
         ("host tests", host_tests),
         ("qemu scenarios", qemu_cases),
         ("conformance on QEMU pseries", conformance_pseries),
         ("conformance on ours", conformance_ours),
+        ("linux on skiboot", linux_on_skiboot),
     ];
     for (name, phase) in phases {
         if let Err(e) = phase(&mut tally) {
@@ -259,6 +260,11 @@ fn conformance_ours(tally: &mut Tally) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Debian's kernel on skiboot with pnv-iommu routed in (linux_cases.rs).
+fn linux_on_skiboot(tally: &mut Tally) -> Result<(), String> {
+    crate::linux_cases::run(&[], &mut |name, ok, detail| tally.record(name, ok, detail))
 }
 
 /// `cargo xtask run` itself must exit non-zero when the firmware takes an

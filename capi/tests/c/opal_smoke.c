@@ -101,6 +101,20 @@ int main(void)
 		CHECK(pnv_opal_map_pe_dma_window_real(at, 1, 2, 0, 1 << 30), PNV_OPAL_SUCCESS);
 		CHECK(pnv_iommu_host_tve(at, 1, 0), 0x401080);
 		CHECK(pnv_iommu_host_write_count(at), 6);
+		/* The TVE values, for a firmware that keeps its own cache. */
+		{
+			uint64_t tve = 0;
+			CHECK(pnv_iommu_phb_tve(at, 3, &tve), PNV_OPAL_SUCCESS);
+			CHECK(tve, 0x0000000234504505ull);
+			CHECK(pnv_iommu_phb_tve(at, 2, &tve), PNV_OPAL_SUCCESS);
+			CHECK(tve, 0x401080);
+			tve = 0xdead;
+			CHECK(pnv_iommu_phb_tve(at + 5, 3, &tve), PNV_OPAL_PARAMETER);
+			CHECK(pnv_iommu_phb_tve(at, 512, &tve), PNV_OPAL_PARAMETER);
+			CHECK(pnv_iommu_phb_tve(at, 3, NULL), PNV_OPAL_PARAMETER);
+			CHECK(tve, 0xdead);
+			CHECK(pnv_iommu_host_write_count(at), 6);
+		}
 	}
 
 	if (failures) {

@@ -190,10 +190,14 @@ fn load_program(ram: &GuestRam) -> Result<(), String> {
     }
 }
 
-fn read_host(addr: u64) -> u64 {
-    // SAFETY: reads the firmware's own low memory (below its image end),
-    // which no Rust reference holds mutably.
-    unsafe { core::ptr::read_volatile(addr as *const u64) }
+/// The hypervisor's own word at `MARKER_ADDR` (inside its image, below
+/// 16 MiB): the address a guest store would reach if its real addresses
+/// were not translated.
+fn identity_marker() -> u64 {
+    // SAFETY: MARKER_ADDR is an 8-byte aligned address in the firmware's own
+    // low memory (its image, linker/powernv.ld), which is RAM and which no
+    // Rust reference holds mutably; the read is volatile.
+    unsafe { core::ptr::read_volatile(MARKER_ADDR as *const u64) }
 }
 
 /// How one run of the program is set up (its r29, r30, r31).
@@ -232,7 +236,7 @@ fn run_once(how: Run) -> Result<(GuestExit, SmokeHandler), String> {
 
 /// Runs the checks.
 pub fn run(_: &Topology, checks: &mut Checks) {
-    let before_identity = read_host(MARKER_ADDR);
+    let before_identity = identity_marker();
     match run_once(Run::default()) {
         Ok((exit, handler)) => {
             checks.check(
@@ -259,13 +263,13 @@ pub fn run(_: &Topology, checks: &mut Checks) {
             let landed = guest_ram().read_be_u64(MARKER_ADDR);
             checks.check(
                 "guest_memory_is_translated",
-                if landed == Some(MARKER) && read_host(MARKER_ADDR) == before_identity {
+                if landed == Some(MARKER) && identity_marker() == before_identity {
                     Ok(())
                 } else {
                     Err(format!(
                         "host block {:x?}, identity {:#x}",
                         landed,
-                        read_host(MARKER_ADDR)
+                        identity_marker()
                     ))
                 },
             );

@@ -49,7 +49,7 @@ pub struct DeviceCensus {
     pub read_config: u64,
     /// Config writes.
     pub write_config: u64,
-    /// Config writes dropped (BARs, ROM).
+    /// Config writes dropped (BARs, ROM, MSI address/data).
     pub write_config_dropped: u64,
     /// `ibm,change-msi`.
     pub change_msi: u64,
@@ -107,6 +107,10 @@ pub struct PassedFunction<'a> {
     pub msi_page: (u64, u64),
     /// LIOBN of the default window (which holds the MSI page's TCE).
     pub liobn: u32,
+    /// Config offset of the function's MSI capability, if it has one: the
+    /// guest may not write its address and data registers (the hypervisor
+    /// owns where MSIs go).
+    pub msi_cap: Option<u16>,
     /// Vectors enabled by `ibm,change-msi`.
     pub vectors: u32,
     /// Calls served.
@@ -164,8 +168,12 @@ impl PassedFunction<'_> {
         }
         if write {
             self.census.write_config += 1;
-            if config_reg_is_fixed(reg) {
-                // Dropped: the BARs stay where the hypervisor put them.
+            let msi_owned = self
+                .msi_cap
+                .is_some_and(|cap| reg >= cap + 4 && reg < cap + 0x10);
+            if config_reg_is_fixed(reg) || msi_owned {
+                // Dropped: the BARs stay where the hypervisor put them, MSI
+                // messages go where it set them.
                 self.census.write_config_dropped += 1;
                 rets[0] = RTAS_SUCCESS;
                 return;

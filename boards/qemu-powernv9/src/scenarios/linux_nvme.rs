@@ -98,29 +98,38 @@ fn run_path(t: &Topology, checks: &mut Checks, path: Path) {
     }
 }
 
+/// PCI capability ID of MSI.
+const CAP_MSI: u32 = 0x05;
+
+/// The config offset of capability `id` of `bdf`, if it has it.
+fn find_cap(phb: &Phb4<pnv_iommu::mmio::CacheInhibited>, bdf: Bdf, id: u32) -> Option<u16> {
+    let mut cap = phb.config_read32(bdf, 0x34).ok()? & 0xfc;
+    for _ in 0..48 {
+        if cap == 0 {
+            return None;
+        }
+        let head = phb.config_read32(bdf, cap as u16).ok()?;
+        if head & 0xff == id {
+            return Some(cap as u16);
+        }
+        cap = (head >> 8) & 0xfc;
+    }
+    None
+}
+
 /// The MSI-X table of `bdf`: BAR-relative offset and entries.
 fn msix_table(phb: &Phb4<pnv_iommu::mmio::CacheInhibited>, bdf: Bdf) -> Result<(u64, u32), String> {
+    let cap = find_cap(phb, bdf, CAP_MSIX).ok_or("no MSI-X capability")?;
     let read = |off: u16| {
         phb.config_read32(bdf, off)
             .map_err(|e| format!("config read {:#x}: {:?}", off, e))
     };
-    let mut cap = read(0x34)? & 0xfc;
-    for _ in 0..48 {
-        if cap == 0 {
-            break;
-        }
-        let head = read(cap as u16)?;
-        if head & 0xff == CAP_MSIX {
-            let entries = ((head >> 16) & 0x7ff) + 1;
-            let table = read(cap as u16 + 4)?;
-            if table & 7 != 0 {
-                return Err(format!("MSI-X table in BAR{}, not BAR0", table & 7));
-            }
-            return Ok(((table & !7) as u64, entries));
-        }
-        cap = (head >> 8) & 0xfc;
+    let entries = ((read(cap)? >> 16) & 0x7ff) + 1;
+    let table = read(cap + 4)?;
+    if table & 7 != 0 {
+        return Err(format!("MSI-X table in BAR{}, not BAR0", table & 7));
     }
-    Err("no MSI-X capability".into())
+    Ok(((table & !7) as u64, entries))
 }
 
 fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), String> {
@@ -138,6 +147,7 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
         .find(|b| b.index == 0)
         .ok_or("NVMe has no BAR0")?;
     let (table_off, entries) = msix_table(&phb, nvme.bdf)?;
+    let msi_cap = find_cap(&phb, nvme.bdf, CAP_MSI);
     println!(
         "PNV: PHB0 NVMe at {:02x}:{:02x}.{} BAR0 pci {:#x} cpu {:#x} size {:#x}; MSI-X table at +{:#x}, {} entries",
         nvme.bdf.bus,
@@ -198,6 +208,7 @@ fn nvme_guest(t: &Topology, checks: &mut Checks, path: Path) -> Result<(), Strin
         msix_table: (bar0.cpu_addr + table_off, entries),
         msi_page: (MSI_PAGE, MSI_IOVA),
         liobn,
+        msi_cap,
         vectors: 0,
         census: Default::default(),
         wrong_page: (path == Path::WrongPages).then_some(WrongPage {

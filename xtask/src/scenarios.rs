@@ -91,7 +91,7 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "guest",
         devices: &[],
         guest: GuestImage::None,
-        expect: Expect::Pass { min_checks: 6 },
+        expect: Expect::Pass { min_checks: 7 },
     },
     Scenario {
         board: "qemu-powernv9",

@@ -74,7 +74,10 @@ guest_smoke_start:
     ori 6, 6, 0x640a
     sldi 6, 6, 32
     sc 1
-3:  cmpdi 28, 0           /* r28 != 0: spin forever (time limit test) */
+3:  cmpdi 27, 0           /* r27 != 0: an illegal instruction (0xe40) */
+    beq 8f
+    .long 0
+8:  cmpdi 28, 0           /* r28 != 0: spin forever (time limit test) */
     beq 6f
 7:  b 7b
 6:  li 9, 0x2000          /* marker at guest real 0x2000 */
@@ -98,13 +101,32 @@ guest_smoke_start:
 2:  b 2b
 .globl guest_smoke_end
 guest_smoke_end:
+
+/* The guest's own program-interrupt vector (copied to guest real 0x700):
+   exits with 43 + SRR1[44] (the illegal-instruction bit). */
+.balign 4
+.globl guest_program_vector_start
+guest_program_vector_start:
+    mfspr 9, 27
+    rldicl 4, 9, 45, 63
+    addi 4, 4, 43
+    li 3, 0
+    ori 3, 3, 0xf3f0      /* H_PNV_GUEST_EXIT */
+    sc 1
+.globl guest_program_vector_end
+guest_program_vector_end:
 "#
 );
 
 unsafe extern "C" {
     static guest_smoke_start: u8;
     static guest_smoke_end: u8;
+    static guest_program_vector_start: u8;
+    static guest_program_vector_end: u8;
 }
+
+/// Guest real address of the program-interrupt vector.
+const PROGRAM_VECTOR: u64 = 0x700;
 
 /// Counts the guest's console lines by kind; keeps no line.
 #[derive(Default)]
@@ -176,14 +198,23 @@ fn guest_ram() -> GuestRam {
 }
 
 fn load_program(ram: &GuestRam) -> Result<(), String> {
-    // SAFETY: both symbols delimit the program blob in .rodata defined
-    // above, which lives as long as the firmware.
-    let program = unsafe {
+    // SAFETY: each pair of symbols delimits a blob in .rodata defined above,
+    // which lives as long as the firmware.
+    let (program, vector) = unsafe {
         let start = core::ptr::addr_of!(guest_smoke_start);
         let end = core::ptr::addr_of!(guest_smoke_end);
-        core::slice::from_raw_parts(start, end as usize - start as usize)
+        let v_start = core::ptr::addr_of!(guest_program_vector_start);
+        let v_end = core::ptr::addr_of!(guest_program_vector_end);
+        (
+            core::slice::from_raw_parts(start, end as usize - start as usize),
+            core::slice::from_raw_parts(v_start, v_end as usize - v_start as usize),
+        )
     };
-    if ram.fill(0, GUEST_RAM, 0) && ram.write_bytes(GUEST_ENTRY, program) {
+    if GUEST_ENTRY + program.len() as u64 <= PROGRAM_VECTOR
+        && ram.fill(0, GUEST_RAM, 0)
+        && ram.write_bytes(GUEST_ENTRY, program)
+        && ram.write_bytes(PROGRAM_VECTOR, vector)
+    {
         Ok(())
     } else {
         Err("guest program does not fit".into())
@@ -203,6 +234,7 @@ fn identity_marker() -> u64 {
 /// How one run of the program is set up (its r29, r30, r31).
 #[derive(Default)]
 struct Run {
+    illegal_instruction: bool,
     spin_forever: bool,
     flood_calls: u64,
     faulting_hcall: bool,
@@ -217,6 +249,7 @@ fn run_once(how: Run) -> Result<(GuestExit, SmokeHandler), String> {
         .map(0, GUEST_HOST_BASE, GUEST_RAM)
         .map_err(|e| format!("{:?}", e))?;
     let regs = guest.regs_mut();
+    regs.gpr[27] = how.illegal_instruction as u64;
     regs.gpr[28] = how.spin_forever as u64;
     regs.gpr[29] = how.flood_calls;
     regs.gpr[30] = how.faulting_hcall as u64;
@@ -304,6 +337,22 @@ pub fn run(_: &Topology, checks: &mut Checks) {
         Err(e) => Err(e),
     };
     checks.check("guest_time_limit_stops_a_spinning_guest", result);
+    // An instruction the hypervisor does not emulate (0xe40 to the
+    // hypervisor) becomes a program interrupt in the guest, which goes on
+    // at its own vector (which exits with 44: SRR1 says illegal).
+    let illegal = Run {
+        illegal_instruction: true,
+        ..Run::default()
+    };
+    let result = match run_once(illegal) {
+        Ok((GuestExit::Exited(44), _)) => Ok(()),
+        Ok((exit, _)) => Err(format!("{:?}", exit)),
+        Err(e) => Err(e),
+    };
+    checks.check(
+        "guest_emulation_assist_reflected_as_program_interrupt",
+        result,
+    );
 }
 
 /// A guest that floods its console: the hypervisor keeps no line, so its

@@ -13,7 +13,7 @@
 
 use super::GuestRegs;
 use super::memory::GuestRam;
-use super::passthrough::{PhbPort, config_reg, config_reg_is_fixed};
+use super::passthrough::{ConfigAccess, PhbPort, RTAS_PARAMETER, RTAS_SUCCESS, rtas_pci_config};
 use super::pseries::PlatformDevice;
 use super::xics::{IRQ_BASE, SOURCES, Xics, XicsError};
 use crate::guest::linux_dt::rtas_token;
@@ -25,9 +25,6 @@ use pnv_iommu::phb4::config::Bdf;
 
 /// TCE read and write permission.
 const TCE_RW: u64 = 3;
-const RTAS_SUCCESS: u32 = 0;
-const RTAS_HARDWARE: u32 = -1i32 as u32;
-const RTAS_PARAMETER: u32 = -3i32 as u32;
 
 /// `ibm,change-msi` functions (LoPAPR).
 const CHANGE_MSI_QUERY: u32 = 0;
@@ -49,8 +46,9 @@ pub struct DeviceCensus {
     pub read_config: u64,
     /// Config writes.
     pub write_config: u64,
-    /// Config writes dropped (BARs, ROM, MSI address/data).
-    pub write_config_dropped: u64,
+    /// Config writes refused (BARs, ROM, MSI address/data, another
+    /// function).
+    pub write_config_refused: u64,
     /// `ibm,change-msi`.
     pub change_msi: u64,
     /// `ibm,query-interrupt-source-number`.
@@ -74,10 +72,10 @@ impl DeviceCensus {
             self.put_tce_indirect
         );
         crate::println!(
-            "PNV: census RTAS read-pci-config {} write-pci-config {} (dropped {}) change-msi {} query-interrupt-source-number {} xive {} query/create/remove/reset-pe-dma-window {:?} MSIs {}",
+            "PNV: census RTAS read-pci-config {} write-pci-config {} (refused {}) change-msi {} query-interrupt-source-number {} xive {} query/create/remove/reset-pe-dma-window {:?} MSIs {}",
             self.read_config,
             self.write_config,
-            self.write_config_dropped,
+            self.write_config_refused,
             self.change_msi,
             self.query_irq,
             self.xive,
@@ -145,53 +143,17 @@ fn io() -> CacheInhibited {
 
 impl PassedFunction<'_> {
     fn config(&mut self, args: &[u32], rets: &mut [u32], write: bool) {
-        let want = if write { 5 } else { 4 };
-        if args.len() != want || rets.len() < if write { 1 } else { 2 } {
-            rets[0] = RTAS_PARAMETER;
-            return;
+        let msi_cap = self.msi_cap;
+        // The MSI capability's address and data: the hypervisor decides
+        // where MSIs go.
+        let msi_owned =
+            move |reg: u16| msi_cap.is_some_and(|cap| reg >= cap + 4 && reg < cap + 0x10);
+        let access = rtas_pci_config(self.phb, self.bdf, self.buid, args, rets, write, &msi_owned);
+        match (write, access) {
+            (true, ConfigAccess::Refused) => self.census.write_config_refused += 1,
+            (true, _) => self.census.write_config += 1,
+            (false, _) => self.census.read_config += 1,
         }
-        let (cfg, buid, size) = (args[0], (args[1] as u64) << 32 | args[2] as u64, args[3]);
-        let bdf = Bdf {
-            bus: (cfg >> 16) as u8,
-            devfn: (cfg >> 8) as u8,
-        };
-        let reg = config_reg(cfg);
-        let width = match size {
-            1 => Width::W8,
-            2 => Width::W16,
-            4 => Width::W32,
-            _ => return rets[0] = RTAS_PARAMETER,
-        };
-        if buid != self.buid || bdf != self.bdf || !(reg as u32).is_multiple_of(size) {
-            rets[0] = RTAS_PARAMETER;
-            return;
-        }
-        if write {
-            self.census.write_config += 1;
-            let msi_owned = self
-                .msi_cap
-                .is_some_and(|cap| reg >= cap + 4 && reg < cap + 0x10);
-            if config_reg_is_fixed(reg) || msi_owned {
-                // Dropped: the BARs stay where the hypervisor put them, MSI
-                // messages go where it set them.
-                self.census.write_config_dropped += 1;
-                rets[0] = RTAS_SUCCESS;
-                return;
-            }
-        } else {
-            self.census.read_config += 1;
-        }
-        let phb = self.phb.0.lock();
-        let result = if write {
-            phb.config_write(bdf, reg, width, args[4])
-        } else {
-            phb.config_read(bdf, reg, width).map(|v| rets[1] = v)
-        };
-        rets[0] = if result.is_ok() {
-            RTAS_SUCCESS
-        } else {
-            RTAS_HARDWARE
-        };
     }
 
     /// Maps the MSI page at its IOVA (the last page of the default window):

@@ -18,7 +18,7 @@ use super::ram;
 use crate::guest::console::GuestConsole;
 use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
 use crate::guest::memory::GuestRam;
-use crate::guest::passthrough::{HostMemory, PhbPort, config_reg, config_reg_is_fixed};
+use crate::guest::passthrough::{HostMemory, PhbPort, RTAS_PARAMETER, rtas_pci_config};
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler};
 use crate::println;
 use alloc::format;
@@ -101,9 +101,6 @@ impl SuiteVerdict<'_> {
     }
 }
 
-const RTAS_PARAMETER: u32 = -3i32 as u32;
-const RTAS_HARDWARE: u32 = -1i32 as u32;
-
 impl PaprHandler<'_> {
     /// H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR0.
     fn ci(&self, regs: &mut GuestRegs, store: bool) -> u64 {
@@ -183,39 +180,7 @@ impl PaprHandler<'_> {
     /// function only; its BARs and expansion ROM stay where the hypervisor
     /// put them.
     fn pci_config(&self, args: &[u32], rets: &mut [u32], write: bool) {
-        let want = if write { 5 } else { 4 };
-        if args.len() != want || rets.len() < if write { 1 } else { 2 } {
-            rets[0] = RTAS_PARAMETER;
-            return;
-        }
-        let (cfg, buid, size) = (args[0], (args[1] as u64) << 32 | args[2] as u64, args[3]);
-        let bdf = Bdf {
-            bus: (cfg >> 16) as u8,
-            devfn: (cfg >> 8) as u8,
-        };
-        let reg = config_reg(cfg);
-        let width = match size {
-            1 => Width::W8,
-            2 => Width::W16,
-            4 => Width::W32,
-            _ => return rets[0] = RTAS_PARAMETER,
-        };
-        let movable = config_reg_is_fixed(reg);
-        if buid != BUID
-            || bdf != self.device
-            || !(reg as u32).is_multiple_of(size)
-            || (write && movable)
-        {
-            rets[0] = RTAS_PARAMETER;
-            return;
-        }
-        let phb = self.phb.0.lock();
-        let result = if write {
-            phb.config_write(bdf, reg, width, args[4])
-        } else {
-            phb.config_read(bdf, reg, width).map(|v| rets[1] = v)
-        };
-        rets[0] = if result.is_ok() { 0 } else { RTAS_HARDWARE };
+        rtas_pci_config(self.phb, self.device, BUID, args, rets, write, &|_| false);
     }
 }
 

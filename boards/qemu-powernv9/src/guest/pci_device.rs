@@ -17,7 +17,7 @@ use super::passthrough::{ConfigAccess, PhbPort, RTAS_PARAMETER, RTAS_SUCCESS, rt
 use super::pseries::PlatformDevice;
 use super::xics::{IRQ_BASE, SOURCES, Xics, XicsError};
 use crate::guest::linux_dt::rtas_token;
-use pnv_iommu::mmio::{CacheInhibited, Endian, RegisterIo, Width};
+use pnv_iommu::mmio::{Endian, RegisterIo, Width};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::hcall::{H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE};
 use pnv_iommu::papr::{DdwCall, HCALL_REGS, Hypervisor, PartitionId};
@@ -135,12 +135,6 @@ pub struct WrongPage {
     pub replaced: u64,
 }
 
-fn io() -> CacheInhibited {
-    // SAFETY: used only on the passed-through function's MSI-X table,
-    // inside the BAR the hypervisor assigned (hypervisor real mode).
-    unsafe { CacheInhibited::new() }
-}
-
 impl PassedFunction<'_> {
     fn config(&mut self, args: &[u32], rets: &mut [u32], write: bool) {
         let msi_cap = self.msi_cap;
@@ -175,7 +169,7 @@ impl PassedFunction<'_> {
             crate::println!("PNV: mapping the MSI page failed");
         }
         let (table, entries) = self.msix_table;
-        let io = io();
+        let io = crate::io::io();
         for i in 0..entries.min(SOURCES as u32) {
             let entry = table + 16 * i as u64;
             let (addr, data) = if i < n {

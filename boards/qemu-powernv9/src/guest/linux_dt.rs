@@ -26,9 +26,9 @@ pub const VTY_PATH: &str = "/vdevice/vty@71000000";
 /// Unit address (`reg`) of the console: Linux passes it as the terminal
 /// number (r4) of H_PUT_TERM_CHAR / H_GET_TERM_CHAR.
 pub const VTY_REG: u32 = 0x7100_0000;
-/// Timebase frequency of QEMU's POWER9 (its `PNV_TIMEBASE_FREQ`, which the
-/// host device tree also gives).
-pub const TIMEBASE_HZ: u32 = 512_000_000;
+/// Timebase frequency the guest's device tree gives (the host's,
+/// [`pnv_rt::spr::TIMEBASE_HZ`]).
+pub const TIMEBASE_HZ: u32 = pnv_rt::spr::TIMEBASE_HZ as u32;
 
 /// RTAS tokens the hypervisor answers for a Linux guest (the PCI, DDW and
 /// XICS ones only when a device is passed through).

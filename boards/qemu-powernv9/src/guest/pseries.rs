@@ -21,6 +21,7 @@
 use super::console::GuestConsole;
 use super::linux_dt::{VTY_REG, rtas_token};
 use super::memory::GuestRam;
+use super::passthrough::{RTAS_PARAMETER, RTAS_SUCCESS};
 use super::vcpu::{self, LPCR_GTSE, LPCR_ILE, LPCR_UPRT};
 use super::xics::Xics;
 use super::{GuestRegs, TrapAction};
@@ -80,10 +81,6 @@ const VPA_FUNC_SHIFT: u64 = 63 - 18;
 const VPA_REGISTER: u64 = 1;
 /// Smallest VPA Linux and PAPR use (its size is the big-endian u16 at 4).
 const VPA_MIN_SIZE: u16 = 640;
-
-/// RTAS status: success, hardware error, parameter error.
-const RTAS_SUCCESS: u32 = 0;
-const RTAS_PARAMETER: u32 = -3i32 as u32;
 
 /// How the guest ended, as `Guest::run` returns it (`GuestExit::Exited`).
 pub mod exit {

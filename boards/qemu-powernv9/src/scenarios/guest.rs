@@ -25,8 +25,7 @@ const MARKER_ADDR: u64 = 0x2000;
 const MARKER: u64 = 0x5a5a_0000_1234_5678;
 /// pnv-iommu's private hypercall that ends a guest run (r4 = code).
 pub const H_PNV_GUEST_EXIT: u64 = 0xf3f0;
-/// PAPR H_PUT_TERM_CHAR.
-const H_PUT_TERM_CHAR: u64 = 0x58;
+use crate::guest::pseries::opcode::H_PUT_TERM_CHAR;
 
 /// Time limit of the spinning guest: 0.1 s of QEMU's 512 MHz timebase.
 const SPIN_LIMIT: u64 = 51_200_000;

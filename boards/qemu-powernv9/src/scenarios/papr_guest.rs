@@ -51,11 +51,10 @@ const BUID: u64 = 0x0800_0000_2000_0000;
 /// Size of the default DMA window.
 const DEFAULT_WINDOW: u64 = 1 << 30;
 
-const H_PUT_TERM_CHAR: u64 = 0x58;
 const H_LOGICAL_CI_LOAD: u64 = 0x3c;
 const H_LOGICAL_CI_STORE: u64 = 0x40;
-const H_RTAS: u64 = 0xf000;
 use super::guest::H_PNV_GUEST_EXIT;
+use crate::guest::pseries::opcode::{H_PUT_TERM_CHAR, H_RTAS};
 
 /// The hypervisor's answer to one guest.
 struct PaprHandler<'a> {

@@ -87,6 +87,12 @@ remove_and_rescan() {
 
 say "kernel $(uname -r), loading modules"
 load_modules || fail "loading modules"
+if [ -z "$DISK" ]; then
+    # Console only (InitConfig::console_only): no disk to check.
+    say "console only, no disk"
+    after_verify || fail "after_verify step failed"
+    finish PASS
+fi
 wait_disk || fail "$DISK did not appear within $DISK_WAIT_SECS s"
 verify_disk || fail "disk sha256 mismatch (got $got, want $DISK_SHA256)"
 write_read_back || fail "written pattern did not read back"

@@ -123,6 +123,25 @@ impl InitConfig {
     }
 }
 
+impl InitConfig {
+    /// No disk: /init reports, runs `after_verify` and passes (a boot
+    /// that only needs to reach /init, e.g. the linux-guest scenario).
+    pub fn console_only() -> InitConfig {
+        InitConfig {
+            disk: String::new(),
+            disk_sha256: String::new(),
+            kept_sha256: String::new(),
+            disk_wait_secs: 0,
+            write_offset_mib: 0,
+            write_mib: 0,
+            module_params: BTreeMap::new(),
+            after_verify: Vec::new(),
+            report: Vec::new(),
+            functions: Vec::new(),
+        }
+    }
+}
+
 /// A kernel module to put in the initramfs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Module {

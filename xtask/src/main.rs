@@ -11,6 +11,7 @@ mod conformance;
 pub mod debian;
 mod fpcheck;
 mod fuzz;
+mod guest_bundle;
 mod image;
 pub mod initramfs;
 mod linux;
@@ -66,9 +67,10 @@ enum Command {
         /// automatically.
         #[arg(long)]
         scenario: Option<String>,
-        /// Seconds to wait for the verdict.
-        #[arg(long, default_value_t = 60)]
-        timeout: u64,
+        /// Seconds to wait for the verdict (default: the scenario's, 60, or
+        /// 90 for a Linux guest).
+        #[arg(long)]
+        timeout: Option<u64>,
         /// Start QEMU halted with a gdb server on :1234 and print the gdb command.
         #[arg(long)]
         gdb: bool,
@@ -170,7 +172,10 @@ fn main() -> ExitCode {
                 qemu_args.splice(0..0, two);
             }
             let opts = qemu::RunOptions {
-                timeout_secs: timeout,
+                timeout_secs: timeout.unwrap_or_else(|| {
+                    scenarios::find(b.name, &scenario)
+                        .map_or(pnv_contract::SCENARIO_SECS, |s| s.timeout_secs)
+                }),
                 gdb,
                 echo: true,
                 extra: qemu_args,

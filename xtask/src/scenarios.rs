@@ -12,10 +12,11 @@
 use crate::boards::{self, Board};
 use crate::image;
 use crate::qemu::{self, Outcome, RunOptions};
-pub use pnv_contract::{Expect, GUEST_LOAD_ADDR, SCENARIOS, Scenario, find};
+pub use pnv_contract::{Expect, GUEST_LOAD_ADDR, GuestImage, SCENARIOS, Scenario, find};
 
 /// The QEMU arguments `s` needs (machine arguments, devices, the guest
-/// image loader), building its guest image first if it has one.
+/// image loader, a Linux NVMe run's disk), building its guest image first
+/// if it has one.
 pub fn qemu_args(s: &Scenario) -> Result<Vec<String>, String> {
     let mut args: Vec<String> = s
         .machine_args
@@ -23,15 +24,27 @@ pub fn qemu_args(s: &Scenario) -> Result<Vec<String>, String> {
         .chain(s.devices)
         .map(|d| d.to_string())
         .collect();
-    if let Some(guest) = s.guest {
-        let fw = image::build(boards::find(guest)?)?;
-        args.push("-device".into());
-        args.push(format!(
-            "loader,file={},addr={:#x},force-raw=on",
-            fw.image.display(),
-            GUEST_LOAD_ADDR
-        ));
-    }
+    let file = match s.guest {
+        GuestImage::None => return Ok(args),
+        GuestImage::Board(guest) => image::build(boards::find(guest)?)?.image,
+        GuestImage::LinuxConsole => crate::guest_bundle::console_only()?,
+        GuestImage::LinuxNvme { cmdline } => {
+            let (bundle, disk) = crate::guest_bundle::nvme(s.name, cmdline)?;
+            args.push("-drive".into());
+            args.push(format!(
+                "if=none,id={},file={},format=raw",
+                pnv_contract::NVME_DRIVE_ID,
+                disk.display()
+            ));
+            bundle
+        }
+    };
+    args.push("-device".into());
+    args.push(format!(
+        "loader,file={},addr={:#x},force-raw=on",
+        file.display(),
+        GUEST_LOAD_ADDR
+    ));
     Ok(args)
 }
 
@@ -58,7 +71,7 @@ mod tests {
         for s in SCENARIOS {
             let b = boards::find(s.board).unwrap();
             assert!(!b.guest, "{} runs on a guest board", s.name);
-            if let Some(g) = s.guest {
+            if let GuestImage::Board(g) = s.guest {
                 assert!(boards::find(g).unwrap().guest, "{g} is not a guest image");
             }
         }

@@ -182,7 +182,7 @@ fn qemu_cases(tally: &mut Tally) -> Result<(), String> {
 fn qemu_case(tally: &mut Tally, case: &crate::scenarios::Scenario) -> Result<(), String> {
     let board = boards::find(case.board)?;
     let opts = RunOptions {
-        timeout_secs: 60,
+        timeout_secs: case.timeout_secs,
         gdb: false,
         echo: false,
         extra: vec![],

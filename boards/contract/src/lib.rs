@@ -4,9 +4,11 @@
 //! - [`boot_args`]: where the boot-argument block sits in an image and how
 //!   it starts;
 //! - [`GUEST_LOAD_ADDR`]: where QEMU's loader puts a guest image;
+//! - [`linux_bundle`]: how a Linux guest's kernel, initramfs and command
+//!   line reach the hypervisor;
 //! - [`SCENARIOS`]: every scenario, with the board that runs it, the QEMU
-//!   machine arguments and devices it needs, and how `cargo xtask test`
-//!   judges it. A board maps each [`ScenarioId`] of its own to the code that
+//!   machine arguments, devices and guest image it needs, how long it may
+//!   take and how `cargo xtask test` judges it. A board maps each [`ScenarioId`] of its own to the code that
 //!   runs it (an exhaustive `match`, so a new scenario cannot be forgotten);
 //!   names exist only here.
 //!
@@ -51,6 +53,39 @@ pub mod boot_args {
     }
 }
 
+/// The bundle that hands a Linux guest's boot files to the qemu-powernv9
+/// hypervisor: one file `cargo xtask` writes and QEMU's loader puts at
+/// [`GUEST_LOAD_ADDR`] (the staging area), which the hypervisor checks and
+/// copies into the guest's RAM. All numbers are big-endian u64, offsets
+/// from the bundle's start:
+///
+/// | offset | field                                          |
+/// |--------|------------------------------------------------|
+/// | 0      | [`MAGIC`](linux_bundle::MAGIC)                 |
+/// | 8      | [`VERSION`](linux_bundle::VERSION)             |
+/// | 16, 24 | kernel: offset, length (the flat image of the  |
+/// |        | kernel ELF's loadable segments from address 0) |
+/// | 32, 40 | initrd: offset, length                         |
+/// | 48, 56 | kernel command line: offset, length (UTF-8)    |
+pub mod linux_bundle {
+    /// First 8 bytes of a bundle.
+    pub const MAGIC: [u8; 8] = *b"PNVLINUX";
+    /// The format version.
+    pub const VERSION: u64 = 1;
+    /// Header word (8 bytes each) holding the kernel's offset; its length
+    /// is the next word.
+    pub const KERNEL: usize = 2;
+    /// Header word holding the initrd's offset (length next).
+    pub const INITRD: usize = 4;
+    /// Header word holding the command line's offset (length next).
+    pub const CMDLINE: usize = 6;
+    /// Bytes of header before the first part.
+    pub const HEADER: usize = 0x1000;
+    /// Alignment of each part's offset (xtask's choice; the hypervisor
+    /// accepts any offset inside the bundle).
+    pub const PART_ALIGN: usize = 0x1_0000;
+}
+
 /// QEMU arguments of a two-chip machine (DESIGN §12): one thread per chip;
 /// chip 1 gets memory only with at least 2 GiB (the same on powernv8, 9
 /// and 10).
@@ -64,6 +99,63 @@ macro_rules! edu_on {
             concat!("edu,bus=", $bus, ",addr=0x0,dma_mask=0xffffffffffffffff"),
         ]
     };
+}
+
+/// QEMU machine arguments of a Linux guest scenario: the partition's RAM
+/// lies at 1 GiB .. 1.5 GiB of the host (the firmware's heap.rs).
+pub const LINUX_GUEST_MACHINE: &[&str] = &["-m", "2G"];
+
+/// Seconds `cargo xtask` waits for a scenario's verdict.
+pub const SCENARIO_SECS: u64 = 60;
+/// Seconds `cargo xtask` waits for a Linux guest scenario's verdict (issue
+/// 14's bound); the hypervisor stops the guest 10 s before.
+pub const LINUX_GUEST_SECS: u64 = 90;
+
+/// The `-drive` id of a Linux NVMe scenario's disk (a literal, for
+/// `concat!`); `cargo xtask` adds the drive with the run's disk image.
+macro_rules! nvme_drive_id {
+    () => {
+        "nvme0"
+    };
+}
+
+/// The `-drive` id the NVMe device of a [`GuestImage::LinuxNvme`] scenario
+/// reads; `cargo xtask` gives it the run's disk image.
+pub const NVME_DRIVE_ID: &str = nvme_drive_id!();
+
+/// QEMU's NVMe controller on PCI bus `$bus`, reading drive [`NVME_DRIVE_ID`].
+macro_rules! nvme_on {
+    ($bus:literal) => {
+        &[
+            "-device",
+            concat!(
+                "nvme,bus=",
+                $bus,
+                ",addr=0x0,drive=",
+                nvme_drive_id!(),
+                ",serial=pnv-iommu"
+            ),
+        ]
+    };
+}
+
+/// What QEMU's loader puts at [`GUEST_LOAD_ADDR`] for a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestImage {
+    /// Nothing.
+    None,
+    /// The flat image of a guest board (e.g. `papr-guest`).
+    Board(&'static str),
+    /// A console-only Debian Linux guest: a [`linux_bundle`] whose
+    /// initramfs /init prints its verdict and powers off.
+    LinuxConsole,
+    /// A Debian Linux guest whose /init checks an NVMe disk (the
+    /// scenario's NVMe device, passed through by the hypervisor); `cmdline`
+    /// is added to the kernel command line.
+    LinuxNvme {
+        /// Kernel command-line words beyond the console.
+        cmdline: &'static str,
+    },
 }
 
 /// Every scenario, by identity (the boot argument is its [`Scenario::name`]).
@@ -82,8 +174,26 @@ pub enum ScenarioId {
     /// DMA checks on PHB0 through a driver attached after another brought
     /// the PHB up.
     DmaAttachedPhb0,
-    /// A guest partition: traps, translation, isolation.
+    /// A guest partition: traps, translation, isolation, time limit,
+    /// bounded console.
     Guest,
+    /// A fault inside the hypervisor's own hypercall handler: reported as
+    /// the hypervisor's failure.
+    GuestHcallFault,
+    /// Debian's Linux boots as a guest partition to its initramfs /init.
+    LinuxGuest,
+    /// Negative control: no initramfs placed, so Linux panics before /init
+    /// (and the case passes only then).
+    LinuxGuestNoInitrd,
+    /// Linux as a guest with the host's NVMe passed through: DDW.
+    LinuxNvme,
+    /// The same with `disable_ddw` (the default window).
+    LinuxNvmeNoDdw,
+    /// The same with `disable_ddw multitce=off` (H_PUT_TCE only).
+    LinuxNvmeSingleTce,
+    /// Negative control: one guest TCE programmed with a wrong host page;
+    /// the guest's disk check must fail.
+    LinuxNvmeWrongPages,
     /// The PAPR conformance guest as a partition of our hypervisor.
     PaprGuest,
     /// An exception on purpose (program check).
@@ -155,8 +265,10 @@ pub struct Scenario {
     pub machine_args: &'static [&'static str],
     /// QEMU device arguments it needs.
     pub devices: &'static [&'static str],
-    /// A guest board whose image QEMU loads at [`GUEST_LOAD_ADDR`].
-    pub guest: Option<&'static str>,
+    /// The guest image QEMU loads at [`GUEST_LOAD_ADDR`].
+    pub guest: GuestImage,
+    /// Seconds `cargo xtask` waits for its verdict.
+    pub timeout_secs: u64,
     /// How `cargo xtask test` judges it.
     pub expect: Expect,
 }
@@ -176,7 +288,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -185,7 +298,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-2chip",
         machine_args: TWO_CHIPS,
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -194,7 +308,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -203,7 +318,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb3",
         machine_args: &[],
         devices: edu_on!("pcie.3"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -213,7 +329,8 @@ pub const SCENARIOS: &[Scenario] = &[
         machine_args: TWO_CHIPS,
         // Chip 1's PHB n is bus pcie.(6 + n).
         devices: edu_on!("pcie.6"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -222,7 +339,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-attached-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
@@ -231,8 +349,87 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "guest",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
+        expect: Expect::Pass { min_checks: 7 },
+    },
+    Scenario {
+        id: ScenarioId::GuestHcallFault,
+        board: POWERNV9,
+        name: "guest-hcall-fault",
+        machine_args: &[],
+        devices: &[],
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
+        expect: Expect::Fail {
+            reason: "hypervisor fault while serving a guest: exception 0x700 program",
+        },
+    },
+    Scenario {
+        id: ScenarioId::LinuxGuest,
+        board: POWERNV9,
+        name: "linux-guest",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: &[],
+        guest: GuestImage::LinuxConsole,
+        timeout_secs: LINUX_GUEST_SECS,
         expect: Expect::Pass { min_checks: 4 },
+    },
+    Scenario {
+        id: ScenarioId::LinuxGuestNoInitrd,
+        board: POWERNV9,
+        name: "linux-guest-no-initrd",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: &[],
+        guest: GuestImage::LinuxConsole,
+        timeout_secs: LINUX_GUEST_SECS,
+        expect: Expect::Pass { min_checks: 1 },
+    },
+    Scenario {
+        id: ScenarioId::LinuxNvme,
+        board: POWERNV9,
+        name: "linux-nvme",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: nvme_on!("pcie.0"),
+        guest: GuestImage::LinuxNvme { cmdline: "" },
+        timeout_secs: LINUX_GUEST_SECS,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::LinuxNvmeNoDdw,
+        board: POWERNV9,
+        name: "linux-nvme-noddw",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: nvme_on!("pcie.0"),
+        guest: GuestImage::LinuxNvme {
+            cmdline: "disable_ddw",
+        },
+        timeout_secs: LINUX_GUEST_SECS,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::LinuxNvmeSingleTce,
+        board: POWERNV9,
+        name: "linux-nvme-single-tce",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: nvme_on!("pcie.0"),
+        guest: GuestImage::LinuxNvme {
+            cmdline: "disable_ddw multitce=off",
+        },
+        timeout_secs: LINUX_GUEST_SECS,
+        expect: Expect::Pass { min_checks: 6 },
+    },
+    Scenario {
+        id: ScenarioId::LinuxNvmeWrongPages,
+        board: POWERNV9,
+        name: "linux-nvme-wrong-pages",
+        machine_args: LINUX_GUEST_MACHINE,
+        devices: nvme_on!("pcie.0"),
+        guest: GuestImage::LinuxNvme {
+            cmdline: "disable_ddw multitce=off",
+        },
+        timeout_secs: LINUX_GUEST_SECS,
+        expect: Expect::Pass { min_checks: 2 },
     },
     Scenario {
         id: ScenarioId::PaprGuest,
@@ -240,7 +437,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "papr-guest",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: Some("papr-guest"),
+        guest: GuestImage::Board("papr-guest"),
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Elsewhere,
     },
     Scenario {
@@ -249,7 +447,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -258,7 +457,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -267,7 +467,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb2",
         machine_args: &[],
         devices: edu_on!("pcie.2"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -276,7 +477,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -285,7 +487,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -294,7 +497,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-phb4",
         machine_args: &[],
         devices: edu_on!("pcie.4"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -303,7 +507,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "papr-guest",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: Some("papr-guest"),
+        guest: GuestImage::Board("papr-guest"),
+        timeout_secs: SCENARIO_SECS,
         // The conformance suite judges the powernv9 run case by case; here
         // the same guest on a PHB5 must pass every case it runs.
         expect: Expect::Pass { min_checks: 47 },
@@ -314,7 +519,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-2chip",
         machine_args: TWO_CHIPS,
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -324,7 +530,8 @@ pub const SCENARIOS: &[Scenario] = &[
         machine_args: TWO_CHIPS,
         // A POWER8 chip has 3 PHBs: chip 1's PHB n is bus pcie.(3 + n).
         devices: edu_on!("pcie.3"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -333,7 +540,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "boot-2chip",
         machine_args: TWO_CHIPS,
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 4 },
     },
     Scenario {
@@ -343,7 +551,8 @@ pub const SCENARIOS: &[Scenario] = &[
         machine_args: TWO_CHIPS,
         // Chip 1's PHB n is bus pcie.(6 + n).
         devices: edu_on!("pcie.6"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 8 },
     },
     Scenario {
@@ -352,7 +561,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-attached-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
@@ -361,7 +571,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma-attached-phb0",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 6 },
     },
     Scenario {
@@ -370,7 +581,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "trap",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Fail {
             reason: "exception 0x700 program",
         },
@@ -381,7 +593,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "dma",
         machine_args: &[],
         devices: edu_on!("pcie.0"),
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Pass { min_checks: 19 },
     },
     Scenario {
@@ -390,7 +603,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "trap",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Fail {
             reason: "exception 0x700 program",
         },
@@ -401,7 +615,8 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "illegal-instruction",
         machine_args: &[],
         devices: &[],
-        guest: None,
+        guest: GuestImage::None,
+        timeout_secs: SCENARIO_SECS,
         expect: Expect::Fail {
             reason: "exception 0xe40 hypervisor emulation assistance",
         },

@@ -1,22 +1,30 @@
 //! Reporting of unexpected exceptions: which vector, the save/restore
 //! registers and the fault address, then a failure verdict for the runner.
+//!
+//! An exception taken in a guest (MSR[HV] = 0 in the saved MSR) ends that
+//! guest: `Guest::run` returns the fault and the firmware goes on. Any other
+//! exception is the hypervisor's own failure, also while a guest is active
+//! (for example inside its hypercall handler): it is reported as such and
+//! the run ends, never resuming over the hypervisor's live frames.
 
 use crate::console::finish;
 use crate::println;
-use pnv_rt::exception::vector_name;
-use pnv_rt::spr::{self, Spr};
+use pnv_rt::exception::{saved_in_hsrr, vector_name};
+use pnv_rt::spr::{self, Msr, Spr};
 
 /// Called by `exception_common` (pnv-rt's start-up) on the exception stack.
 #[unsafe(no_mangle)]
 extern "C" fn rust_exception(vector: u64) -> ! {
-    // A fault inside a guest ends the guest, not the firmware. Hypervisor
-    // interrupts (0xe00 and up, except 0xf00/0xf20..) report HSRR0.
-    let pc = if (0xe00..0xf00).contains(&vector) {
-        spr::read(Spr::Hsrr0)
+    let (pc, msr) = if saved_in_hsrr(vector) {
+        (spr::read(Spr::Hsrr0), spr::read(Spr::Hsrr1))
     } else {
-        spr::read(Spr::Srr0)
+        (spr::read(Spr::Srr0), spr::read(Spr::Srr1))
     };
-    crate::guest::abort_from_exception(vector, pc);
+    if !Msr::from_bits_retain(msr).contains(Msr::HV) {
+        // Taken in a guest: leave it (does not return) if one is running.
+        crate::guest::abort_from_exception(vector, pc);
+    }
+    let in_guest_call = crate::guest::is_active();
     println!();
     println!(
         "PNV: EXCEPTION vector {:#x} ({})",
@@ -43,6 +51,17 @@ extern "C" fn rust_exception(vector: u64) -> ! {
         spr::read(Spr::Hdar),
         spr::read(Spr::Hdsisr)
     );
+    if in_guest_call {
+        finish(
+            false,
+            format_args!(
+                "hypervisor fault while serving a guest: exception {:#x} {} at {:#x}",
+                vector,
+                vector_name(vector),
+                pc
+            ),
+        )
+    }
     finish(
         false,
         format_args!("exception {:#x} {}", vector, vector_name(vector)),

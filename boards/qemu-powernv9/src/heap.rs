@@ -7,7 +7,10 @@
 //! | 32 .. 256 MiB             | heap: TCE tables, RTT/PEST/PELT-V, ...       |
 //! | 256 MiB (one page)        | sentinel page of the PAPR isolation check    |
 //! | 512 .. 768 MiB            | DMA target pages of the scenarios (ram.rs)   |
-//! | 768 MiB .. 1 GiB          | guest partition RAM (loaded by QEMU)         |
+//! | 768 MiB .. 1 GiB          | what QEMU's loader put there: papr-guest's   |
+//! |                           | partition RAM, or linux-guest's bundle       |
+//! | 1 GiB .. 1.5 GiB          | linux-guest's partition RAM (QEMU -m 2G)     |
+//! | 1.5 GiB (one page)        | linux-guest's isolation sentinel page        |
 
 use linked_list_allocator::LockedHeap;
 use pnv_rt::phys::PhysRange;
@@ -58,6 +61,40 @@ pub const DMA_POOL_BASE: u64 = 0x2000_0000;
 /// End of the DMA target pool (exclusive).
 pub const DMA_POOL_END: u64 = 0x3000_0000;
 
+/// The guest block, 768 MiB .. 1 GiB: where QEMU's loader puts a guest
+/// image (`pnv_contract::GUEST_LOAD_ADDR`), used as a partition's RAM
+/// (guest, papr-guest) or as the staging area of a Linux guest's bundle.
+pub fn guest_block() -> PhysRange {
+    SCENARIO_MEMORY[2]
+}
+
+/// Host RAM of the Linux guest partition: 1 GiB .. 1.5 GiB (present when
+/// QEMU runs with `-m 2G`, the Linux scenarios' machine arguments).
+pub const LINUX_GUEST_RAM: u64 = 0x4000_0000;
+/// Size of the Linux guest's RAM.
+pub const LINUX_GUEST_RAM_SIZE: u64 = 0x2000_0000;
+
+/// The Linux guest's RAM and the host page just past it (its isolation
+/// sentinel), if the machine has memory there: `memory_bytes` is the RAM
+/// the device tree reports.
+pub fn linux_guest_memory(memory_bytes: u64) -> Option<(PhysRange, PhysRange)> {
+    let sentinel = LINUX_GUEST_RAM + LINUX_GUEST_RAM_SIZE;
+    if memory_bytes < sentinel + 0x1000 {
+        return None;
+    }
+    // SAFETY: 1 GiB .. 1.5 GiB + 4 KiB is RAM (the device tree reports at
+    // least that much, checked above), above everything the firmware itself
+    // uses (image, device tree, heap, scenario memory all end at
+    // RAM_NEEDED = 1 GiB), so no Rust object covers it; it is used only
+    // through these ranges (and by the guest and its passed-through device).
+    Some(unsafe {
+        (
+            PhysRange::new(LINUX_GUEST_RAM, LINUX_GUEST_RAM_SIZE),
+            PhysRange::new(sentinel, 0x1000),
+        )
+    })
+}
+
 /// `[addr, addr + len)` of the scenario memory (sentinel page, DMA pool,
 /// guest block), if it lies inside one of them.
 pub fn scenario_memory(addr: u64, len: u64) -> Option<PhysRange> {
@@ -73,4 +110,9 @@ pub fn image_read_only(addr: u64, len: u64) -> Option<PhysRange> {
     // Rust while it reads them (it reads text or unused memory).
     let image = unsafe { PhysRange::new_read_only(0, 0x0100_0000) };
     image.at(addr, len)
+}
+
+/// Bytes of the heap in use now.
+pub fn used() -> usize {
+    HEAP.lock().used()
 }

@@ -11,9 +11,13 @@
 //! Each vector saves r3 in HSPRG1, puts its own offset in r3 and branches to
 //! `pnv_rt`'s `exception_common`, which switches to the exception stack and
 //! calls `rust_exception(vector)`; that reports the failure and never
-//! returns. Vector 0xc00 (system call) saves the guest's state instead
-//! (guest/switch.rs).
+//! returns. The vectors a guest reaches the hypervisor through (0xc00
+//! system call, 0x980 hypervisor decrementer, 0xe00..0xea0, 0xf80) go to
+//! guest/switch.rs instead, which saves the guest's state and lets the guest
+//! go on (or, when the interrupt was taken in the hypervisor itself, passes
+//! it to `exception_common`).
 
+use crate::guest_trap_vector;
 use pnv_rt::{boot_args_block, exception_vectors, load_address};
 
 core::arch::global_asm!(
@@ -28,16 +32,22 @@ _start:
     /* Boot arguments: magic, then a NUL-terminated string patched by xtask. */
 "#,
     boot_args_block!(),
-    "    /* Exception vectors: one stub every 0x20 bytes from 0x100 to 0xfe0,",
-    "       except 0xc00 (system call), which saves the guest's state first. */",
-    exception_vectors!("0x100", "0xc00", "305"),
-    r#"
-    . = 0xc00
-    mtspr 305, 13         /* HSPRG1 = r13 */
-    mfspr 13, 304         /* r13 = current guest context (HSPRG0) */
-    b guest_syscall
-"#,
-    exception_vectors!("0xc20", "0x1000", "305"),
+    "    /* Exception vectors: one stub every 0x20 bytes from 0x100 to 0xfe0;",
+    "       the interrupts a guest takes to the hypervisor save its state. */",
+    exception_vectors!("0x100", "0x980", "305"),
+    guest_trap_vector!("0x980", "guest_trap_hsrr"),
+    exception_vectors!("0x9a0", "0xc00", "305"),
+    guest_trap_vector!("0xc00", "guest_trap_srr"),
+    exception_vectors!("0xc20", "0xe00", "305"),
+    guest_trap_vector!("0xe00", "guest_trap_hsrr"),
+    guest_trap_vector!("0xe20", "guest_trap_hsrr"),
+    guest_trap_vector!("0xe40", "guest_trap_hsrr"),
+    guest_trap_vector!("0xe60", "guest_trap_hsrr"),
+    guest_trap_vector!("0xe80", "guest_trap_hsrr"),
+    guest_trap_vector!("0xea0", "guest_trap_hsrr"),
+    exception_vectors!("0xec0", "0xf80", "305"),
+    guest_trap_vector!("0xf80", "guest_trap_hsrr"),
+    exception_vectors!("0xfa0", "0x1000", "305"),
     r#"
 .section .text.boot, "ax"
 boot:

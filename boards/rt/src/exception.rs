@@ -32,9 +32,28 @@ pub fn vector_name(vector: u64) -> &'static str {
     }
 }
 
+/// True for the interrupts that save the interrupted state in HSRR0/HSRR1
+/// (hypervisor interrupts: hypervisor decrementer 0x980, 0xe00..0xea0,
+/// hypervisor facility unavailable 0xf80); the others use SRR0/SRR1.
+/// (An external interrupt at 0x500 uses HSRR when LPCR[LPES] directs it to
+/// the hypervisor; the boards leave external interrupts off.)
+pub fn saved_in_hsrr(vector: u64) -> bool {
+    matches!(vector, 0x980 | 0xe00..=0xea0 | 0xf80)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hypervisor_interrupts_save_in_hsrr() {
+        for v in [0x980, 0xe00, 0xe20, 0xe40, 0xe60, 0xe80, 0xea0, 0xf80] {
+            assert!(saved_in_hsrr(v), "{v:#x}");
+        }
+        for v in [0x100, 0x200, 0x300, 0x700, 0x900, 0xc00, 0xf00, 0xf60] {
+            assert!(!saved_in_hsrr(v), "{v:#x}");
+        }
+    }
 
     #[test]
     fn names_of_the_vectors_the_runner_checks() {

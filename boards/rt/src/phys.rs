@@ -130,6 +130,62 @@ impl PhysRange {
     pub fn read_be64(&self, offset: u64) -> u64 {
         u64::from_be(self.ptr::<u64>(offset).read())
     }
+
+    /// The CPU address of `[offset, offset + len)`, checked to lie inside
+    /// the range (and, for `write`, that the range is writable).
+    fn span(&self, offset: u64, len: u64, write: bool) -> *mut u8 {
+        assert!(
+            offset.checked_add(len).is_some_and(|e| e <= self.len),
+            "PhysRange span {offset:#x}+{len:#x} outside {:#x}+{:#x}",
+            self.base,
+            self.len
+        );
+        assert!(!write || self.writable, "write to a read-only PhysRange");
+        (self.base + offset) as *mut u8
+    }
+
+    /// Copies `bytes` to `[offset, offset + bytes.len())` (panics outside
+    /// the range or on a read-only one). A bulk copy, for loading images;
+    /// the compiler fence keeps it before whatever hands the memory over.
+    pub fn write_bytes(&self, offset: u64, bytes: &[u8]) {
+        let dst = self.span(offset, bytes.len() as u64, true);
+        // SAFETY: the destination lies in the range (checked by `span`),
+        // which the constructor's caller promised is memory no Rust object
+        // covers, so the source (a Rust slice) cannot overlap it.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len()) };
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Fills `[offset, offset + len)` with `byte` (panics outside the range
+    /// or on a read-only one).
+    pub fn fill(&self, offset: u64, len: u64, byte: u8) {
+        let dst = self.span(offset, len, true);
+        // SAFETY: as in `write_bytes`.
+        unsafe { core::ptr::write_bytes(dst, byte, len as usize) };
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Reads `[offset, offset + out.len())` into `out` (panics outside the
+    /// range).
+    pub fn read_bytes(&self, offset: u64, out: &mut [u8]) {
+        let src = self.span(offset, out.len() as u64, false);
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+        // SAFETY: the source lies in the range (checked by `span`), covered
+        // by no Rust object, so it cannot overlap `out`.
+        unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len()) };
+    }
+
+    /// Copies `[offset, offset + len)` of this range to `dst_offset` of
+    /// `dst` (panics if either span is outside its range, or `dst` is
+    /// read-only; the two may overlap).
+    pub fn copy_to(&self, offset: u64, dst: &PhysRange, dst_offset: u64, len: u64) {
+        let src = self.span(offset, len, false);
+        let to = dst.span(dst_offset, len, true);
+        // SAFETY: both spans lie in their ranges (checked by `span`), memory
+        // no Rust object covers; `copy` allows them to overlap.
+        unsafe { core::ptr::copy(src, to, len as usize) };
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +211,33 @@ mod tests {
         let s = r.sub(16, 8).unwrap();
         s.write_u8(0, 7);
         assert_eq!(r.read_u8(16), 7);
+        let _ = buf;
+    }
+
+    #[test]
+    fn bulk_copies_stay_inside() {
+        let mut buf = [0u8; 32];
+        let base = buf.as_mut_ptr() as u64;
+        // SAFETY: `buf` is not used through Rust while `r` is.
+        let r = unsafe { PhysRange::new(base, 32) };
+        r.write_bytes(2, b"abcd");
+        r.fill(8, 4, 0x5a);
+        r.copy_to(2, &r, 16, 4);
+        let mut out = [0u8; 4];
+        r.read_bytes(16, &mut out);
+        assert_eq!(&out, b"abcd");
+        assert_eq!(r.read_u8(11), 0x5a);
+        assert_eq!(r.read_u8(12), 0);
+        let _ = buf;
+    }
+
+    #[test]
+    #[should_panic(expected = "outside")]
+    fn a_bulk_copy_past_the_end_panics() {
+        let mut buf = [0u8; 8];
+        // SAFETY: as above.
+        let r = unsafe { PhysRange::new(buf.as_mut_ptr() as u64, 8) };
+        r.write_bytes(6, b"abc");
         let _ = buf;
     }
 

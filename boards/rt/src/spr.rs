@@ -77,6 +77,10 @@ impl Spr {
     }
 }
 
+/// Timebase frequency of QEMU's PowerNV machines (its `PNV_TIMEBASE_FREQ`,
+/// which the host device tree also gives): [`timebase`] ticks per second.
+pub const TIMEBASE_HZ: u64 = 512_000_000;
+
 #[cfg(target_arch = "powerpc64")]
 pub use target::{read, timebase};
 

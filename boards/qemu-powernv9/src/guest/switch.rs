@@ -2,10 +2,16 @@
 //!
 //! `guest_enter(ctx)` saves the hypervisor's non-volatile state in
 //! `host_context`, points HSPRG0 at `ctx` and `hrfid`s into the guest with
-//! `ctx.pc`/`ctx.msr`. A guest `sc 1` arrives at vector 0xc00 (start.rs) with
-//! r13 = HSPRG0 = `ctx`; `guest_syscall` saves every guest register there and
-//! calls `rust_guest_trap(ctx, 0xc00)` on the exception stack. That returns
-//! 0 to resume the guest or any other value to leave it, in which case
+//! `ctx.pc`/`ctx.msr`. An interrupt the guest takes to the hypervisor (its
+//! `sc 1` at 0xc00, and the hypervisor interrupts at 0x980, 0xe00..0xea0,
+//! 0xf80) arrives at a [`guest_trap_vector!`] stub (start.rs), which saves
+//! r13 in HSPRG1 and r3 in `ctx` (r13 = HSPRG0 = `ctx`) and branches to
+//! `guest_trap_srr`/`guest_trap_hsrr` with the vector in r3. If the saved
+//! MSR has HV = 1 the interrupt hit the hypervisor itself: it goes to
+//! `exception_common` (a failure report, never a resume). Otherwise every
+//! guest register is saved in `ctx` and `rust_guest_trap(ctx, vector)` runs
+//! on the exception stack. That returns 0 to resume the guest (at `ctx.pc`
+//! with `ctx.msr`) or any other value to leave it, in which case
 //! `guest_enter` returns that value. `guest_abort(code)` leaves the guest from
 //! any other exception handler.
 //!
@@ -64,6 +70,32 @@ const _: () = {
     assert!(core::mem::offset_of!(GuestRegs, fpscr) == 304);
     assert!(core::mem::offset_of!(GuestRegs, vsr) == 320);
 };
+
+/// Assembly for one exception vector through which a guest reaches the
+/// hypervisor, for `global_asm!` in the board's `.head` section: at
+/// `vector`, save r13 in HSPRG1, point r13 at the running guest context
+/// (HSPRG0), save r3 there, put the vector in r3 and branch to `entry`
+/// (`guest_trap_srr` or `guest_trap_hsrr`, whichever pair of save/restore
+/// registers the interrupt uses). Five instructions: fits the 0x20 slot.
+#[macro_export]
+macro_rules! guest_trap_vector {
+    ($vector:literal, $entry:literal) => {
+        concat!(
+            "    . = ",
+            $vector,
+            "\n",
+            "    mtspr 305, 13\n",
+            "    mfspr 13, 304\n",
+            "    std 3, 24(13)\n",
+            "    li 3, ",
+            $vector,
+            "\n",
+            "    b ",
+            $entry,
+            "\n",
+        )
+    };
+}
 
 unsafe extern "C" {
     /// Runs the guest described by `ctx` until a trap handler asks to leave;
@@ -140,20 +172,36 @@ guest_resume:
     ld 13, 104(13)
     hrfid
 
-/* From vector 0xc00: r13 = guest context, guest r13 in HSPRG1, SRR0/SRR1. */
-.globl guest_syscall
-guest_syscall:
-    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+/* From a guest_trap_vector stub: r3 = vector, r13 = guest context (guest r3
+   saved in it), guest r13 in HSPRG1. Interrupted PC/MSR in HSRR0/1 or
+   SRR0/1. */
+.globl guest_trap_hsrr
+guest_trap_hsrr:
+    std 4, 32(13)
+    mfspr 4, 314
+    std 4, 256(13)
+    mfspr 4, 315
+    std 4, 264(13)
+    b guest_trap_common
+.globl guest_trap_srr
+guest_trap_srr:
+    std 4, 32(13)
+    mfspr 4, 26
+    std 4, 256(13)
+    mfspr 4, 27
+    std 4, 264(13)
+/* r4 = interrupted MSR. */
+guest_trap_common:
+    std 5, 40(13)
+    mfcr 5
+    std 5, 272(13)
+    rldicl. 4, 4, 4, 63   /* MSR[HV] */
+    bne hypervisor_trap
+    .irp n, 0,1,2,6,7,8,9,10,11,12,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     std \n, (\n * 8)(13)
     .endr
     mfspr 0, 305
     std 0, 104(13)
-    mfspr 0, 26
-    std 0, 256(13)
-    mfspr 0, 27
-    std 0, 264(13)
-    mfcr 0
-    std 0, 272(13)
     mflr 0
     std 0, 280(13)
     mfctr 0
@@ -165,6 +213,7 @@ guest_syscall:
     ori 0, 0, 0x2000
     oris 0, 0, 0x0280
     mtmsrd 0
+    isync
     addi 5, 13, 320
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
     li 0, \n * 16
@@ -172,18 +221,23 @@ guest_syscall:
     .endr
     mffs 0
     stfd 0, 304(13)
+    mr 14, 3              /* vector (r14 is saved in ctx) */
     /* Hypervisor exception stack and TOC. */
 "#,
     exception_stack_and_toc!(),
     r#"
     mr 3, 13
-    li 4, 0xc00
+    mr 4, 14
     bl rust_guest_trap
     nop
     cmpdi 3, 0
     bne guest_abort
     mfspr 13, 304
     b guest_resume
+
+/* The interrupt was taken in the hypervisor (r3 = vector): report it. */
+hypervisor_trap:
+    b exception_common
 
 /* r3 = value for guest_enter to return: restore the hypervisor's state. */
 .globl guest_abort

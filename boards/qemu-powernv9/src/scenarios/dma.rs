@@ -23,6 +23,7 @@ use pnv_iommu::phb4::tve::TranslatedTve;
 use pnv_iommu::tce::{Geometry, Tce, TceTable};
 use pnv_iommu::topology::Topology;
 use pnv_rt::edu::Edu;
+use pnv_rt::spr::TIMEBASE_HZ;
 
 /// The PE the scenario gives the device.
 const PE: u64 = 7;
@@ -58,8 +59,6 @@ const SHARED_IOVA: u64 = 0x3c7f_1000;
 const W1_OFFSET: u64 = 0x7d7_8fea_0000;
 /// Bytes per transfer (edu's buffer is 4 KiB, and its last byte unusable).
 const XFER: u64 = 0x800;
-/// QEMU powernv's timebase frequency: bounds the wait for each transfer.
-const TIMEBASE_HZ: u64 = 512_000_000;
 
 type Io = CacheInhibited;
 

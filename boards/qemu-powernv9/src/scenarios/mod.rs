@@ -10,8 +10,10 @@ mod boot;
 mod dma;
 mod faults;
 mod guest;
+mod linux_guest;
+mod linux_nvme;
 mod papr_guest;
-mod platform;
+pub mod platform;
 mod ram;
 
 /// This firmware's board name in the scenario table: one firmware serves
@@ -38,6 +40,13 @@ fn runner(id: ScenarioId) -> Option<fn(&Topology, &mut Checks)> {
         | ScenarioId::DmaAttachedPhb0Powernv8
         | ScenarioId::DmaAttachedPhb0Powernv10 => dma::attached_phb0,
         ScenarioId::Guest => guest::run,
+        ScenarioId::GuestHcallFault => guest::hcall_fault,
+        ScenarioId::LinuxGuest => linux_guest::run,
+        ScenarioId::LinuxGuestNoInitrd => linux_guest::run_no_initrd,
+        ScenarioId::LinuxNvme => linux_nvme::run,
+        ScenarioId::LinuxNvmeNoDdw => linux_nvme::run_no_ddw,
+        ScenarioId::LinuxNvmeSingleTce => linux_nvme::run_single_tce,
+        ScenarioId::LinuxNvmeWrongPages => linux_nvme::run_wrong_pages,
         ScenarioId::PaprGuest => papr_guest::run,
         ScenarioId::Trap | ScenarioId::TrapPowernv8 => faults::trap,
         ScenarioId::IllegalInstruction => faults::illegal_instruction,

@@ -7,14 +7,18 @@
 //! The hypervisor also serves what a PAPR guest needs around them: the
 //! console (H_PUT_TERM_CHAR), device MMIO from real mode
 //! (H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR) and RTAS
-//! (H_RTAS: PCI config of the passed-through function, DDW). Every guest
-//! console line is echoed as `GUEST| <line>`, and each `CASE` line the guest
-//! prints becomes a `TEST papr_<case>` line for the runner.
+//! (H_RTAS: PCI config of the passed-through function, DDW). Guest console
+//! lines are echoed as `GUEST| <line>` (guest/console.rs bounds both the
+//! echo and what is kept), and each `CASE` line the guest prints becomes a
+//! `TEST papr_<case>` line for the runner as it arrives.
 
 use super::Checks;
 use super::platform;
 use super::ram;
+use crate::guest::console::GuestConsole;
 use crate::guest::devtree::{GuestTopology, PassedDevice, rtas_token};
+use crate::guest::memory::GuestRam;
+use crate::guest::passthrough::{HostMemory, PhbPort, RTAS_PARAMETER, rtas_pci_config};
 use crate::guest::{GUEST_MSR, Guest, GuestExit, GuestRegs, TrapAction, TrapHandler};
 use crate::println;
 use alloc::format;
@@ -25,8 +29,8 @@ use pnv_iommu::mmio::{Endian, RegisterIo, Width};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::hcall::{H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE};
 use pnv_iommu::papr::{
-    DdwCall, GuestMemory, HCALL_REGS, HStatus, Hypervisor, LockedPhb, PartitionConfig, PartitionId,
-    PeConfig, RamRegion,
+    DdwCall, HCALL_REGS, HStatus, Hypervisor, LockedPhb, PartitionConfig, PartitionId, PeConfig,
+    RamRegion,
 };
 use pnv_iommu::phb4::config::Bdf;
 use pnv_iommu::topology::Topology;
@@ -47,94 +51,56 @@ const BUID: u64 = 0x0800_0000_2000_0000;
 /// Size of the default DMA window.
 const DEFAULT_WINDOW: u64 = 1 << 30;
 
-const H_PUT_TERM_CHAR: u64 = 0x58;
 const H_LOGICAL_CI_LOAD: u64 = 0x3c;
 const H_LOGICAL_CI_STORE: u64 = 0x40;
-const H_RTAS: u64 = 0xf000;
 use super::guest::H_PNV_GUEST_EXIT;
-
-/// The PHB as the PAPR layer sees it (any generation): one PE's TVEs and
-/// TCE kills, behind a lock.
-type PhbPort = LockedPhb<platform::AnyPhb>;
-
-/// Guest memory, read by the PAPR layer at host addresses (real mode).
-struct HostMemory;
-
-impl GuestMemory for HostMemory {
-    fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
-        let Some(end) = (out.len() as u64)
-            .checked_mul(8)
-            .and_then(|n| host.checked_add(n))
-        else {
-            return false;
-        };
-        if host < GUEST_HOST_BASE || end > GUEST_HOST_BASE + GUEST_RAM || !host.is_multiple_of(8) {
-            return false;
-        }
-        for (i, v) in out.iter_mut().enumerate() {
-            // SAFETY: inside the guest's host block (checked above), which no
-            // Rust reference covers while the guest is stopped in a trap.
-            *v = u64::from_be(unsafe {
-                core::ptr::read_volatile((host + 8 * i as u64) as *const u64)
-            });
-        }
-        true
-    }
-}
+use crate::guest::pseries::opcode::{H_PUT_TERM_CHAR, H_RTAS};
 
 /// The hypervisor's answer to one guest.
 struct PaprHandler<'a> {
     hv: &'a Hypervisor<PhbPort, GlobalPages>,
     phb: &'a PhbPort,
+    ram: GuestRam,
     partition: PartitionId,
     device: Bdf,
     bar0: (u64, u64),
-    line: Vec<u8>,
-    lines: Vec<String>,
+    console: GuestConsole,
+    suite: SuiteVerdict<'a>,
 }
 
-/// Host address of guest real `[la, la + len)`, if it lies in guest RAM.
-fn guest_to_host(la: u64, len: u64) -> Option<u64> {
-    let end = la.checked_add(len)?;
-    (end <= GUEST_RAM).then_some(GUEST_HOST_BASE + la)
+/// What the verdict needs from the guest's console, picked out line by
+/// line as the lines arrive (nothing else of the output is kept).
+struct SuiteVerdict<'a> {
+    checks: &'a mut Checks,
+    /// `CASE` lines seen (each reported as a check at once).
+    cases: u64,
+    /// The guest printed its own `PNV-RESULT: PASS`.
+    reported_pass: bool,
 }
 
-fn read_u32(host: u64) -> u32 {
-    // SAFETY: callers pass addresses inside the guest's host block.
-    u32::from_be(unsafe { core::ptr::read_volatile(host as *const u32) })
+impl SuiteVerdict<'_> {
+    fn line(&mut self, line: &str) {
+        if let Some(rest) = line.strip_prefix("CASE ") {
+            let name = rest.split_whitespace().next().unwrap_or("?");
+            self.cases = self.cases.saturating_add(1);
+            let verdict = rest
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("verdict="));
+            self.checks.check(
+                &format!("papr_{}", name),
+                if verdict == Some("pass") {
+                    Ok(())
+                } else {
+                    Err(String::from(rest))
+                },
+            );
+        } else if line.starts_with("PNV-RESULT: PASS") {
+            self.reported_pass = true;
+        }
+    }
 }
-
-fn write_u32(host: u64, v: u32) {
-    // SAFETY: callers pass addresses inside the guest's host block.
-    unsafe { core::ptr::write_volatile(host as *mut u32, v.to_be()) }
-}
-
-const RTAS_PARAMETER: u32 = -3i32 as u32;
-const RTAS_HARDWARE: u32 = -1i32 as u32;
 
 impl PaprHandler<'_> {
-    fn console(&mut self, regs: &GuestRegs) -> u64 {
-        let len = regs.gpr[5];
-        if len > 16 {
-            return HStatus::Parameter.to_reg();
-        }
-        let bytes = [regs.gpr[6].to_be_bytes(), regs.gpr[7].to_be_bytes()].concat();
-        for &b in &bytes[..len as usize] {
-            match b {
-                b'\n' => {
-                    let line = String::from_utf8_lossy(&self.line).into_owned();
-                    println!("GUEST| {}", line);
-                    self.lines.push(line);
-                    self.line.clear();
-                }
-                b'\r' => {}
-                _ if self.line.len() < 512 => self.line.push(b),
-                _ => {}
-            }
-        }
-        0
-    }
-
     /// H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR0.
     fn ci(&self, regs: &mut GuestRegs, store: bool) -> u64 {
         let (size, addr) = (regs.gpr[4], regs.gpr[5]);
@@ -164,18 +130,21 @@ impl PaprHandler<'_> {
     /// H_RTAS: r4 = guest real address of the argument buffer.
     fn rtas(&mut self, regs: &GuestRegs) -> u64 {
         let la = regs.gpr[4];
-        let Some(head) = guest_to_host(la, 12).filter(|h| h % 4 == 0) else {
+        let ram = self.ram;
+        let word = |i: u64| la.checked_add(4 * i).and_then(|a| ram.read_be_u32(a));
+        let (Some(token), Some(nargs), Some(nret)) = (word(0), word(1), word(2)) else {
             return HStatus::Parameter.to_reg();
         };
-        let (token, nargs, nret) = (read_u32(head), read_u32(head + 4), read_u32(head + 8));
         if nargs > 16 || nret > 16 || nret == 0 {
             return HStatus::Parameter.to_reg();
         }
-        let Some(buf) = guest_to_host(la, 12 + 4 * (nargs + nret) as u64) else {
+        let total = 3 + (nargs + nret) as u64;
+        if ram.host_range(la, 4 * total).is_none() {
             return HStatus::Parameter.to_reg();
-        };
+        }
+        // In range and aligned (checked above): every read succeeds.
         let args: Vec<u32> = (0..nargs as u64)
-            .map(|i| read_u32(buf + 12 + 4 * i))
+            .map(|i| word(3 + i).unwrap_or(0))
             .collect();
         let mut rets = alloc::vec![0u32; nret as usize];
         match token {
@@ -199,9 +168,9 @@ impl PaprHandler<'_> {
             }
             _ => rets[0] = RTAS_PARAMETER,
         }
-        let out = buf + 12 + 4 * nargs as u64;
+        let out = la + 12 + 4 * nargs as u64;
         for (i, r) in rets.iter().enumerate() {
-            write_u32(out + 4 * i as u64, *r);
+            ram.write_be_u32(out + 4 * i as u64, *r);
         }
         0
     }
@@ -210,39 +179,7 @@ impl PaprHandler<'_> {
     /// function only; its BARs and expansion ROM stay where the hypervisor
     /// put them.
     fn pci_config(&self, args: &[u32], rets: &mut [u32], write: bool) {
-        let want = if write { 5 } else { 4 };
-        if args.len() != want || rets.len() < if write { 1 } else { 2 } {
-            rets[0] = RTAS_PARAMETER;
-            return;
-        }
-        let (cfg, buid, size) = (args[0], (args[1] as u64) << 32 | args[2] as u64, args[3]);
-        let bdf = Bdf {
-            bus: (cfg >> 16) as u8,
-            devfn: (cfg >> 8) as u8,
-        };
-        let reg = (cfg & 0xff) as u16 | ((cfg >> 16) & 0xf00) as u16;
-        let width = match size {
-            1 => Width::W8,
-            2 => Width::W16,
-            4 => Width::W32,
-            _ => return rets[0] = RTAS_PARAMETER,
-        };
-        let movable = (0x10..0x28).contains(&reg) || (0x30..0x34).contains(&reg);
-        if buid != BUID
-            || bdf != self.device
-            || !(reg as u32).is_multiple_of(size)
-            || (write && movable)
-        {
-            rets[0] = RTAS_PARAMETER;
-            return;
-        }
-        let phb = self.phb.lock();
-        let result = if write {
-            phb.config_write(bdf, reg, width, args[4])
-        } else {
-            phb.config_read(bdf, reg, width).map(|v| rets[1] = v)
-        };
-        rets[0] = if result.is_ok() { 0 } else { RTAS_HARDWARE };
+        rtas_pci_config(self.phb, self.device, BUID, args, rets, write, &|_| false);
     }
 }
 
@@ -255,7 +192,11 @@ impl TrapHandler for PaprHandler<'_> {
             return TrapAction::Resume;
         }
         regs.gpr[3] = match opcode {
-            H_PUT_TERM_CHAR => self.console(regs),
+            H_PUT_TERM_CHAR => {
+                let suite = &mut self.suite;
+                self.console
+                    .put_term_char(regs, &mut |line| suite.line(line))
+            }
             H_LOGICAL_CI_LOAD => self.ci(regs, false),
             H_LOGICAL_CI_STORE => self.ci(regs, true),
             H_RTAS => self.rtas(regs),
@@ -273,13 +214,6 @@ impl TrapHandler for PaprHandler<'_> {
     }
 }
 
-fn write_guest(la: u64, bytes: &[u8]) -> Result<(), String> {
-    let host = guest_to_host(la, bytes.len() as u64).ok_or("outside guest RAM")?;
-    // SAFETY: inside the guest's host block; the guest is not running.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), host as *mut u8, bytes.len()) };
-    Ok(())
-}
-
 /// Runs the scenario.
 pub fn run(t: &Topology, checks: &mut Checks) {
     if let Err(e) = run_guest(t, checks) {
@@ -293,6 +227,12 @@ fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
     // forgot to translate would pass to the device as this host page.
     let sentinel = GUEST_RAM;
     ram::fill(sentinel, 0x1000, 0x99);
+    // The guest block (heap.rs's memory map), all of it this partition's.
+    let guest_ram = GuestRam::new(crate::heap::guest_block());
+    debug_assert_eq!(
+        (guest_ram.host_base(), guest_ram.size()),
+        (GUEST_HOST_BASE, GUEST_RAM)
+    );
 
     let (phb, edu, bar0) = platform::bring_up_with_edu(t, 0)?;
     let mut phb = phb;
@@ -312,7 +252,11 @@ fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
         size: GUEST_RAM,
     }];
     let partition = hv
-        .add_partition(&ram_map, Arc::new(HostMemory), PartitionConfig::default())
+        .add_partition(
+            &ram_map,
+            Arc::new(HostMemory(guest_ram)),
+            PartitionConfig::default(),
+        )
         .map_err(|e| format!("partition: {:?}", e))?;
     let config_addr = (edu.bdf.bus as u32) << 16 | (edu.bdf.devfn as u32) << 8;
     let pe_cfg = PeConfig {
@@ -345,7 +289,9 @@ fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
         },
     };
     let blob = topo.build().map_err(|e| format!("device tree: {:?}", e))?;
-    write_guest(GUEST_FDT, &blob)?;
+    if !guest_ram.write_bytes(GUEST_FDT, &blob) {
+        return Err(format!("device tree of {} bytes does not fit", blob.len()));
+    }
     println!(
         "PNV: guest LIOBN {:#x}, device tree {} bytes at guest {:#x}",
         liobn,
@@ -363,33 +309,28 @@ fn run_guest(t: &Topology, checks: &mut Checks) -> Result<(), String> {
     let mut handler = PaprHandler {
         hv: &hv,
         phb: &port,
+        ram: guest_ram,
         partition,
         device: edu.bdf,
         bar0: (bar0.cpu_addr, bar0.size),
-        line: Vec::new(),
-        lines: Vec::new(),
+        console: GuestConsole::new(0),
+        suite: SuiteVerdict {
+            checks,
+            cases: 0,
+            reported_pass: false,
+        },
     };
     let exit = guest.run(&mut handler);
-    let lines = core::mem::take(&mut handler.lines);
-    let mut cases = 0;
-    for line in &lines {
-        if let Some(rest) = line.strip_prefix("CASE ") {
-            let name = rest.split_whitespace().next().unwrap_or("?");
-            cases += 1;
-            let verdict = rest
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("verdict="));
-            checks.check(
-                &format!("papr_{}", name),
-                if verdict == Some("pass") {
-                    Ok(())
-                } else {
-                    Err(String::from(rest))
-                },
-            );
-        }
-    }
-    let reported_pass = lines.iter().any(|l| l.starts_with("PNV-RESULT: PASS"));
+    println!(
+        "PNV: guest console: {} lines, {} bytes",
+        handler.console.lines(),
+        handler.console.bytes()
+    );
+    let SuiteVerdict {
+        checks,
+        cases,
+        reported_pass,
+    } = handler.suite;
     checks.check(
         "papr_guest_completed",
         match exit {

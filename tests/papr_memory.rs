@@ -205,3 +205,35 @@ fn registering_a_region_without_memory_is_refused_and_changes_nothing() {
     assert_eq!(hv.prereg_register(p, 0x10_0000, 0x1000), Ok(()));
     assert_eq!(hv.pinned_bytes(p), 0x1000);
 }
+
+#[test]
+fn tce_memory_is_charged_per_window_and_given_back_with_it() {
+    let (hv, p, liobn) = guest(u64::MAX);
+    let report = || hv.tce_memory(p).unwrap();
+    assert_eq!(report().charged, 0);
+    // Entries far apart: new shadow chunks and table levels in each window.
+    let w1 = hv.ddw_create(p, CONFIG, BUID, 12, 40).unwrap();
+    hv.ddw_remove(p, liobn as u32).unwrap();
+    let w2 = hv.ddw_create(p, CONFIG, BUID, 12, 40).unwrap();
+    for (w, k) in [(w1, 3u64), (w2, 5)] {
+        for i in 0..k {
+            let ioba = w.start + (i << 30);
+            assert_eq!(hv.h_put_tce(p, w.liobn as u64, ioba, 0x1000 | 3), Ok(()));
+        }
+    }
+    let both = report();
+    assert!(both.charged > 0);
+    assert_eq!(both.charged, both.windows);
+    // Removing one window gives back exactly what it held.
+    hv.ddw_remove(p, w1.liobn).unwrap();
+    let one = report();
+    assert_eq!(one.charged, one.windows);
+    assert!(one.charged > 0 && one.charged < both.charged);
+    hv.ddw_remove(p, w2.liobn).unwrap();
+    let none = report();
+    assert_eq!(
+        (none.charged, none.windows),
+        (0, 0),
+        "the default window is back, empty"
+    );
+}

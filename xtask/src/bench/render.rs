@@ -136,8 +136,8 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
          entries stored; old entries settled (map counts, dirty log); guest values \
          kept for `H_GET_TCE`; one kill.\n\
          - **emulator loop** (QEMU's spapr): per entry, read the big-endian TCE, \
-         bounds-check the index, store it. No address validation, not all or \
-         nothing, no kill.\n\
+         bounds-check the index, store it (eight entries per loop turn, as ours \
+         stores them). No address validation, not all or nothing, no kill.\n\
          - **two-pass exchange** (KVM): pass 1 copies and validates every entry \
          (alignment, the address in a RAM region); pass 2 translates each entry \
          again, exchanges it atomically into the table and stores the guest value; \

@@ -136,8 +136,8 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
          entries stored; old entries settled (map counts, dirty log); guest values \
          kept for `H_GET_TCE`; one kill.\n\
          - **emulator loop** (QEMU's spapr): per entry, read the big-endian TCE, \
-         bounds-check the index, store it. No address validation, not all or \
-         nothing, no kill.\n\
+         bounds-check the index, store it (eight entries per loop turn, as ours \
+         stores them). No address validation, not all or nothing, no kill.\n\
          - **two-pass exchange** (KVM): pass 1 copies and validates every entry \
          (alignment, the address in a RAM region); pass 2 translates each entry \
          again, exchanges it atomically into the table and stores the guest value; \
@@ -272,10 +272,12 @@ fn notes(md: &mut String, rounds: &[Round]) {
          storing any (all or nothing) and keeps the guest values.\n\
          - **Two partitions**: the calls-per-second ratio needs both cores to \
          itself; when other tenants load the machine, the second thread competes \
-         with them. The calls-per-CPU-second ratio counts each thread's calls \
-         against the CPU time it got: 2.0 means the two partitions share nothing \
-         on the hot path (each partition and window sits on its own cache lines, \
-         and each has its own locks); the control, two threads on one partition, \
+         with them (each round keeps its best of ten short spells). The \
+         calls-per-CPU-second ratio counts each thread's calls against its CPU \
+         clock, which other tenants disturb less (on a virtual machine the clock \
+         also runs while the host runs someone else). Each partition and window \
+         sits on its own cache lines and has its own locks; the control, two \
+         threads on one partition, contend for one window lock and its lines: that \
          shows what sharing costs.\n\n",
     );
 }

@@ -444,19 +444,22 @@ fn dirty_log_marks_pages_whose_old_tce_had_write() {
     assert!(hv.dirty_pages(g.p).is_empty());
     hv.h_stuff_tce(g.p, l, 0, 0, 3).unwrap(); // clear all three
     assert_eq!(hv.dirty_pages(g.p), [0x2000, 16 * MIB + 0x3000]);
-    assert_eq!(hv.take_dirty_pages(g.p), [0x2000, 16 * MIB + 0x3000]);
+    assert_eq!(
+        hv.take_dirty_pages(g.p).unwrap(),
+        [0x2000, 16 * MIB + 0x3000]
+    );
     assert!(hv.dirty_pages(g.p).is_empty());
     // Replacing (not clearing) a writable entry marks it too.
     hv.h_put_tce(g.p, l, 0, 0x9000 | W).unwrap();
     hv.h_put_tce(g.p, l, 0, 0xa000 | R).unwrap();
-    assert_eq!(hv.take_dirty_pages(g.p), [0x9000]);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), [0x9000]);
     // A 64K page marks every 4K page in it.
     let w = hv.ddw_create(g.p, g.config_addr, BUID, 16, 24).unwrap();
     hv.h_put_tce(g.p, w.liobn as u64, w.start, 0x10000 | W)
         .unwrap();
     hv.h_put_tce(g.p, w.liobn as u64, w.start, 0).unwrap();
     assert_eq!(
-        hv.take_dirty_pages(g.p),
+        hv.take_dirty_pages(g.p).unwrap(),
         (0..16).map(|i| 0x10000 + i * 0x1000).collect::<Vec<_>>()
     );
 }

@@ -1,5 +1,5 @@
-//! Review findings 4 and 6 of issue 12: pre-registered memory stays pinned
-//! until a TCE kill has completed, and LIOBNs are allocated so that no guest
+//! Review findings 4 and 6 of issue 12: pre-registered memory stays pinned,
+//! and the dirty log is not cleared, until a TCE kill has completed; LIOBNs are allocated so that no guest
 //! can use them up while a removed window's LIOBN stays unknown.
 
 mod papr_common;
@@ -89,6 +89,45 @@ fn a_completed_kill_of_the_whole_pe_pays_an_owed_kill() {
     phb.fail_kill.store(true, Ordering::SeqCst);
     assert_eq!(hv.prereg_unregister(g.p, 0x10_0000, 0x1000), Ok(()));
     assert!(phb.take_log().is_empty(), "nothing was owed any more");
+}
+
+#[test]
+fn dirty_pages_are_not_taken_while_a_failed_kill_is_owed() {
+    let (hv, phb, g) = one_guest(PartitionConfig::default());
+    let l = g.liobn as u64;
+    hv.h_put_tce(g.p, l, 0, 0x5000 | W).unwrap();
+    phb.take_log();
+    // The clear's kill fails: the device may still write 0x5000 through the
+    // cached translation, after the page would have been reported clean.
+    phb.fail_kill.store(true, Ordering::SeqCst);
+    assert_eq!(hv.h_put_tce(g.p, l, 0, 0), Err(HStatus::Hardware));
+    assert_eq!(
+        hv.take_dirty_pages(g.p),
+        Err(HStatus::Hardware),
+        "dirty log cleared while the failed kill may leave the translation cached"
+    );
+    // Refused, it retried a kill of the whole PE and left the log untouched.
+    let log = phb.take_log();
+    assert!(log.contains(&InvalidationOp::Pe(g.pe)), "{log:?}");
+    assert_eq!(hv.dirty_pages(g.p), [0x5000], "the log is untouched");
+    assert_eq!(hv.take_dirty_pages(g.p), Err(HStatus::Hardware));
+    // Once a kill completes, the next take pays the owed kill and clears.
+    phb.fail_kill.store(false, Ordering::SeqCst);
+    phb.take_log();
+    assert_eq!(hv.take_dirty_pages(g.p), Ok(vec![0x5000]));
+    assert_eq!(
+        phb.take_log(),
+        [InvalidationOp::Pe(g.pe), InvalidationOp::Sync],
+        "the owed kill, then nothing more"
+    );
+    assert!(hv.dirty_pages(g.p).is_empty());
+    // Nothing is owed any more: the next take kills nothing.
+    assert_eq!(hv.take_dirty_pages(g.p), Ok(vec![]));
+    assert!(phb.take_log().is_empty());
+    // An unknown partition (the second of another hypervisor) is a
+    // parameter error.
+    let unknown = two_guests().2.p;
+    assert_eq!(hv.take_dirty_pages(unknown), Err(HStatus::Parameter));
 }
 
 /// Creates and removes a small dynamic window `n` times; the LIOBNs given.

@@ -147,17 +147,21 @@ fn a_refused_indirect_leaves_the_hardware_table_unchanged_on_one_region() {
 fn replacing_a_writable_tce_marks_its_page_dirty_on_every_call() {
     let (hv, _phb, g) = single_region();
     let l = g.liobn as u64;
-    hv.take_dirty_pages(g.p);
+    hv.take_dirty_pages(g.p).unwrap();
     // H_PUT_TCE over a writable entry, without a clear between.
     hv.h_put_tce(g.p, l, 0, 0x5000 | W).unwrap();
     hv.h_put_tce(g.p, l, 0, 0x6000 | R).unwrap();
-    assert_eq!(hv.take_dirty_pages(g.p), [0x5000]);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), [0x5000]);
     hv.h_put_tce(g.p, l, 0, 0x7000 | R).unwrap();
-    assert_eq!(hv.take_dirty_pages(g.p), [] as [u64; 0], "read-only old");
+    assert_eq!(
+        hv.take_dirty_pages(g.p).unwrap(),
+        [] as [u64; 0],
+        "read-only old"
+    );
     // H_STUFF_TCE replacing a stuffed writable page (one page repeated).
     hv.h_stuff_tce(g.p, l, 0x10_0000, 0x8000 | RW, 8).unwrap();
     hv.h_stuff_tce(g.p, l, 0x10_0000, 0x9000 | R, 8).unwrap();
-    assert_eq!(hv.take_dirty_pages(g.p), [0x8000]);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), [0x8000]);
     // H_PUT_TCE_INDIRECT replacing a progression of writable pages.
     let ioba = 0x20_0000;
     let prog: Vec<u64> = (0..16).map(|i| (0x30_0000 + i * PAGE) | W).collect();
@@ -167,7 +171,7 @@ fn replacing_a_writable_tce_marks_its_page_dirty_on_every_call() {
     g.write_list(LIST, &fresh);
     hv.h_put_tce_indirect(g.p, l, ioba, LIST, 16).unwrap();
     let want: Vec<u64> = (0..16).map(|i| 0x30_0000 + i * PAGE).collect();
-    assert_eq!(hv.take_dirty_pages(g.p), want);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), want);
     // ... and scattered old values, only the writable ones dirty.
     let scattered = [
         0x61_0000 | W,
@@ -178,10 +182,10 @@ fn replacing_a_writable_tce_marks_its_page_dirty_on_every_call() {
     ];
     g.write_list(LIST, &scattered);
     hv.h_put_tce_indirect(g.p, l, ioba, LIST, 5).unwrap();
-    hv.take_dirty_pages(g.p);
+    hv.take_dirty_pages(g.p).unwrap();
     g.write_list(LIST, &[0x70_0000 | R; 5]);
     hv.h_put_tce_indirect(g.p, l, ioba, LIST, 5).unwrap();
-    assert_eq!(hv.take_dirty_pages(g.p), [0x60_5000, 0x61_0000]);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), [0x60_5000, 0x61_0000]);
     // A 64 KiB-page window: the whole old page is dirty.
     let w = hv.ddw_create(g.p, g.config_addr, BUID, 16, 30).unwrap();
     hv.h_put_tce(g.p, w.liobn as u64, w.start, 0x10_0000 | W)
@@ -189,7 +193,7 @@ fn replacing_a_writable_tce_marks_its_page_dirty_on_every_call() {
     hv.h_put_tce(g.p, w.liobn as u64, w.start, 0x20_0000 | R)
         .unwrap();
     let want: Vec<u64> = (0..16).map(|i| 0x10_0000 + i * PAGE).collect();
-    assert_eq!(hv.take_dirty_pages(g.p), want);
+    assert_eq!(hv.take_dirty_pages(g.p).unwrap(), want);
 }
 
 #[test]

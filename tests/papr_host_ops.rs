@@ -145,7 +145,7 @@ fn host_operations_get_in_while_guests_call_back_to_back() {
         // Let the callers run in between.
         std::thread::sleep(Duration::from_millis(2));
         let region = (1u64 << 22) + i as u64 * 0x1000;
-        let d = timed(&mut || dirty += hv.take_dirty_pages(p).len());
+        let d = timed(&mut || dirty += hv.take_dirty_pages(p).unwrap().len());
         waits.push(("take_dirty_pages", d));
         let d = timed(&mut || hv.prereg_register(p, region, 0x1000).unwrap());
         waits.push(("prereg_register", d));

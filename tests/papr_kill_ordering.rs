@@ -190,7 +190,7 @@ fn a_region_is_unregistered_only_after_the_kill_of_its_last_clear() {
 
 #[test]
 fn dirty_pages_are_cleared_only_after_the_kill() {
-    let (pages, killed) = during_the_kill(|hv, p| hv.take_dirty_pages(p));
+    let (pages, killed) = during_the_kill(|hv, p| hv.take_dirty_pages(p).unwrap());
     assert!(
         !pages.is_empty(),
         "the replaced writable TCE marks its page"

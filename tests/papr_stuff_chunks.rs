@@ -54,7 +54,7 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
     // Replaced by another value: the old page is dirty once, counts stay.
     let b = 0x20_0000 | 1;
     stuff(&hv, b, 0);
-    assert_eq!(hv.take_dirty_pages(p), vec![0x10_0000]);
+    assert_eq!(hv.take_dirty_pages(p).unwrap(), vec![0x10_0000]);
     assert_eq!(mapped(&hv), 2 * CHUNK + 10);
     for i in [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK - 1] {
         let ioba = base + (i << 12);
@@ -85,10 +85,13 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
         hv.h_get_tce(p, liobn, base + ((CHUNK + 5) << 12)).unwrap(),
         list[5]
     );
-    assert!(hv.take_dirty_pages(p).is_empty(), "b was read-only");
+    assert!(
+        hv.take_dirty_pages(p).unwrap().is_empty(),
+        "b was read-only"
+    );
     stuff(&hv, 0, 10);
     assert_eq!(mapped(&hv), 0);
-    let dirty = hv.take_dirty_pages(p);
+    let dirty = hv.take_dirty_pages(p).unwrap();
     // The put (W), the list (W, 512 pages) and `a` (W) in the last 10.
     assert_eq!(dirty.len(), 1 + CHUNK as usize + 1);
     assert!(dirty.contains(&0x30_0000) && dirty.contains(&0x10_0000));

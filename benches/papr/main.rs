@@ -346,5 +346,5 @@ fn main() {
         );
     }
 
-    black_box(hv.take_dirty_pages(a.p).len());
+    black_box(hv.take_dirty_pages(a.p).unwrap().len());
 }

@@ -533,7 +533,10 @@ impl World {
     fn dirty(&mut self, rng: &mut Rng, i: usize) -> Result<Outcome, String> {
         let part = &self.parts[i];
         let pages = if rng.chance(50) {
-            self.hv.take_dirty_pages(part.p)
+            // No kill fails in the fuzzer: a refusal here is a bug.
+            self.hv
+                .take_dirty_pages(part.p)
+                .map_err(|e| format!("take_dirty_pages: {e:?}"))?
         } else {
             self.hv.dirty_pages(part.p)
         };
@@ -573,7 +576,7 @@ pub fn host_thread(hv: Arc<Hv>, parts: Vec<PartitionId>, seed: u64, stop: Arc<At
     while !stop.load(Ordering::Relaxed) {
         let p = parts[rng.below(parts.len() as u64) as usize];
         match rng.below(5) {
-            0 => drop(hv.take_dirty_pages(p)),
+            0 => drop(hv.take_dirty_pages(p).expect("no kill fails here")),
             1 => drop(hv.mapped_regions(p)),
             2 => {
                 let la = 32 * MIB + rng.below(512) * PAGE;

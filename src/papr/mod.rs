@@ -215,11 +215,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
         let mut shared = part.shared.write();
         let partition::Shared { pes, units } = &mut *shared;
-        // No batch is in flight (the partition lock is held for writing),
-        // so no kill can become owed meanwhile.
-        for pe in pes.iter() {
-            pe.settle_owed_kill().map_err(|()| PreregError::Hardware)?;
-        }
+        settle_owed_kills(pes).map_err(|()| PreregError::Hardware)?;
         units.unregister(logical, size)
     }
 
@@ -251,16 +247,22 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
 
     /// Reads and clears `p`'s dirty log.
     ///
-    /// Waits for hypercalls in flight: a page they marked is cleared only
-    /// after their TCE-cache kill has completed, so a device write through a
-    /// replaced translation cannot land after the page was reported.
-    pub fn take_dirty_pages(&self, p: PartitionId) -> Vec<u64> {
-        self.part(p)
-            .map(|part| {
-                let _no_batch_in_flight = part.shared.write();
-                part.dirty.pages(true)
-            })
-            .unwrap_or_default()
+    /// A page is cleared only after every TCE kill that followed its marking
+    /// has completed, so a device write through a replaced translation cannot
+    /// land after the page was reported. This waits for hypercalls in flight
+    /// (their kill completes inside the call), and first retries the kill a
+    /// PE owes because an earlier one failed.
+    ///
+    /// Errors, with the dirty log left untouched: `H_PARAMETER` for an
+    /// unknown partition; `H_HARDWARE` while an owed kill still does not
+    /// complete (the device may still write through a cached translation).
+    /// A later call retries the kill and, once it completes, returns the
+    /// pages.
+    pub fn take_dirty_pages(&self, p: PartitionId) -> HResult<Vec<u64>> {
+        let part = self.part(p).map_err(|_| HStatus::Parameter)?;
+        let shared = part.shared.write();
+        settle_owed_kills(&shared.pes).map_err(|()| HStatus::Hardware)?;
+        Ok(part.dirty.pages(true))
     }
 
     /// The windows of partition `p`.
@@ -352,4 +354,15 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let st = w.state.lock();
         Some(f(&st.table))
     }
+}
+
+/// Retries the kill each of `pes` owes (an earlier one failed); `Err` while
+/// one still does not complete. The caller holds the partition lock for
+/// writing: no batch is in flight, so no kill can become owed meanwhile, and
+/// once this returns `Ok` the PHB caches no translation a released
+/// reference or a dirty-log mark still depends on.
+fn settle_owed_kills<P: WindowProgrammer, A: PageAllocator>(
+    pes: &[liobn::PeState<P, A>],
+) -> Result<(), ()> {
+    pes.iter().try_for_each(liobn::PeState::settle_owed_kill)
 }

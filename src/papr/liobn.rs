@@ -178,7 +178,7 @@ pub(crate) struct PeState<P: WindowProgrammer, A: PageAllocator> {
     /// references were released. Set before the failing call lets go of the
     /// units; cleared only by a completed kill of the whole PE
     /// ([`PeState::settle_owed_kill`]). While set, no region can be
-    /// unregistered.
+    /// unregistered and the dirty log cannot be cleared.
     pub(crate) kill_owed: AtomicBool,
     /// Generation of the next dynamic LIOBN (below [`LIOBN_GENERATIONS`]).
     pub(crate) next_generation: u32,

@@ -80,7 +80,7 @@ pub fn hcall_from_problem_state(opcode: u64, liobn: u64, ioba: u64) -> Result<i6
     // `ptesync`, which orders them before the MMU's walk.
     unsafe {
         core::ptr::write_volatile(
-            (level1) as *mut u64,
+            level1 as *mut u64,
             RADIX_VALID | RADIX_LEAF | PTE_R | PTE_C | PTE_RWX,
         );
         core::ptr::write_volatile(root as *mut u64, RADIX_VALID | level1 | LEVEL1_BITS);
@@ -94,7 +94,8 @@ pub fn hcall_from_problem_state(opcode: u64, liobn: u64, ioba: u64) -> Result<i6
     let msr: u64;
     // SAFETY: reading the MSR has no effect; the decrementer is set to its
     // largest positive value so that no decrementer interrupt comes while
-    // problem state has MSR[EE] = 1 (the guest uses no timer).
+    // the stub runs (problem state may force MSR[EE] = 1; the guest uses no
+    // timer otherwise).
     unsafe {
         core::arch::asm!("mfmsr {0}", out(reg) msr, options(nomem, nostack));
         core::arch::asm!("mtspr {spr}, {0}", in(reg) 0x7fff_ffffu64, spr = const SPR_DEC, options(nostack));

@@ -36,6 +36,8 @@ pub enum HStatus {
     Success = 0,
     /// H_FUNCTION: the opcode is not supported.
     Function = -2,
+    /// H_PRIVILEGE: the caller is in problem state.
+    Privilege = -3,
     /// H_PARAMETER.
     Parameter = -4,
     /// H_P4: the fourth parameter is invalid.

@@ -15,6 +15,7 @@ mod devtree;
 mod edu;
 mod exception;
 mod hcall;
+mod problem_state;
 mod report;
 mod rtas;
 mod start;

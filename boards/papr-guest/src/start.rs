@@ -11,7 +11,8 @@
 //! The guest's own interrupts arrive at guest real 0x200..0xfe0. Each vector
 //! saves r3 in SPRG1, puts its offset in r3 and branches to `pnv_rt`'s
 //! `exception_common`, which calls `rust_exception(vector)`; that prints the
-//! state and reports failure. (`sc 1` goes to the hypervisor, not here.)
+//! state and reports failure. (`sc 1` goes to the hypervisor, not here; a
+//! `sc 0` from problem state returns to `problem_state.rs`.)
 
 use pnv_rt::{boot_args_block, exception_vectors};
 
@@ -32,9 +33,26 @@ _start:
 
     /* Exception vectors, one stub every 0x20 bytes. */
 "#,
-    exception_vectors!("0x200", "0x1000", "273"),
+    exception_vectors!("0x200", "0xc00", "273"),
+    r#"
+    /* System call: from problem state it is the H_PRIVILEGE case's stub
+       coming back (problem_state.rs); otherwise unexpected. */
+    . = 0xc00
+    b system_call_vector
+"#,
+    exception_vectors!("0xc20", "0x1000", "273"),
     r#"
 .section .text.boot, "ax"
+system_call_vector:
+    mtspr 273, 3
+    mfsrr1 3
+    andi. 3, 3, 0x4000    /* SRR1[PR] */
+    beq 1f
+    mfspr 3, 273
+    b problem_state_return
+1:  li 3, 0xc00
+    b exception_common
+
 boot:
     /* MSR: add SF (pseries may start firmware in 32-bit mode, where
        record forms set CR0 from the low word only); enter_rust adds ME,

@@ -113,7 +113,8 @@ pub(super) fn render(runs: &[SuiteRun], target: Target) -> String {
          device tree, issues real `sc 1` hypercalls (RTAS through H_RTAS) and prints one \
          line per case. *LoPAPR* is the status the specification (DESIGN §8) asks for; \
          each hypervisor column shows the observed status and the verdict. Hypercall \
-         statuses: 0 H_SUCCESS, -2 H_FUNCTION, -4 H_PARAMETER, -57 H_P4. DDW RTAS \
+         statuses: 0 H_SUCCESS, -2 H_FUNCTION, -3 H_PRIVILEGE, -4 H_PARAMETER, \
+         -57 H_P4. DDW RTAS \
          statuses: 0 success, -1 hardware error, -3 parameter error. For QEMU, a case \
          where it is known to depart from LoPAPR is marked **departure**, and one where \
          the specification leaves the choice open is marked **choice**; neither is a \
@@ -122,12 +123,14 @@ pub(super) fn render(runs: &[SuiteRun], target: Target) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Not in the guest suite: H_PRIVILEGE for a problem-state caller. Entering \
-         problem state (MSR[PR] = 1) also turns on instruction and data relocation \
-         (Power ISA 3.0, `rfid`), and this real-mode guest has no process-scoped page \
-         table to relocate through; the host tests check it at register level \
-         (`tests/papr_conformance.rs`, `problem_state_is_h_privilege`). Measured beside \
-         the cases: for a largest block above 32 bits QEMU 7.2's 5-output \
+        "`problem_state_h_privilege` makes its hypercall from problem state \
+         (MSR[PR] = 1). Entering problem state also turns on instruction and data \
+         relocation (Power ISA 3.0, `rfid`), so the guest first registers a radix \
+         process table with H_REGISTER_PROC_TBL (process 0: effective = guest real \
+         over its first GiB), then `rfid`s to a stub that issues `sc 1` (a H_GET_TCE \
+         that succeeds from supervisor state) and `sc 0` back to its own system-call \
+         vector with r3; the table stays registered, so the case runs last. \
+         Measured beside the cases: for a largest block above 32 bits QEMU 7.2's 5-output \
          `ibm,query-pe-dma-window` reports 0x80000000 (its 6-output form the full \
          value); ours reports 0xffffffff there."
     );

@@ -71,6 +71,7 @@ pub const SUITE_CASES: &[&str] = &[
     "ddw_reset",
     "ddw_reset_default_restored",
     "ddw_reset_dynamic_removed",
+    "problem_state_h_privilege",
 ];
 
 /// What QEMU 7.2 (Debian 1:7.2+dfsg-7) was measured to do where it does not

@@ -12,9 +12,11 @@ mod ddw;
 mod dma;
 mod tce;
 
+use crate::detail;
 use crate::devtree::Platform;
 use crate::edu::{Edu, EduError};
 use crate::hcall::{H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE, hcall};
+use crate::problem_state::NoProcessTable;
 use crate::report::Report;
 use crate::work::{self, Region};
 
@@ -58,7 +60,35 @@ pub fn run(p: &Platform) -> Report {
     dma::default_window(&mut s);
     dma::outside_partition(&mut s);
     ddw::run(&mut s);
+    problem_state(&mut s);
     s.report
+}
+
+/// A hypercall from problem state (MSR[PR] = 1) gets H_PRIVILEGE (LoPAPR:
+/// hypercalls are for privileged software), whatever it asks: here an
+/// H_GET_TCE that is valid from supervisor state (H_SUCCESS there). Last,
+/// because it leaves the guest's process table registered.
+fn problem_state(s: &mut Suite) {
+    const H_PRIVILEGE: i64 = crate::hcall::HStatus::Privilege.code();
+    let (liobn, ioba) = (u64::from(s.p.phb.liobn), s.p.phb.window_start);
+    let name = "problem_state_h_privilege";
+    let supervisor = hcall(H_GET_TCE, &[liobn, ioba]).status;
+    if supervisor != OK {
+        let why = detail!("H_GET_TCE from supervisor state returned {supervisor}");
+        s.report.blocked(name, H_PRIVILEGE, why);
+        return;
+    }
+    match crate::problem_state::hcall_from_problem_state(H_GET_TCE, liobn, ioba) {
+        Ok(st) => {
+            s.report.check(name, H_PRIVILEGE, st, Ok(()));
+        }
+        Err(NoProcessTable(st)) => {
+            let why = detail!(
+                "H_REGISTER_PROC_TBL (radix) returned {st}: no relocation for problem state"
+            );
+            s.report.skip(name, H_PRIVILEGE, why);
+        }
+    }
 }
 
 impl Suite<'_> {

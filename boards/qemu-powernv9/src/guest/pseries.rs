@@ -338,47 +338,13 @@ impl<'a> Pseries<'a> {
         HStatus::Success.to_reg()
     }
 
-    /// H_REGISTER_PROC_TBL(flags r4, base r5, page size r6, size r7).
+    /// H_REGISTER_PROC_TBL, counted when it registers a radix table.
     fn register_proc_tbl(&mut self, regs: &GuestRegs) -> u64 {
-        let (flags, base, page_size, size) = (regs.gpr[4], regs.gpr[5], regs.gpr[6], regs.gpr[7]);
-        if flags & !(PROC_TABLE_OP | PROC_TABLE_TYPE | PROC_TABLE_GTSE) != 0 {
-            return HStatus::Parameter.to_reg();
+        let (status, registered) = register_process_table(&self.ram, regs);
+        if registered {
+            self.census.proc_tbl += 1;
         }
-        match flags & PROC_TABLE_OP {
-            PROC_TABLE_OP_NOP => HStatus::Success.to_reg(),
-            PROC_TABLE_OP_DEREG => {
-                if vcpu::set_process_table(0, 0).is_err() {
-                    return HStatus::Hardware.to_reg();
-                }
-                vcpu::set_lpcr(LPCR_UPRT | LPCR_GTSE, 0);
-                HStatus::Success.to_reg()
-            }
-            PROC_TABLE_OP_NEW if flags & PROC_TABLE_TYPE == PROC_TABLE_RADIX => {
-                if page_size != 0 {
-                    return HStatus::P3.to_reg();
-                }
-                if self
-                    .ram
-                    .host_range(base, 1u64 << (12 + size.min(24)))
-                    .is_none()
-                {
-                    return HStatus::P2.to_reg();
-                }
-                if vcpu::set_process_table(base, size).is_err() {
-                    return HStatus::Parameter.to_reg();
-                }
-                let gtse = if flags & PROC_TABLE_GTSE != 0 {
-                    LPCR_GTSE
-                } else {
-                    0
-                };
-                vcpu::set_lpcr(LPCR_UPRT | LPCR_GTSE, LPCR_UPRT | gtse);
-                self.census.proc_tbl += 1;
-                HStatus::Success.to_reg()
-            }
-            // A hash page table, or the reserved operation: not offered.
-            _ => HStatus::Parameter.to_reg(),
-        }
+        status
     }
 
     /// H_REGISTER_VPA(flags r4, processor r5, address r6).
@@ -487,5 +453,45 @@ impl<'a> Pseries<'a> {
         }
         let text = core::str::from_utf8(&buf[..len]).unwrap_or("<not UTF-8>");
         println!("PNV: guest called ibm,os-term: {}", text);
+    }
+}
+
+/// H_REGISTER_PROC_TBL(flags r4, base r5, page size r6, size r7) for the
+/// running guest whose RAM is `ram`: its status, and whether a radix process
+/// table was registered. Radix only (a hash table gets H_PARAMETER).
+pub fn register_process_table(ram: &GuestRam, regs: &GuestRegs) -> (u64, bool) {
+    let (flags, base, page_size, size) = (regs.gpr[4], regs.gpr[5], regs.gpr[6], regs.gpr[7]);
+    if flags & !(PROC_TABLE_OP | PROC_TABLE_TYPE | PROC_TABLE_GTSE) != 0 {
+        return (HStatus::Parameter.to_reg(), false);
+    }
+    match flags & PROC_TABLE_OP {
+        PROC_TABLE_OP_NOP => (HStatus::Success.to_reg(), false),
+        PROC_TABLE_OP_DEREG => {
+            if vcpu::set_process_table(0, 0).is_err() {
+                return (HStatus::Hardware.to_reg(), false);
+            }
+            vcpu::set_lpcr(LPCR_UPRT | LPCR_GTSE, 0);
+            (HStatus::Success.to_reg(), false)
+        }
+        PROC_TABLE_OP_NEW if flags & PROC_TABLE_TYPE == PROC_TABLE_RADIX => {
+            if page_size != 0 {
+                return (HStatus::P3.to_reg(), false);
+            }
+            if ram.host_range(base, 1u64 << (12 + size.min(24))).is_none() {
+                return (HStatus::P2.to_reg(), false);
+            }
+            if vcpu::set_process_table(base, size).is_err() {
+                return (HStatus::Parameter.to_reg(), false);
+            }
+            let gtse = if flags & PROC_TABLE_GTSE != 0 {
+                LPCR_GTSE
+            } else {
+                0
+            };
+            vcpu::set_lpcr(LPCR_UPRT | LPCR_GTSE, LPCR_UPRT | gtse);
+            (HStatus::Success.to_reg(), true)
+        }
+        // A hash page table, or the reserved operation: not offered.
+        _ => (HStatus::Parameter.to_reg(), false),
     }
 }

@@ -6,8 +6,10 @@
 //!
 //! The hypervisor also serves what a PAPR guest needs around them: the
 //! console (H_PUT_TERM_CHAR), device MMIO from real mode
-//! (H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR) and RTAS
-//! (H_RTAS: PCI config of the passed-through function, DDW). Guest console
+//! (H_LOGICAL_CI_LOAD/STORE, only inside the passed-through BAR), RTAS
+//! (H_RTAS: PCI config of the passed-through function, DDW) and a radix
+//! process table (H_REGISTER_PROC_TBL, for the guest's problem-state case).
+//! Any hypercall from problem state gets H_PRIVILEGE. Guest console
 //! lines are echoed as `GUEST| <line>` (guest/console.rs bounds both the
 //! echo and what is kept), and each `CASE` line the guest prints becomes a
 //! `TEST papr_<case>` line for the runner as it arrives.
@@ -54,7 +56,8 @@ const DEFAULT_WINDOW: u64 = 1 << 30;
 const H_LOGICAL_CI_LOAD: u64 = 0x3c;
 const H_LOGICAL_CI_STORE: u64 = 0x40;
 use super::guest::H_PNV_GUEST_EXIT;
-use crate::guest::pseries::opcode::{H_PUT_TERM_CHAR, H_RTAS};
+use crate::guest::pseries::opcode::{H_PUT_TERM_CHAR, H_REGISTER_PROC_TBL, H_RTAS};
+use crate::guest::pseries::register_process_table;
 
 /// The hypervisor's answer to one guest.
 struct PaprHandler<'a> {
@@ -200,6 +203,8 @@ impl TrapHandler for PaprHandler<'_> {
             H_LOGICAL_CI_LOAD => self.ci(regs, false),
             H_LOGICAL_CI_STORE => self.ci(regs, true),
             H_RTAS => self.rtas(regs),
+            // The problem-state case relocates through its own radix tree.
+            H_REGISTER_PROC_TBL => register_process_table(&self.ram, regs).0,
             H_PNV_GUEST_EXIT => return TrapAction::Exit(1 + regs.gpr[4].min(1)),
             H_PUT_TCE | H_GET_TCE | H_STUFF_TCE | H_PUT_TCE_INDIRECT => {
                 let mut r = [0u64; HCALL_REGS];

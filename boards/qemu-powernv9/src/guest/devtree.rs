@@ -84,50 +84,15 @@ impl GuestTopology {
         w.property_u32("ibm,reset-pe-dma-window", RESET_PE_DMA_WINDOW)?;
         w.end_node(rtas)?;
 
-        let name = alloc::format!("pci@{:x}", self.buid);
-        let pci = w.begin_node(&name)?;
-        w.property_string("device_type", "pci")?;
-        w.property_string("compatible", "IBM,Logical_PHB")?;
-        w.property_u32("#address-cells", 3)?;
-        w.property_u32("#size-cells", 2)?;
-        w.property_array_u64("reg", &[self.buid, 0])?;
-        let (pci_addr, cpu, size) = self.mmio32;
-        w.property_array_u32(
-            "ranges",
-            &[
-                0x0200_0000,
-                0,
-                pci_addr as u32,
-                (cpu >> 32) as u32,
-                cpu as u32,
-                (size >> 32) as u32,
-                size as u32,
-            ],
-        )?;
-        w.property_u32("ibm,#dma-address-cells", 2)?;
-        w.property_u32("ibm,#dma-size-cells", 2)?;
-        let (start, len) = self.window;
-        w.property_array_u32(
-            "ibm,dma-window",
-            &[
-                self.liobn,
-                (start >> 32) as u32,
-                start as u32,
-                (len >> 32) as u32,
-                len as u32,
-            ],
-        )?;
-        w.property_array_u32(
-            "ibm,ddw-applicable",
-            &[
-                QUERY_PE_DMA_WINDOW,
-                CREATE_PE_DMA_WINDOW,
-                REMOVE_PE_DMA_WINDOW,
-            ],
-        )?;
-        w.property_array_u32(
-            "ibm,ddw-extensions",
-            &pnv_iommu::papr::ddw_extensions(RESET_PE_DMA_WINDOW),
+        let pci = logical_phb(
+            &mut w,
+            &LogicalPhb {
+                buid: self.buid,
+                bus_range: None,
+                mmio32: self.mmio32,
+                liobn: self.liobn,
+                window: self.window,
+            },
         )?;
 
         let d = self.device;
@@ -148,4 +113,74 @@ impl GuestTopology {
         w.end_node(root)?;
         w.finish()
     }
+}
+
+/// What a guest's logical PHB node says about its PHB.
+pub struct LogicalPhb {
+    /// The PHB's BUID (the node's `reg`).
+    pub buid: u64,
+    /// The one bus behind it, if the node names it (`bus-range`).
+    pub bus_range: Option<u8>,
+    /// The 32-bit MMIO window: PCI address, CPU (guest) address, size.
+    pub mmio32: (u64, u64, u64),
+    /// LIOBN of the default DMA window.
+    pub liobn: u32,
+    /// The default DMA window: bus start, size.
+    pub window: (u64, u64),
+}
+
+/// Opens the node of a logical PHB (`IBM,Logical_PHB`) and writes what every
+/// guest needs of it: addressing, the MMIO window, the default DMA window and
+/// the DDW calls and extensions this hypervisor serves. The caller adds its
+/// own properties and children, then ends the node it returns.
+pub fn logical_phb(w: &mut FdtWriter, phb: &LogicalPhb) -> Result<vm_fdt::FdtWriterNode, Error> {
+    use rtas_token::*;
+    let node = w.begin_node(&alloc::format!("pci@{:x}", phb.buid))?;
+    w.property_string("device_type", "pci")?;
+    w.property_string("compatible", "IBM,Logical_PHB")?;
+    w.property_u32("#address-cells", 3)?;
+    w.property_u32("#size-cells", 2)?;
+    w.property_array_u64("reg", &[phb.buid, 0])?;
+    if let Some(bus) = phb.bus_range {
+        w.property_array_u32("bus-range", &[bus as u32, bus as u32])?;
+    }
+    let (pci_addr, cpu, size) = phb.mmio32;
+    w.property_array_u32(
+        "ranges",
+        &[
+            0x0200_0000,
+            0,
+            pci_addr as u32,
+            (cpu >> 32) as u32,
+            cpu as u32,
+            (size >> 32) as u32,
+            size as u32,
+        ],
+    )?;
+    w.property_u32("ibm,#dma-address-cells", 2)?;
+    w.property_u32("ibm,#dma-size-cells", 2)?;
+    let (start, len) = phb.window;
+    w.property_array_u32(
+        "ibm,dma-window",
+        &[
+            phb.liobn,
+            (start >> 32) as u32,
+            start as u32,
+            (len >> 32) as u32,
+            len as u32,
+        ],
+    )?;
+    w.property_array_u32(
+        "ibm,ddw-applicable",
+        &[
+            QUERY_PE_DMA_WINDOW,
+            CREATE_PE_DMA_WINDOW,
+            REMOVE_PE_DMA_WINDOW,
+        ],
+    )?;
+    w.property_array_u32(
+        "ibm,ddw-extensions",
+        &pnv_iommu::papr::ddw_extensions(RESET_PE_DMA_WINDOW),
+    )?;
+    Ok(node)
 }

@@ -18,6 +18,7 @@
 //! - `/vdevice/vty@71000000` (`hvterm1`, no interrupts: polled);
 //! - an XICS presentation controller node, needed even with one CPU.
 
+use crate::guest::devtree::{LogicalPhb, logical_phb};
 use alloc::vec::Vec;
 use vm_fdt::{Error, FdtReserveEntry, FdtWriter};
 
@@ -305,49 +306,16 @@ fn lengthen_last_name(blob: &mut Vec<u8>) -> Result<(), Error> {
 
 /// The logical PHB and its one function.
 fn pci_node(w: &mut FdtWriter, pci: &LinuxPci) -> Result<(), Error> {
-    use rtas_token::*;
-    let phb = w.begin_node(&alloc::format!("pci@{:x}", pci.buid))?;
-    w.property_string("device_type", "pci")?;
-    w.property_string("compatible", "IBM,Logical_PHB")?;
-    w.property_u32("#address-cells", 3)?;
-    w.property_u32("#size-cells", 2)?;
-    w.property_array_u64("reg", &[pci.buid, 0])?;
-    w.property_array_u32("bus-range", &[pci.bus as u32, pci.bus as u32])?;
-    let (pci_addr, cpu, size) = pci.mmio32;
-    w.property_array_u32(
-        "ranges",
-        &[
-            0x0200_0000,
-            0,
-            pci_addr as u32,
-            (cpu >> 32) as u32,
-            cpu as u32,
-            (size >> 32) as u32,
-            size as u32,
-        ],
+    let phb = logical_phb(
+        w,
+        &LogicalPhb {
+            buid: pci.buid,
+            bus_range: Some(pci.bus),
+            mmio32: pci.mmio32,
+            liobn: pci.liobn,
+            window: pci.window,
+        },
     )?;
-    w.property_u32("ibm,#dma-address-cells", 2)?;
-    w.property_u32("ibm,#dma-size-cells", 2)?;
-    let (start, len) = pci.window;
-    w.property_array_u32(
-        "ibm,dma-window",
-        &[
-            pci.liobn,
-            (start >> 32) as u32,
-            start as u32,
-            (len >> 32) as u32,
-            len as u32,
-        ],
-    )?;
-    w.property_array_u32(
-        "ibm,ddw-applicable",
-        &[
-            QUERY_PE_DMA_WINDOW,
-            CREATE_PE_DMA_WINDOW,
-            REMOVE_PE_DMA_WINDOW,
-        ],
-    )?;
-    w.property_array_u32("ibm,ddw-extensions", &[1, RESET_PE_DMA_WINDOW])?;
     // MSIs the PE may have in all (Linux creates no MSI domain without it).
     w.property_u32("ibm,pe-total-#msi", pci.msix)?;
 

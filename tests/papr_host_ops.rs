@@ -13,6 +13,9 @@
 //! cannot be unregistered before the kill that unmapped it has completed
 //! (`papr_kill_ordering`).
 
+#[macro_use]
+mod kill_phb;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -49,30 +52,7 @@ impl SlowKillPhb {
     }
 }
 
-impl Invalidate for SlowKillPhb {
-    type Error = ();
-    fn invalidate_all(&self) -> Result<(), ()> {
-        self.kill()
-    }
-    fn invalidate_pe(&self, _: u16) -> Result<(), ()> {
-        self.kill()
-    }
-    fn invalidate_range(&self, _: u16, _: IovaRange) -> Result<(), ()> {
-        self.kill()
-    }
-    fn sync(&self) -> Result<(), ()> {
-        Ok(())
-    }
-}
-
-impl WindowProgrammer for SlowKillPhb {
-    fn set_window(&self, _: u16, _: u32, _: &WindowTable) -> Result<(), ()> {
-        Ok(())
-    }
-    fn clear_window(&self, _: u16, _: u32) -> Result<(), ()> {
-        Ok(())
-    }
-}
+kill_only_phb!(SlowKillPhb);
 
 fn pe(pe: u16) -> PeConfig {
     PeConfig {

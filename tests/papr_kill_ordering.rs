@@ -6,6 +6,9 @@
 //! host operation that never returns fails the test within seconds instead
 //! of hanging it.
 
+#[macro_use]
+mod kill_phb;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -82,30 +85,7 @@ fn spawn_bounded<R: Send + 'static>(
     move || rx.recv_timeout(LIMIT).ok()
 }
 
-impl Invalidate for SlowKillPhb {
-    type Error = ();
-    fn invalidate_all(&self) -> Result<(), ()> {
-        self.kill()
-    }
-    fn invalidate_pe(&self, _: u16) -> Result<(), ()> {
-        self.kill()
-    }
-    fn invalidate_range(&self, _: u16, _: IovaRange) -> Result<(), ()> {
-        self.kill()
-    }
-    fn sync(&self) -> Result<(), ()> {
-        Ok(())
-    }
-}
-
-impl WindowProgrammer for SlowKillPhb {
-    fn set_window(&self, _: u16, _: u32, _: &WindowTable) -> Result<(), ()> {
-        Ok(())
-    }
-    fn clear_window(&self, _: u16, _: u32) -> Result<(), ()> {
-        Ok(())
-    }
-}
+kill_only_phb!(SlowKillPhb);
 
 fn setup() -> (
     Arc<Hypervisor<SlowKillPhb, GlobalPages>>,

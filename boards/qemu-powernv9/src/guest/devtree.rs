@@ -115,6 +115,10 @@ impl GuestTopology {
     }
 }
 
+/// BUID of a guest's one logical PHB (the node's `reg`, and what RTAS
+/// PCI-config and DDW calls name it by).
+pub const LOGICAL_PHB_BUID: u64 = 0x0800_0000_2000_0000;
+
 /// What a guest's logical PHB node says about its PHB.
 pub struct LogicalPhb {
     /// The PHB's BUID (the node's `reg`).

@@ -38,9 +38,10 @@ const NVME_VENDOR: u16 = 0x1b36;
 const NVME_DEVICE: u16 = 0x0010;
 /// Mass storage, NVM, NVMe.
 const NVME_CLASS: u32 = 0x01_08_02;
-/// The guest's PE on PHB0, and its logical PHB's BUID.
+/// The guest's PE on PHB0.
 const PE: u16 = 9;
-const BUID: u64 = 0x0800_0000_2000_0000;
+/// Its logical PHB's BUID.
+const BUID: u64 = crate::guest::devtree::LOGICAL_PHB_BUID;
 /// The default window (the guest is told one page less: the last page maps
 /// the MSI page).
 const DEFAULT_WINDOW: u64 = 1 << 30;

@@ -49,7 +49,7 @@ const LPID: u32 = 1;
 /// The guest's PE on PHB0.
 const PE: u16 = 7;
 /// BUID of the guest's logical PHB.
-const BUID: u64 = 0x0800_0000_2000_0000;
+const BUID: u64 = crate::guest::devtree::LOGICAL_PHB_BUID;
 /// Size of the default DMA window.
 const DEFAULT_WINDOW: u64 = 1 << 30;
 

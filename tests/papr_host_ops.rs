@@ -1,13 +1,14 @@
 //! Guests cannot starve host operations (issue 12, finding 2).
 //!
 //! Four threads issue `H_PUT_TCE` back to back on one partition, each call
-//! holding the partition's read lock across a TCE kill that takes 10 µs or
-//! more, so their calls overlap all the time. Meanwhile the host reads the dirty log,
+//! holding the partition lock across a TCE kill that takes 10 µs or more, so
+//! the lock is wanted all the time. Meanwhile the host reads the dirty log,
 //! registers and unregisters a region, creates and removes a DDW window and
-//! assigns PEs, each of which takes the partition lock for writing. Each must
-//! get in within 10 ms (measured: about 0.1 ms at worst on an idle host; see
-//! the assertions for the host OS's own delays). With a reader-preferring
-//! lock the first one waited until the callers stopped: the whole run.
+//! assigns PEs, each of which takes the partition lock. Each must get in
+//! within 10 ms (measured: about 0.1 ms at worst on an idle host; see the
+//! assertions for the host OS's own delays). With a reader-preferring
+//! reader-writer lock (an earlier design) the first one waited until the
+//! callers stopped: the whole run. The ticket lock serves in order.
 //!
 //! The rule that makes the kill run under the lock still holds: a region
 //! cannot be unregistered before the kill that unmapped it has completed

@@ -206,7 +206,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         // and assigned under one lock.
         let _attaching = self.attach.lock();
         for other in &self.partitions {
-            for pe in other.shared.read().pes.iter() {
+            for pe in other.shared.lock().pes.iter() {
                 if (Arc::ptr_eq(&pe.phb, &phb) && pe.cfg.pe == cfg.pe)
                     || (pe.cfg.buid == cfg.buid && pe.cfg.config_addr == cfg.config_addr)
                 {
@@ -215,7 +215,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             }
         }
         let liobn = self.new_default_liobn().ok_or(SetupError::NoMemory)?;
-        let mut shared = part.shared.write();
+        let mut shared = part.shared.lock();
         let mut state = PeState {
             cfg,
             phb,
@@ -240,7 +240,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         buid: u64,
     ) -> Result<DdwQuery, RtasStatus> {
         let part = self.part_rtas(p)?;
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         let pe = find_pe(&shared.pes, config_addr, buid)?;
         let free = pe.windows.iter().filter(|w| w.is_none()).count() as u32;
         let largest = 1u64 << pe.cfg.max_window_shift.saturating_sub(12).min(63);
@@ -264,7 +264,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         window_shift: u32,
     ) -> Result<DdwWindow, RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut shared = part.shared.write();
+        let mut shared = part.shared.lock();
         let pe = find_pe_mut(&mut shared.pes, config_addr, buid)?;
         let supported = page_mask_bit(page_shift).is_some_and(|b| pe.cfg.page_sizes & b != 0);
         let slot = [1, 0].into_iter().find(|&n| pe.windows[n].is_none());
@@ -283,7 +283,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// `ibm,remove-pe-dma-window`.
     pub fn ddw_remove(&self, p: PartitionId, liobn: u32) -> Result<(), RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut shared = part.shared.write();
+        let mut shared = part.shared.lock();
         let Shared { pes, units } = &mut *shared;
         let (pe, slot) = pes
             .iter_mut()
@@ -313,7 +313,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// `ibm,reset-pe-dma-window`: back to the boot-time default window.
     pub fn ddw_reset(&self, p: PartitionId, config_addr: u32, buid: u64) -> Result<(), RtasStatus> {
         let part = self.part_rtas(p)?;
-        let mut shared = part.shared.write();
+        let mut shared = part.shared.lock();
         let Shared { pes, units } = &mut *shared;
         let pe = find_pe_mut(pes, config_addr, buid)?;
         // The new default first: no memory for it means no change.
@@ -420,7 +420,7 @@ fn program<P: WindowProgrammer, A: PageAllocator>(
     pe: &mut PeState<P, A>,
     window: Window<A>,
 ) -> Result<(), RtasStatus> {
-    let desc = WindowTable::of(&window.state.lock().table);
+    let desc = WindowTable::of(&window.state.table);
     pe.phb
         .set_window(pe.cfg.pe, window.n, &desc)
         .map_err(|_| RtasStatus::HardwareError)?;

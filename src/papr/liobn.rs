@@ -1,14 +1,14 @@
 //! LIOBNs: a guest's DMA windows, each a real TCE table in a PE's TVE.
 //!
-//! A [`Window`] owns its [`TceTable`] and the guest-visible [`Shadow`] behind
-//! one lock. A hypercall takes that lock once for its whole batch: it copies
-//! the list, validates every entry into its hardware entry (`validate`), has
-//! the table allocate every level the batch needs and then writes the
-//! hardware entries with plain stores (no read-modify-write; no other writer
-//! can hold the lock), settles the old guest values (`settle`: map counts
+//! A [`Window`] owns its [`TceTable`] and the guest-visible [`Shadow`]; the
+//! partition lock (`lock`) makes a hypercall their only user for its whole
+//! batch: it copies the list, validates every entry into its hardware entry
+//! (`validate`), has the table allocate every level the batch needs and then
+//! writes the hardware entries with plain stores (no read-modify-write; no
+//! other writer can hold the lock), settles the old guest values (`settle`: map counts
 //! once per batch, dirty log a word at a time) and copies the new ones over
-//! them, then drops the lock. The caller issues one invalidation for the
-//! batch.
+//! them. The caller issues one invalidation for the batch before it lets
+//! the partition lock go.
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
@@ -129,14 +129,14 @@ impl TceMemory {
 /// One LIOBN: a DMA window of a PE, backed by a TCE table.
 ///
 /// Aligned to a cache-line pair, so that no other allocation (another
-/// partition's windows, say) shares a line with its lock.
+/// partition's windows, say) shares a line with its hot fields.
 #[repr(align(128))]
 pub(crate) struct Window<A: PageAllocator> {
     pub(crate) liobn: u32,
     /// TVE slot of the PE (0 default, 1 dynamic).
     pub(crate) n: u32,
     pub(crate) geometry: Geometry,
-    pub(crate) state: spin::Mutex<WindowState<A>>,
+    pub(crate) state: WindowState<A>,
     /// Bytes the window held when created (its top level): not charged to
     /// the partition, so not released from its charge either.
     base_bytes: u64,
@@ -233,12 +233,12 @@ impl<A: PageAllocator> Window<A> {
             n,
             geometry,
             base_bytes,
-            state: spin::Mutex::new(WindowState {
+            state: WindowState {
                 table,
                 shadow: Shadow::default(),
                 guest,
                 hw,
-            }),
+            },
         })
     }
 
@@ -258,13 +258,13 @@ impl<A: PageAllocator> Window<A> {
     /// `H_GET_TCE`: the guest value of the entry at `ioba`.
     pub(crate) fn get(&self, ioba: u64) -> HResult<u64> {
         let index = self.check(ioba, 1)?;
-        Ok(self.state.lock().shadow.get(index))
+        Ok(self.state.shadow.get(index))
     }
 
     /// Writes a batch of guest TCEs from `ioba`, all or nothing. Returns the
     /// bytes changed (0 for an empty batch) for the caller's invalidation.
     pub(crate) fn put(
-        &self,
+        &mut self,
         ioba: u64,
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
@@ -280,8 +280,7 @@ impl<A: PageAllocator> Window<A> {
         }
         let page = self.geometry.page_size();
         let mut cursor = Cursor::new(ctx.units);
-        let mut guard = self.state.lock();
-        let st = &mut *guard;
+        let st = &mut self.state;
         // 1. Validate every entry, then store the hardware entries (the table
         //    allocates every level the batch needs before it writes one);
         //    nothing has changed if this fails.
@@ -431,7 +430,6 @@ impl<A: PageAllocator> Window<A> {
             }
         }
         drop(deltas);
-        drop(guard);
         Ok(count * page)
     }
 
@@ -439,14 +437,14 @@ impl<A: PageAllocator> Window<A> {
     /// chunks beyond the top level.
     #[cfg(any(test, feature = "std"))]
     pub(crate) fn charged_bytes(&self) -> u64 {
-        let st = self.state.lock();
+        let st = &self.state;
         (st.table.bytes_held() + st.shadow.bytes()).saturating_sub(self.base_bytes)
     }
 
     /// Releases every entry's reference (the window is going away; its TVE is
     /// already cleared and killed).
     pub(crate) fn release_all(&self, ctx: &PartitionAccounting<'_>) {
-        let st = self.state.lock();
+        let st = &self.state;
         let held = st.table.bytes_held() + st.shadow.bytes();
         ctx.memory.release(held.saturating_sub(self.base_bytes));
         let mut deltas = Deltas::new(ctx.units);

@@ -28,7 +28,7 @@
 //! - `phb`: the trait the PHB driver implements.
 //! - `fake` (host only): a recording PHB and a guest memory for tests.
 //! - `profile` (host only): where the time of one `H_PUT_TCE` goes.
-//! - `lock`: the partition lock, which prefers writers.
+//! - `lock`: the partition lock, a fair ticket lock.
 
 #![deny(unsafe_code)]
 
@@ -199,7 +199,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        part.shared.write().units.register(&part.ram, logical, size)
+        part.shared.lock().units.register(&part.ram, logical, size)
     }
 
     /// Unregisters the region registered as `[logical, logical + size)`;
@@ -213,7 +213,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         size: u64,
     ) -> Result<(), PreregError> {
         let part = self.part(p).map_err(|_| PreregError::Parameter)?;
-        let mut shared = part.shared.write();
+        let mut shared = part.shared.lock();
         let partition::Shared { pes, units } = &mut *shared;
         settle_owed_kills(pes).map_err(|()| PreregError::Hardware)?;
         units.unregister(logical, size)
@@ -223,14 +223,14 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// without pre-registration), with their map counts.
     pub fn mapped_regions(&self, p: PartitionId) -> Vec<MappedRegion> {
         self.part(p)
-            .map(|part| part.shared.read().units.report())
+            .map(|part| part.shared.lock().units.report())
             .unwrap_or_default()
     }
 
     /// Bytes partition `p` has pinned by pre-registration.
     pub fn pinned_bytes(&self, p: PartitionId) -> u64 {
         self.part(p)
-            .map_or(0, |part| part.shared.read().units.pinned())
+            .map_or(0, |part| part.shared.lock().units.pinned())
     }
 
     /// Whether partition `p` was created with pre-registration.
@@ -260,7 +260,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// pages.
     pub fn take_dirty_pages(&self, p: PartitionId) -> HResult<Vec<u64>> {
         let part = self.part(p).map_err(|_| HStatus::Parameter)?;
-        let shared = part.shared.write();
+        let shared = part.shared.lock();
         settle_owed_kills(&shared.pes).map_err(|()| HStatus::Hardware)?;
         Ok(part.dirty.pages(true))
     }
@@ -270,7 +270,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let Ok(part) = self.part(p) else {
             return Vec::new();
         };
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         shared
             .pes
             .iter()
@@ -288,7 +288,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     }
 
     /// The guest TCEs of `count` entries from `ioba`, read atomically with
-    /// respect to the hypercalls (under the window's lock).
+    /// respect to the hypercalls (under the partition lock).
     pub fn read_tces(
         &self,
         p: PartitionId,
@@ -297,7 +297,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         count: u64,
     ) -> HResult<Vec<u64>> {
         let part = self.part(p)?;
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         let (_, w) = find_window(&shared.pes, liobn)?;
         let page = w.geometry.page_size();
         let size = count.checked_mul(page).ok_or(HStatus::Parameter)?;
@@ -305,27 +305,27 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
             .check_range(ioba, size)
             .map_err(|_| HStatus::Parameter)?;
         let first = (ioba - w.geometry.bus_offset()) >> w.geometry.page_shift();
-        let st = w.state.lock();
+        let st = &w.state;
         Ok((first..first + count).map(|i| st.shadow.get(i)).collect())
     }
 
     /// The hardware entry (host address) at `ioba` of `liobn`.
     pub fn hardware_tce(&self, p: PartitionId, liobn: u64, ioba: u64) -> HResult<Tce> {
         let part = self.part(p)?;
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         let (_, w) = find_window(&shared.pes, liobn)?;
-        let st = w.state.lock();
+        let st = &w.state;
         st.table.get(ioba).map_err(|_| HStatus::Parameter)
     }
 
     /// Partition `p`'s TCE-memory accounting (host tests and the fuzzer):
     /// the bytes charged to it, and what its windows hold beyond their
-    /// top levels, counted now under each window's lock. The two are equal
+    /// top levels, counted now under the partition lock. The two are equal
     /// whenever no batch is in flight.
     #[cfg(any(test, feature = "std"))]
     pub fn tce_memory(&self, p: PartitionId) -> Option<TceMemoryReport> {
         let part = self.part(p).ok()?;
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         let windows = shared
             .pes
             .iter()
@@ -339,7 +339,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         })
     }
 
-    /// Runs `f` on the table behind `liobn` under the window's lock (host
+    /// Runs `f` on the table behind `liobn` under the partition lock (host
     /// tests: memory images, the reference walker).
     #[cfg(any(test, feature = "std"))]
     pub fn inspect_table<R>(
@@ -349,16 +349,16 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         f: impl FnOnce(&crate::tce::TceTable<A>) -> R,
     ) -> Option<R> {
         let part = self.part(p).ok()?;
-        let shared = part.shared.read();
+        let shared = part.shared.lock();
         let (_, w) = find_window(&shared.pes, liobn as u64).ok()?;
-        let st = w.state.lock();
+        let st = &w.state;
         Some(f(&st.table))
     }
 }
 
 /// Retries the kill each of `pes` owes (an earlier one failed); `Err` while
-/// one still does not complete. The caller holds the partition lock for
-/// writing: no batch is in flight, so no kill can become owed meanwhile, and
+/// one still does not complete. The caller holds the partition lock: no
+/// batch is in flight, so no kill can become owed meanwhile, and
 /// once this returns `Ok` the PHB caches no translation a released
 /// reference or a dirty-log mark still depends on.
 fn settle_owed_kills<P: WindowProgrammer, A: PageAllocator>(

@@ -176,10 +176,10 @@ pub(crate) struct Partition<P: WindowProgrammer, A: PageAllocator + Clone> {
     pub(crate) ram: RamMap,
     pub(crate) memory: Arc<dyn GuestMemory>,
     pub(crate) config: PartitionConfig,
-    /// The PEs and the units, under one lock: a hypercall reads both (one
-    /// lock to enter, one to leave) and holds it across its TCE kill; host
-    /// operations write it and get in within one call per CPU.
-    /// Lock order: this before a window's lock.
+    /// The PEs (with their windows) and the units, under one lock: a
+    /// hypercall takes it once (one atomic read-modify-write) and holds it
+    /// across its TCE kill; host operations take it too and get in after at
+    /// most the calls queued before them.
     pub(crate) shared: PartitionLock<Shared<P, A>>,
     pub(crate) dirty: DirtyLog,
     /// Memory held by the partition's TCE tables and shadows.

@@ -1,7 +1,7 @@
 //! Where the time of one `H_PUT_TCE` goes (host benchmarks only).
 //!
 //! Each stage of the call is timed alone, in a loop, on the same state the
-//! call works on: the same partition lock, window lock, validation, shadow,
+//! call works on: the same partition lock, validation, shadow,
 //! table, settling and kill code, called the way [`Hypervisor::h_put_tce`]
 //! calls it (through `Window::put`), with the same two alternating values.
 //! Stages timed alone overlap less than in the call (a CPU runs the end of
@@ -15,9 +15,10 @@ use core::hint::black_box;
 use std::time::Instant;
 
 use super::hcall::HResult;
+use super::partition::Shared;
 use super::prereg::{Cursor, Deltas};
 use super::settle::settle_one_unit;
-use super::tce_calls::find_window;
+use super::tce_calls::find_window_mut;
 use super::validate::validate;
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::iopt::Gather;
@@ -28,8 +29,6 @@ use crate::page_alloc::PageAllocator;
 pub struct PutStages {
     /// Partition lock, taken and released, and the LIOBN lookup.
     pub lock: f64,
-    /// The window's lock, taken and released.
-    pub window: f64,
     /// Validation of the guest TCE (permissions, alignment, unit lookup).
     pub validate: f64,
     /// The guest-value shadow: make sure the entry's chunk exists, keep the
@@ -71,18 +70,19 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let part = self.part(p)?;
         let mut stages = PutStages {
             lock: per(iters, |_| {
-                let shared = part.shared.read();
-                black_box(find_window(&shared.pes, liobn).is_ok());
+                let mut shared = part.shared.lock();
+                black_box(find_window_mut(&mut shared.pes, liobn).is_ok());
             }),
             ..PutStages::default()
         };
-        let shared = part.shared.read();
-        let (pe, window) = find_window(&shared.pes, liobn)?;
+        let mut shared = part.shared.lock();
+        let Shared { pes, units } = &mut *shared;
+        let target = find_window_mut(pes, liobn)?;
+        let window = target.window;
         let g = window.geometry;
         let page = g.page_size();
         let index = (ioba - g.bus_offset()) >> g.page_shift();
-        stages.window = per(iters, |_| drop(black_box(window.state.lock())));
-        let units = &shared.units;
+        let units = &*units;
         stages.validate = per(iters, |i| {
             let mut cursor = Cursor::new(units);
             let _ = black_box(validate(
@@ -93,7 +93,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         });
         let hw = tces.map(|t| validate(t, page, &mut Cursor::new(units)).map(|v| v.0));
         let hw = [hw[0]?, hw[1]?];
-        let mut st = window.state.lock();
+        let st = &mut window.state;
         stages.shadow = per(iters, |i| {
             let new = tces[(i & 1) as usize];
             let _ = st.shadow.reserve(index, 1);
@@ -105,7 +105,6 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         stages.table = per(iters, |i| {
             let _ = st.table.fill_run(ioba, hw[(i & 1) as usize], 1);
         });
-        drop(st);
         if let Some(unit) = units.single() {
             stages.settle = per(iters, |i| {
                 let old = [tces[(i & 1) as usize]];
@@ -116,7 +115,7 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         stages.kill = per(iters, |_| {
             let mut gather = Gather::new();
             gather.add(ioba, page, g.page_shift());
-            let _ = black_box(gather.flush(&*pe.phb, &[pe.cfg.pe]));
+            let _ = black_box(gather.flush(target.phb, &[target.pe]));
         });
         Ok(stages)
     }

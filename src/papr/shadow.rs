@@ -5,7 +5,7 @@
 //! window keeps the guest value of every entry here, in chunks of 512 entries
 //! (4 KiB) allocated when an entry in them first becomes valid. A window of
 //! 2^40 bytes costs nothing until it is used. The shadow lives under the
-//! window's lock, so its entries are plain `u64`s.
+//! partition lock, so its entries are plain `u64`s.
 //!
 //! A chunk whose 512 entries were all set to one value at once (what
 //! `H_STUFF_TCE` does) just records the value ([`Shadow::fill`]): replacing

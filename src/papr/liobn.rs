@@ -26,7 +26,7 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
@@ -269,6 +269,11 @@ impl<A: PageAllocator> Window<A> {
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
     ) -> HResult<u64> {
+        if let Source::Value { tce, count: 1 } = src
+            && let Some(done) = self.put_one(ioba, tce, ctx)
+        {
+            return done;
+        }
         let count = src.count();
         let first = self.check(ioba, count)?;
         if count == 0 {
@@ -431,6 +436,51 @@ impl<A: PageAllocator> Window<A> {
         }
         drop(deltas);
         Ok(count * page)
+    }
+
+    /// The common case of `H_PUT_TCE`, entry by entry what [`put`](Self::put)
+    /// does for one value, without its batch machinery: a partition with one
+    /// unit, and the entry's shadow chunk (holding entries, not one value)
+    /// and leaf level already there. `None` when that is not the case (then
+    /// nothing has changed, and `put` does the whole call); else the call's
+    /// outcome, exactly as `put` would give it.
+    #[inline(always)]
+    fn put_one(
+        &mut self,
+        ioba: u64,
+        tce: u64,
+        ctx: &PartitionAccounting<'_>,
+    ) -> Option<HResult<u64>> {
+        let unit = ctx.units.single()?;
+        let page = self.geometry.page_size();
+        // The checks, in `put`'s order.
+        let index = match self.check(ioba, 1) {
+            Ok(index) => index,
+            Err(e) => return Some(Err(e)),
+        };
+        let (hw, new_unit) = match validate(tce, page, &mut Cursor::new(ctx.units)) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        if tce != 0
+            && let Err(e) = ctx.memory.admit()
+        {
+            return Some(Err(e));
+        }
+        let st = &mut self.state;
+        // Nothing to allocate: the leaf entry and the shadow entry exist.
+        let entry = st.table.entry(ioba >> self.geometry.page_shift())?;
+        let guest = st.shadow.entry_mut(index)?;
+        entry.store(hw.raw().to_be(), Ordering::Relaxed);
+        // As every table store: ordered before the kill that follows.
+        fence(Ordering::Release);
+        let old = core::mem::replace(guest, tce);
+        let released = settle_one_unit_repeated(old, 1, unit, ctx.dirty, page);
+        let added = u64::from(new_unit.is_some());
+        if added != released {
+            Deltas::new(ctx.units).add(0, added as i64 - released as i64);
+        }
+        Some(Ok(page))
     }
 
     /// Bytes charged to the partition for this window: levels and shadow

@@ -91,6 +91,18 @@ impl Shadow {
         }
     }
 
+    /// The guest value of entry `index`, to change it in place, if its chunk
+    /// exists and holds entries (not one value for all of them).
+    #[inline]
+    pub(crate) fn entry_mut(&mut self, index: u64) -> Option<&mut u64> {
+        let at = self.find(index >> CHUNK_SHIFT).ok()?;
+        let c = &mut self.chunks[at];
+        if c.uniform.is_some() {
+            return None;
+        }
+        c.entries.get_mut((index as usize) & (CHUNK - 1))
+    }
+
     /// Entries `[first, first + count)` (`count > 0`), if they lie in one
     /// chunk that exists and holds its entries one by one.
     pub(crate) fn run(&self, first: u64, count: u64) -> Option<&[u64]> {

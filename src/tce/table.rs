@@ -201,6 +201,13 @@ impl<A: PageAllocator> TceTable<A> {
         self.geometry.index(pfn, self.geometry.levels() - 1)
     }
 
+    /// The entry of page `pfn` (bus address >> page shift, inside the
+    /// window), if its leaf level exists.
+    #[inline]
+    pub(crate) fn entry(&self, pfn: u64) -> Option<&AtomicU64> {
+        self.leaf_for(pfn)?.get(self.leaf_index(pfn))
+    }
+
     /// The entries of pages `first..=last` if they lie in one leaf level
     /// that exists (the common case of a batch: one walk for all of it).
     #[inline]
@@ -215,6 +222,7 @@ impl<A: PageAllocator> TceTable<A> {
     }
 
     /// The leaf level holding page `pfn`, if it exists.
+    #[inline]
     fn leaf_for(&self, pfn: u64) -> Option<&[AtomicU64]> {
         let mut node = self.tree.top();
         let mut depth = 0;

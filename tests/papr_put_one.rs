@@ -1,0 +1,158 @@
+//! `H_PUT_TCE` has a path of its own for its common case (one unit, the
+//! entry's leaf level and shadow chunk already there). It must do exactly
+//! what the batch path does for one entry: here two twin partitions get the
+//! same sequence of entries, one through `H_PUT_TCE`, the other through a
+//! one-entry `H_PUT_TCE_INDIRECT` (always the batch path), and after every
+//! call the statuses, the guest values, the hardware entries, the map count,
+//! the dirty log and the kills must agree.
+//!
+//! The values cover what the common path decides alone: valid entries with
+//! each permission, clears with and without stray bits, reserved bits,
+//! misaligned and out-of-range addresses, the last page of RAM, IOBAs
+//! misaligned or outside the window; entries first written in a fresh
+//! chunk (the batch path allocates) and then replaced (the common path).
+
+mod papr_common;
+
+use std::sync::Arc;
+
+use papr_common::*;
+use pnv_iommu::iopt::InvalidationOp;
+use pnv_iommu::page_alloc::GlobalPages;
+use pnv_iommu::papr::fake::RecordingPhb;
+use pnv_iommu::papr::{HStatus, PartitionConfig, RamRegion};
+
+const PAGE: u64 = 0x1000;
+const RAM: u64 = 16 * MIB;
+const LIST: u64 = 0x1000;
+
+/// The values tried, for entry `i` of the sequence.
+fn tce(i: u64) -> u64 {
+    let page = (i * 7919 % (RAM / PAGE)) * PAGE;
+    match i % 12 {
+        0..=3 => page | (i % 3 + 1),
+        4 => 0,
+        5 => page,                  // a clear with address bits
+        6 => page | 0x800 | 3,      // a reserved bit
+        7 => (RAM - PAGE) | 2,      // the last page
+        8 => RAM | 1,               // just past RAM
+        9 => u64::MAX,              // every bit
+        10 => (1 << 62) | page | 3, // far outside
+        _ => page | 1 | 4,          // a bit between the flags and the page
+    }
+}
+
+/// The IOBA of entry `i`: mostly inside a few chunks (so entries are
+/// replaced), some misaligned or outside the 256 MiB window.
+fn ioba(i: u64) -> u64 {
+    match i % 17 {
+        15 => 0x10 + PAGE,
+        16 => DEFAULT_WINDOW + (i % 3) * PAGE,
+        // 96 entries, each written about every 96 calls; a new place every
+        // 1000 calls (the last one across a chunk boundary).
+        _ => ((i * 31) % 96 + (i / 1000) * 460) * PAGE,
+    }
+}
+
+/// The entry a call at `io` names, or entry 0 for an IOBA no call can name.
+fn probe(io: u64) -> u64 {
+    if !io.is_multiple_of(PAGE) || io >= DEFAULT_WINDOW {
+        0
+    } else {
+        io
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Seen {
+    status: Result<(), HStatus>,
+    guest: Vec<u64>,
+    hw: u64,
+    mapped: Vec<u64>,
+    dirty: Vec<u64>,
+    kills: Vec<InvalidationOp>,
+}
+
+#[test]
+fn h_put_tce_does_what_a_one_entry_batch_does() {
+    twins(PartitionConfig::default());
+}
+
+/// The same at the TCE-memory limit: once the first call has allocated a
+/// leaf level and a shadow chunk, every later call storing a non-zero
+/// value is refused, even where nothing needs allocating; clears go on.
+#[test]
+fn at_the_memory_limit_h_put_tce_refuses_what_a_batch_refuses() {
+    twins(PartitionConfig {
+        tce_memory_limit: 1,
+        ..PartitionConfig::default()
+    });
+}
+
+fn twins(config: PartitionConfig) {
+    let mut hv = Hv::new(GlobalPages);
+    let ram = |host| {
+        [RamRegion {
+            logical: 0,
+            host,
+            size: RAM,
+        }]
+    };
+    let (phb_a, phb_b) = (
+        Arc::new(RecordingPhb::logging()),
+        Arc::new(RecordingPhb::logging()),
+    );
+    let a = add_guest(&mut hv, &phb_a, &ram(0x4_0000_0000), config, 1);
+    let b = add_guest(&mut hv, &phb_b, &ram(0x8_0000_0000), config, 2);
+    let seen = |g: &Guest, phb: &RecordingPhb, status, io: u64| {
+        let at = probe(io);
+        let hw = hv.hardware_tce(g.p, g.liobn as u64, at).unwrap().raw();
+        Seen {
+            status,
+            guest: hv.read_tces(g.p, g.liobn as u64, at, 1).unwrap(),
+            // The twins' RAM lies at different host addresses: compare the
+            // hardware entries as offsets into it.
+            hw: if hw & 3 != 0 { hw - g.host(0) } else { hw },
+            mapped: hv.mapped_regions(g.p).iter().map(|r| r.mapped).collect(),
+            dirty: hv.dirty_pages(g.p),
+            // The twins' PEs differ: compare what was killed.
+            kills: phb
+                .take_log()
+                .into_iter()
+                .map(|op| match op {
+                    InvalidationOp::Range(_, range) => InvalidationOp::Range(0, range),
+                    InvalidationOp::Pe(_) => InvalidationOp::Pe(0),
+                    other => other,
+                })
+                .collect(),
+        }
+    };
+    let (mut fast, mut refused) = (0, 0);
+    for i in 0..3000u64 {
+        let (io, v) = (ioba(i), tce(i));
+        if i % 500 == 0 {
+            // The dirty logs are read (and emptied) now and then.
+            assert_eq!(hv.take_dirty_pages(a.p), hv.take_dirty_pages(b.p));
+        }
+        let before = hv.read_tces(a.p, a.liobn as u64, probe(io), 1).unwrap()[0];
+        let status_a = hv.h_put_tce(a.p, a.liobn as u64, io, v);
+        b.write_list(LIST, &[v]);
+        let status_b = hv.h_put_tce_indirect(b.p, b.liobn as u64, io, LIST, 1);
+        let (sa, sb) = (
+            seen(&a, &phb_a, status_a, io),
+            seen(&b, &phb_b, status_b, io),
+        );
+        assert_eq!(sa, sb, "call {i}: H_PUT_TCE({io:#x}, {v:#x})");
+        // The common path ran: the entry's chunk already held entries.
+        fast += u64::from(before != 0 && probe(io) == io && status_a.is_ok());
+        refused += u64::from(status_a == Err(HStatus::NotEnoughResources));
+    }
+    // Not vacuous: many calls replaced an entry (the common path) or, at the
+    // limit, were refused; nothing is refused without one.
+    if config.tce_memory_limit == 1 {
+        assert!(refused > 1000, "only {refused} calls refused at the limit");
+    } else {
+        assert!(fast > 1000, "only {fast} calls replaced an entry");
+        assert_eq!(refused, 0);
+    }
+}

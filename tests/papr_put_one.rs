@@ -1,10 +1,10 @@
-//! `H_PUT_TCE` has a path of its own for its common case (one unit, the
-//! entry's leaf level and shadow chunk already there). It must do exactly
-//! what the batch path does for one entry: here two twin partitions get the
-//! same sequence of entries, one through `H_PUT_TCE`, the other through a
-//! one-entry `H_PUT_TCE_INDIRECT` (always the batch path), and after every
-//! call the statuses, the guest values, the hardware entries, the map count,
-//! the dirty log and the kills must agree.
+//! `H_PUT_TCE` and `H_STUFF_TCE` have paths of their own for their common
+//! case (one unit, the entries' leaf level and shadow chunks already there).
+//! They must do exactly what the batch path does: here two twin partitions
+//! get the same sequence of calls, one through `H_PUT_TCE` or `H_STUFF_TCE`,
+//! the other through `H_PUT_TCE_INDIRECT` of the same values (always the
+//! batch path), and after every call the statuses, the guest values, the
+//! hardware entries, the map count, the dirty log and the kills must agree.
 //!
 //! The values cover what the common path decides alone: valid entries with
 //! each permission, clears with and without stray bits, reserved bits,
@@ -42,21 +42,24 @@ fn tce(i: u64) -> u64 {
     }
 }
 
-/// The IOBA of entry `i`: mostly inside a few chunks (so entries are
-/// replaced), some misaligned or outside the 256 MiB window.
-fn ioba(i: u64) -> u64 {
+/// The IOBA of call `i` setting `n` entries: mostly inside a few chunks
+/// (so entries are replaced), whole chunks for 512, some misaligned or
+/// running past the 256 MiB window.
+fn ioba(i: u64, n: u64) -> u64 {
     match i % 17 {
         15 => 0x10 + PAGE,
-        16 => DEFAULT_WINDOW + (i % 3) * PAGE,
+        16 => DEFAULT_WINDOW - (i % 3) * PAGE,
+        _ if n == 512 => (i % 3) * 512 * PAGE,
         // 96 entries, each written about every 96 calls; a new place every
         // 1000 calls (the last one across a chunk boundary).
         _ => ((i * 31) % 96 + (i / 1000) * 460) * PAGE,
     }
 }
 
-/// The entry a call at `io` names, or entry 0 for an IOBA no call can name.
-fn probe(io: u64) -> u64 {
-    if !io.is_multiple_of(PAGE) || io >= DEFAULT_WINDOW {
+/// The first of the `n` entries a call at `io` names, or entry 0 for a run
+/// no call can name.
+fn probe(io: u64, n: u64) -> u64 {
+    if !io.is_multiple_of(PAGE) || io + n * PAGE > DEFAULT_WINDOW {
         0
     } else {
         io
@@ -67,7 +70,7 @@ fn probe(io: u64) -> u64 {
 struct Seen {
     status: Result<(), HStatus>,
     guest: Vec<u64>,
-    hw: u64,
+    hw: Vec<u64>,
     mapped: Vec<u64>,
     dirty: Vec<u64>,
     kills: Vec<InvalidationOp>,
@@ -75,7 +78,7 @@ struct Seen {
 
 #[test]
 fn h_put_tce_does_what_a_one_entry_batch_does() {
-    twins(PartitionConfig::default());
+    twins(PartitionConfig::default(), |_| 1);
 }
 
 /// The same at the TCE-memory limit: once the first call has allocated a
@@ -83,13 +86,35 @@ fn h_put_tce_does_what_a_one_entry_batch_does() {
 /// value is refused, even where nothing needs allocating; clears go on.
 #[test]
 fn at_the_memory_limit_h_put_tce_refuses_what_a_batch_refuses() {
-    twins(PartitionConfig {
+    let config = PartitionConfig {
         tce_memory_limit: 1,
         ..PartitionConfig::default()
+    };
+    twins(config, |_| 1);
+}
+
+/// `H_STUFF_TCE` of `n` entries against a batch listing the value `n` times:
+/// runs inside a chunk, whole chunks (kept as one value), runs across a
+/// chunk boundary.
+#[test]
+fn h_stuff_tce_does_what_a_batch_of_equal_entries_does() {
+    twins(PartitionConfig::default(), |i| {
+        [2, 7, 64, 512, 24][(i % 5) as usize]
     });
 }
 
-fn twins(config: PartitionConfig) {
+#[test]
+fn at_the_memory_limit_h_stuff_tce_refuses_what_a_batch_refuses() {
+    let config = PartitionConfig {
+        tce_memory_limit: 1,
+        ..PartitionConfig::default()
+    };
+    twins(config, |i| [2, 7, 64, 512, 24][(i % 5) as usize]);
+}
+
+/// Call `i` sets `count(i)` entries (`H_PUT_TCE` for one, `H_STUFF_TCE` for
+/// more) on one twin and the same through `H_PUT_TCE_INDIRECT` on the other.
+fn twins(config: PartitionConfig, count: impl Fn(u64) -> u64) {
     let mut hv = Hv::new(GlobalPages);
     let ram = |host| {
         [RamRegion {
@@ -104,15 +129,20 @@ fn twins(config: PartitionConfig) {
     );
     let a = add_guest(&mut hv, &phb_a, &ram(0x4_0000_0000), config, 1);
     let b = add_guest(&mut hv, &phb_b, &ram(0x8_0000_0000), config, 2);
-    let seen = |g: &Guest, phb: &RecordingPhb, status, io: u64| {
-        let at = probe(io);
-        let hw = hv.hardware_tce(g.p, g.liobn as u64, at).unwrap().raw();
+    let seen = |g: &Guest, phb: &RecordingPhb, status, io: u64, n: u64| {
+        let at = probe(io, n);
+        let l = g.liobn as u64;
         Seen {
             status,
-            guest: hv.read_tces(g.p, g.liobn as u64, at, 1).unwrap(),
+            guest: hv.read_tces(g.p, l, at, n).unwrap(),
             // The twins' RAM lies at different host addresses: compare the
             // hardware entries as offsets into it.
-            hw: if hw & 3 != 0 { hw - g.host(0) } else { hw },
+            hw: (0..n)
+                .map(|k| {
+                    let hw = hv.hardware_tce(g.p, l, at + k * PAGE).unwrap().raw();
+                    if hw & 3 != 0 { hw - g.host(0) } else { hw }
+                })
+                .collect(),
             mapped: hv.mapped_regions(g.p).iter().map(|r| r.mapped).collect(),
             dirty: hv.dirty_pages(g.p),
             // The twins' PEs differ: compare what was killed.
@@ -127,32 +157,38 @@ fn twins(config: PartitionConfig) {
                 .collect(),
         }
     };
-    let (mut fast, mut refused) = (0, 0);
+    let (mut common, mut refused) = (0, 0);
     for i in 0..3000u64 {
-        let (io, v) = (ioba(i), tce(i));
+        let n = count(i);
+        let (io, v) = (ioba(i, n), tce(i));
         if i % 500 == 0 {
             // The dirty logs are read (and emptied) now and then.
             assert_eq!(hv.take_dirty_pages(a.p), hv.take_dirty_pages(b.p));
         }
-        let before = hv.read_tces(a.p, a.liobn as u64, probe(io), 1).unwrap()[0];
-        let status_a = hv.h_put_tce(a.p, a.liobn as u64, io, v);
-        b.write_list(LIST, &[v]);
-        let status_b = hv.h_put_tce_indirect(b.p, b.liobn as u64, io, LIST, 1);
+        let before = hv.read_tces(a.p, a.liobn as u64, probe(io, n), n).unwrap();
+        let status_a = match n {
+            1 => hv.h_put_tce(a.p, a.liobn as u64, io, v),
+            _ => hv.h_stuff_tce(a.p, a.liobn as u64, io, v, n),
+        };
+        b.write_list(LIST, &vec![v; n as usize]);
+        let status_b = hv.h_put_tce_indirect(b.p, b.liobn as u64, io, LIST, n);
         let (sa, sb) = (
-            seen(&a, &phb_a, status_a, io),
-            seen(&b, &phb_b, status_b, io),
+            seen(&a, &phb_a, status_a, io, n),
+            seen(&b, &phb_b, status_b, io, n),
         );
-        assert_eq!(sa, sb, "call {i}: H_PUT_TCE({io:#x}, {v:#x})");
-        // The common path ran: the entry's chunk already held entries.
-        fast += u64::from(before != 0 && probe(io) == io && status_a.is_ok());
+        assert_eq!(sa, sb, "call {i}: {n} x ({io:#x}, {v:#x})");
+        // The common path ran: the entries' chunk was there (it held a
+        // non-zero entry) and the call did not fail.
+        let was_there = before.iter().any(|&o| o != 0);
+        common += u64::from(was_there && probe(io, n) == io && status_a.is_ok());
         refused += u64::from(status_a == Err(HStatus::NotEnoughResources));
     }
-    // Not vacuous: many calls replaced an entry (the common path) or, at the
+    // Not vacuous: many calls replaced entries (the common path) or, at the
     // limit, were refused; nothing is refused without one.
     if config.tce_memory_limit == 1 {
         assert!(refused > 1000, "only {refused} calls refused at the limit");
     } else {
-        assert!(fast > 1000, "only {fast} calls replaced an entry");
+        assert!(common > 1000, "only {common} calls replaced entries");
         assert_eq!(refused, 0);
     }
 }

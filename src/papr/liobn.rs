@@ -269,10 +269,14 @@ impl<A: PageAllocator> Window<A> {
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
     ) -> HResult<u64> {
-        if let Source::Value { tce, count: 1 } = src
-            && let Some(done) = self.put_one(ioba, tce, ctx)
-        {
-            return done;
+        if let Source::Value { tce, count } = src {
+            let common = match count {
+                1 => self.put_one(ioba, tce, ctx),
+                _ => self.put_same(ioba, tce, count, ctx),
+            };
+            if let Some(done) = common {
+                return done;
+            }
         }
         let count = src.count();
         let first = self.check(ioba, count)?;
@@ -481,6 +485,67 @@ impl<A: PageAllocator> Window<A> {
             Deltas::new(ctx.units).add(0, added as i64 - released as i64);
         }
         Some(Ok(page))
+    }
+
+    /// The common case of `H_STUFF_TCE`, as [`put_one`](Self::put_one) is of
+    /// `H_PUT_TCE`: a partition with one unit, the entries in one leaf level
+    /// that exists, and (for a value other than 0) their shadow chunks there.
+    /// `None` when that is not the case (then nothing has changed); else the
+    /// call's outcome, exactly as [`put`](Self::put) would give it.
+    #[inline]
+    fn put_same(
+        &mut self,
+        ioba: u64,
+        tce: u64,
+        count: u64,
+        ctx: &PartitionAccounting<'_>,
+    ) -> Option<HResult<u64>> {
+        let unit = ctx.units.single()?;
+        let page = self.geometry.page_size();
+        let first = match self.check(ioba, count) {
+            Ok(first) => first,
+            Err(e) => return Some(Err(e)),
+        };
+        if count == 0 || count > MAX_TCES_PER_CALL {
+            return None;
+        }
+        let (hw, new_unit) = match validate(tce, page, &mut Cursor::new(ctx.units)) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        if tce != 0 {
+            if let Err(e) = ctx.memory.admit() {
+                return Some(Err(e));
+            }
+            // With this hypervisor's geometries (leaf levels of at most 512
+            // entries) a leaf level that exists implies its shadow chunk
+            // does; checked anyway, so that `put`'s reservation is never
+            // skipped whatever the geometry.
+            if !self.state.shadow.is_reserved(first, count) {
+                return None;
+            }
+        }
+        let st = &mut self.state;
+        // Nothing to allocate: stores only if the leaf level is there.
+        if !st
+            .table
+            .fill_existing_leaf(ioba >> self.geometry.page_shift(), count, hw)
+        {
+            return None;
+        }
+        let mut released = 0u64;
+        st.shadow.fill(first, count, tce, |old| {
+            released += match old {
+                Old::Same { value, n } => settle_one_unit_repeated(value, n, unit, ctx.dirty, page),
+                Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
+            }
+        });
+        let added = if new_unit.is_some() { count } else { 0 };
+        if added != released {
+            // At most 512 each way: no overflow.
+            Deltas::new(ctx.units).add(0, added as i64 - released as i64);
+        }
+        Some(Ok(count * page))
     }
 
     /// Bytes charged to the partition for this window: levels and shadow

@@ -1,9 +1,10 @@
 //! Where the time of one `H_PUT_TCE` goes (host benchmarks only).
 //!
 //! Each stage of the call is timed alone, in a loop, on the same state the
-//! call works on: the same partition lock, validation, shadow,
-//! table, settling and kill code, called the way [`Hypervisor::h_put_tce`]
-//! calls it (through `Window::put`), with the same two alternating values.
+//! call works on: the same partition lock, validation, shadow, table,
+//! settling and kill code, called the way [`Hypervisor::h_put_tce`] calls it
+//! on its common path (`Window::put_one`), with the same two alternating
+//! values.
 //! Stages timed alone overlap less than in the call (a CPU runs the end of
 //! one stage beside the start of the next), so their sum is an upper bound
 //! of the call's time, not an exact split.
@@ -17,12 +18,13 @@ use std::time::Instant;
 use super::hcall::HResult;
 use super::partition::Shared;
 use super::prereg::{Cursor, Deltas};
-use super::settle::settle_one_unit;
+use super::settle::settle_one_unit_repeated;
 use super::tce_calls::find_window_mut;
 use super::validate::validate;
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::iopt::Gather;
 use crate::page_alloc::PageAllocator;
+use core::sync::atomic::Ordering;
 
 /// ns per call of each stage of `H_PUT_TCE`, timed alone.
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,8 +33,8 @@ pub struct PutStages {
     pub lock: f64,
     /// Validation of the guest TCE (permissions, alignment, unit lookup).
     pub validate: f64,
-    /// The guest-value shadow: make sure the entry's chunk exists, keep the
-    /// old value, store the new one.
+    /// The guest-value shadow: find the entry, keep the old value, store the
+    /// new one.
     pub shadow: f64,
     /// The hardware table: walk to the leaf and store the entry.
     pub table: f64,
@@ -94,22 +96,24 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let hw = tces.map(|t| validate(t, page, &mut Cursor::new(units)).map(|v| v.0));
         let hw = [hw[0]?, hw[1]?];
         let st = &mut window.state;
+        // The common path's steps (`Window::put_one`).
         stages.shadow = per(iters, |i| {
-            let new = tces[(i & 1) as usize];
-            let _ = st.shadow.reserve(index, 1);
-            st.shadow.for_each_run(index, 1, |_, entries| {
-                black_box(entries[0]);
-                entries[0] = new;
-            });
+            if let Some(guest) = st.shadow.entry_mut(index) {
+                black_box(core::mem::replace(guest, tces[(i & 1) as usize]));
+            }
         });
         stages.table = per(iters, |i| {
-            let _ = st.table.fill_run(ioba, hw[(i & 1) as usize], 1);
+            if let Some(entry) = st.table.entry(ioba >> g.page_shift()) {
+                entry.store(hw[(i & 1) as usize].raw().to_be(), Ordering::Relaxed);
+            }
         });
         if let Some(unit) = units.single() {
             stages.settle = per(iters, |i| {
-                let old = [tces[(i & 1) as usize]];
-                let released = settle_one_unit(&old, unit, &part.dirty, page);
-                Deltas::new(units).add(0, 1 - released as i64);
+                let old = tces[(i & 1) as usize];
+                let released = settle_one_unit_repeated(old, 1, unit, &part.dirty, page);
+                if released != 1 {
+                    Deltas::new(units).add(0, 1 - released as i64);
+                }
             });
         }
         stages.kill = per(iters, |_| {

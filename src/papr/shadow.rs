@@ -91,6 +91,16 @@ impl Shadow {
         }
     }
 
+    /// Whether every chunk of entries `first..first + count` exists (so
+    /// [`reserve`](Self::reserve) would allocate nothing).
+    #[inline]
+    pub(crate) fn is_reserved(&self, first: u64, count: u64) -> bool {
+        let Some(last) = (first + count).checked_sub(1) else {
+            return true;
+        };
+        ((first >> CHUNK_SHIFT)..=(last >> CHUNK_SHIFT)).all(|key| self.find(key).is_ok())
+    }
+
     /// The guest value of entry `index`, to change it in place, if its chunk
     /// exists and holds entries (not one value for all of them).
     #[inline]

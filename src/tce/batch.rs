@@ -156,6 +156,25 @@ impl<A: PageAllocator> TceTable<A> {
         Ok(())
     }
 
+    /// Stores `tce`, which the caller has already checked (as for
+    /// [`store_checked_run`](Self::store_checked_run)), as the entries of
+    /// pages `first..first + count` (page numbers inside the window), if they
+    /// lie in one leaf level that exists: then `true`. Else `false`, having
+    /// stored nothing (and allocated nothing).
+    #[inline]
+    pub(crate) fn fill_existing_leaf(&self, first: u64, count: u64, tce: Tce) -> bool {
+        debug_assert!(self.check_entry(tce).is_ok());
+        let Some(last) = (first + count).checked_sub(1) else {
+            return false;
+        };
+        let Some(entries) = self.one_leaf_run(first, last) else {
+            return false;
+        };
+        store_same(entries, tce.raw().to_be());
+        fence(Ordering::Release);
+        true
+    }
+
     /// [`fill_run`](Self::fill_run) of one page (`H_PUT_TCE`): one walk.
     fn store_one(&self, iova: u64, tce: Tce) -> Result<(), TceError> {
         let g = self.geometry();

@@ -5,9 +5,9 @@
 //! batch: it copies the list, validates every entry into its hardware entry
 //! (`validate`), has the table allocate every level the batch needs and then
 //! writes the hardware entries with plain stores (no read-modify-write; no
-//! other writer can hold the lock), settles the old guest values (`settle`: map counts
-//! once per batch, dirty log a word at a time) and copies the new ones over
-//! them. The caller issues one invalidation for the batch before it lets
+//! other writer can hold the lock), settles the old guest values (`settle`:
+//! map counts once per batch, dirty log a word at a time) and copies the new
+//! ones over them. The caller issues one invalidation for the batch before it lets
 //! the partition lock go.
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
@@ -31,7 +31,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
-use super::prereg::{Cursor, Deltas, Units};
+use super::prereg::{Cursor, Deltas, Unit, Units};
 use super::settle::{
     OldSettler, settle_one_unit, settle_one_unit_given_progression, settle_one_unit_repeated,
 };
@@ -148,6 +148,29 @@ pub(crate) struct WindowState<A: PageAllocator> {
     /// The copied list (guest values) and its validated hardware entries.
     guest: Box<[u64; SCRATCH]>,
     hw: Box<[Tce; SCRATCH]>,
+}
+
+/// What the common paths of [`Window::put`] know of the value they store:
+/// the partition's one unit, whether the value is valid (names a page in
+/// it), the window's page size.
+#[derive(Clone, Copy)]
+struct NewValue<'u> {
+    unit: &'u Unit,
+    valid: bool,
+    page: u64,
+}
+
+impl NewValue<'_> {
+    /// Applies the map-count change of `count` entries set to the new value
+    /// that replaced `released` valid ones.
+    #[inline(always)]
+    fn apply(self, count: u64, released: u64, ctx: &PartitionAccounting<'_>) {
+        let added = if self.valid { count } else { 0 };
+        if added != released {
+            // At most 512 each way: no overflow.
+            Deltas::new(ctx.units).add(0, added as i64 - released as i64);
+        }
+    }
 }
 
 /// The largest default LIOBN (default LIOBNs are 1..=this).
@@ -269,13 +292,29 @@ impl<A: PageAllocator> Window<A> {
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
     ) -> HResult<u64> {
-        if let Source::Value { tce, count } = src {
-            let common = match count {
-                1 => self.put_one(ioba, tce, ctx),
-                _ => self.put_same(ioba, tce, count, ctx),
+        // `H_PUT_TCE` and `H_STUFF_TCE` in a partition with one unit: the
+        // checks here, in the order below, then their common paths.
+        if let Source::Value { tce, count } = src
+            && (1..=MAX_TCES_PER_CALL).contains(&count)
+            && let Some(unit) = ctx.units.single()
+        {
+            let first = self.check(ioba, count)?;
+            let page = self.geometry.page_size();
+            let (hw, valid) = validate(tce, page, &mut Cursor::new(ctx.units))?;
+            if tce != 0 {
+                ctx.memory.admit()?;
+            }
+            let new = NewValue {
+                unit,
+                valid: valid.is_some(),
+                page,
             };
-            if let Some(done) = common {
-                return done;
+            let done = match count {
+                1 => self.put_one(first, ioba, tce, hw, new, ctx),
+                _ => self.put_same(first, ioba, tce, hw, count, new, ctx),
+            };
+            if let Some(bytes) = done {
+                return Ok(bytes);
             }
         }
         let count = src.count();
@@ -442,97 +481,62 @@ impl<A: PageAllocator> Window<A> {
         Ok(count * page)
     }
 
-    /// The common case of `H_PUT_TCE`, entry by entry what [`put`](Self::put)
-    /// does for one value, without its batch machinery: a partition with one
-    /// unit, and the entry's shadow chunk (holding entries, not one value)
-    /// and leaf level already there. `None` when that is not the case (then
-    /// nothing has changed, and `put` does the whole call); else the call's
-    /// outcome, exactly as `put` would give it.
+    /// The common path of `H_PUT_TCE`, once [`put`](Self::put) has checked
+    /// the call: what `put` does for one value, without its batch machinery,
+    /// if the entry's leaf level and shadow chunk (holding entries, not one
+    /// value) are there. Returns the bytes changed; `None` if they are not
+    /// there (then nothing has changed, and `put` goes on).
     #[inline(always)]
     fn put_one(
         &mut self,
+        index: u64,
         ioba: u64,
         tce: u64,
+        hw: Tce,
+        new: NewValue<'_>,
         ctx: &PartitionAccounting<'_>,
-    ) -> Option<HResult<u64>> {
-        let unit = ctx.units.single()?;
-        let page = self.geometry.page_size();
-        // The checks, in `put`'s order.
-        let index = match self.check(ioba, 1) {
-            Ok(index) => index,
-            Err(e) => return Some(Err(e)),
-        };
-        let (hw, new_unit) = match validate(tce, page, &mut Cursor::new(ctx.units)) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        };
-        if tce != 0
-            && let Err(e) = ctx.memory.admit()
-        {
-            return Some(Err(e));
-        }
+    ) -> Option<u64> {
         let st = &mut self.state;
-        // Nothing to allocate: the leaf entry and the shadow entry exist.
         let entry = st.table.entry(ioba >> self.geometry.page_shift())?;
         let guest = st.shadow.entry_mut(index)?;
         entry.store(hw.raw().to_be(), Ordering::Relaxed);
         // As every table store: ordered before the kill that follows.
         fence(Ordering::Release);
         let old = core::mem::replace(guest, tce);
-        let released = settle_one_unit_repeated(old, 1, unit, ctx.dirty, page);
-        let added = u64::from(new_unit.is_some());
-        if added != released {
-            Deltas::new(ctx.units).add(0, added as i64 - released as i64);
-        }
-        Some(Ok(page))
+        let released = settle_one_unit_repeated(old, 1, new.unit, ctx.dirty, new.page);
+        new.apply(1, released, ctx);
+        Some(new.page)
     }
 
-    /// The common case of `H_STUFF_TCE`, as [`put_one`](Self::put_one) is of
-    /// `H_PUT_TCE`: a partition with one unit, the entries in one leaf level
-    /// that exists, and (for a value other than 0) their shadow chunks there.
-    /// `None` when that is not the case (then nothing has changed); else the
-    /// call's outcome, exactly as [`put`](Self::put) would give it.
+    /// The common path of `H_STUFF_TCE`, as [`put_one`](Self::put_one) is of
+    /// `H_PUT_TCE`: if the `count` entries lie in one leaf level that is
+    /// there and (for a value other than 0) their shadow chunks are there.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn put_same(
         &mut self,
+        first: u64,
         ioba: u64,
         tce: u64,
+        hw: Tce,
         count: u64,
+        new: NewValue<'_>,
         ctx: &PartitionAccounting<'_>,
-    ) -> Option<HResult<u64>> {
-        let unit = ctx.units.single()?;
-        let page = self.geometry.page_size();
-        let first = match self.check(ioba, count) {
-            Ok(first) => first,
-            Err(e) => return Some(Err(e)),
-        };
-        if count == 0 || count > MAX_TCES_PER_CALL {
+    ) -> Option<u64> {
+        // With this hypervisor's geometries (leaf levels of at most 512
+        // entries) a leaf level that is there implies its shadow chunk is;
+        // checked anyway, so that `put`'s reservation is never skipped
+        // whatever the geometry.
+        if tce != 0 && !self.state.shadow.is_reserved(first, count) {
             return None;
-        }
-        let (hw, new_unit) = match validate(tce, page, &mut Cursor::new(ctx.units)) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        };
-        if tce != 0 {
-            if let Err(e) = ctx.memory.admit() {
-                return Some(Err(e));
-            }
-            // With this hypervisor's geometries (leaf levels of at most 512
-            // entries) a leaf level that exists implies its shadow chunk
-            // does; checked anyway, so that `put`'s reservation is never
-            // skipped whatever the geometry.
-            if !self.state.shadow.is_reserved(first, count) {
-                return None;
-            }
         }
         let st = &mut self.state;
-        // Nothing to allocate: stores only if the leaf level is there.
-        if !st
-            .table
-            .fill_existing_leaf(ioba >> self.geometry.page_shift(), count, hw)
-        {
+        // Stores only if the leaf level is there.
+        let pfn = ioba >> self.geometry.page_shift();
+        if !st.table.fill_existing_leaf(pfn, count, hw) {
             return None;
         }
+        let (unit, page) = (new.unit, new.page);
         let mut released = 0u64;
         st.shadow.fill(first, count, tce, |old| {
             released += match old {
@@ -540,12 +544,8 @@ impl<A: PageAllocator> Window<A> {
                 Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
             }
         });
-        let added = if new_unit.is_some() { count } else { 0 };
-        if added != released {
-            // At most 512 each way: no overflow.
-            Deltas::new(ctx.units).add(0, added as i64 - released as i64);
-        }
-        Some(Ok(count * page))
+        new.apply(count, released, ctx);
+        Some(count * page)
     }
 
     /// Bytes charged to the partition for this window: levels and shadow

@@ -9,8 +9,10 @@
 //!   pages (two values for STUFF and the floor) alternate, so every call
 //!   replaces valid entries. Each strategy is timed in turn, repetition by
 //!   repetition, and keeps its best repetition.
-//! - `papr_h_put_tce`: one `H_PUT_TCE`, ns per call; `papr_h_put_tce_stage_*`:
-//!   the same call stopped after each of its stages (see `breakdown`).
+//! - `papr_h_put_tce`: one `H_PUT_TCE`, ns per call;
+//!   `papr_h_put_tce_map_unmap`: the same mapping a page, then unmapping it,
+//!   as a Linux guest does; `papr_h_put_tce_stage_*`: each stage of the call
+//!   timed alone (see `breakdown`).
 //! - `papr_two_partitions_speedup`: `H_PUT_TCE` calls per second of two
 //!   partitions on two threads over one partition on one thread;
 //!   `..._cpu`: the same with each thread's calls counted per second of its

@@ -97,10 +97,15 @@ impl DirtyLog {
 }
 
 /// Sets the bits of `mask` in `word`; a plain load when they are all set.
+///
+/// Every writer of the log holds the partition lock (hypercalls mark, a
+/// host operation takes and clears), so a load and a store make the change
+/// whole: no atomic read-modify-write on a hypercall's path.
 #[inline]
 pub(crate) fn mark_word(word: &AtomicU64, mask: u64) {
-    if word.load(Ordering::Relaxed) & mask != mask {
-        word.fetch_or(mask, Ordering::Relaxed);
+    let old = word.load(Ordering::Relaxed);
+    if old & mask != mask {
+        word.store(old | mask, Ordering::Relaxed);
     }
 }
 

@@ -58,7 +58,9 @@ pub(crate) struct Unit {
     /// Index of the RAM region holding the unit, and the unit's offset in it.
     pub(crate) ram: usize,
     pub(crate) ram_offset: u64,
-    /// Valid TCEs naming a page in this unit.
+    /// Valid TCEs naming a page in this unit. Atomic so that a batch can
+    /// change it through the shared units it reads; every writer holds the
+    /// partition lock.
     pub(crate) mapped: AtomicU64,
 }
 
@@ -285,7 +287,12 @@ impl<'u> Deltas<'u> {
             && let Some(u) = self.units.get(self.current)
         {
             // Two's complement: adding a negative delta as u64 subtracts it.
-            u.mapped.fetch_add(self.delta as u64, Ordering::AcqRel);
+            // Every writer of the counts holds the partition lock (which
+            // also orders them for its readers): a load and a store, no
+            // atomic read-modify-write on a hypercall's path.
+            let mapped = u.mapped.load(Ordering::Relaxed);
+            u.mapped
+                .store(mapped.wrapping_add(self.delta as u64), Ordering::Relaxed);
         }
         self.delta = 0;
     }

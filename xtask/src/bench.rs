@@ -62,6 +62,12 @@ const TARGETS: &[Target] = &[
         why: "a single H_PUT_TCE <= 30 ns per call",
     },
     Target {
+        name: "papr_h_put_tce_map_unmap",
+        limit: Limit::AtMost(30.0),
+        why: "the same for what a Linux guest does: map a page, then unmap it \
+              (every call changes the map count; every unmap marks a dirty page)",
+    },
+    Target {
         name: "papr_invalidations_per_call",
         limit: Limit::AtMost(1.0),
         why: "one invalidation per call",

@@ -98,6 +98,12 @@ const RATIOS: &[Ratio] = &[
         limit: Some(Limit::AtMost(1.5)),
     },
     Ratio {
+        label: "INDIRECT(512) / emulator loop, scattered pages",
+        num: "scattered_ours_indirect_512",
+        den: "scattered_emulator_512",
+        limit: Some(Limit::AtMost(1.5)),
+    },
+    Ratio {
         label: "two-pass exchange / INDIRECT(512)",
         num: "sweep_two_pass_512",
         den: "sweep_ours_indirect_512",

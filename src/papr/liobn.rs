@@ -7,8 +7,9 @@
 //! hardware entries with plain stores (no read-modify-write; no other writer
 //! can hold the lock), settles the old guest values (`settle`: map counts
 //! once per batch, dirty log a word at a time) and copies the new ones over
-//! them, then drops the lock. The caller issues one invalidation for the
-//! batch.
+//! them (a list of consecutive pages is recorded as such, and settled as
+//! such when replaced), then drops the lock. The caller issues one
+//! invalidation for the batch.
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
@@ -33,12 +34,11 @@ use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Units};
 use super::settle::{
-    OldSettler, settle_one_unit, settle_one_unit_given_progression, settle_one_unit_repeated,
+    OldSettler, settle_one_unit, settle_one_unit_progression, settle_one_unit_repeated,
 };
-use super::shadow::{Old, Shadow};
+use super::shadow::{BatchNew, BatchOld, Old, Shadow};
 use super::validate::{
-    NewRefs, all_valid_one_unit, all_valid_one_unit_beside, validate, validate_any,
-    validate_one_unit,
+    NewRefs, all_valid_one_unit_progression, validate, validate_any, validate_one_unit,
 };
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -311,19 +311,14 @@ impl<A: PageAllocator> Window<A> {
                 }
                 // The common case (one unit, every entry valid and good): the
                 // hardware entries are the guest values plus one offset, and
-                // are computed as they are stored.
-                // The same pass checks whether the old guest values form a
-                // progression, when they lie in one shadow chunk (settling
-                // then need not read them again).
-                let (fast, regular) = match (ctx.units.single(), st.shadow.run(first, count)) {
-                    (Some(unit), Some(old)) => {
-                        let (fast, regular) = all_valid_one_unit_beside(guest, old, unit, page);
-                        (fast, Some(regular))
-                    }
-                    (Some(unit), None) => (all_valid_one_unit(guest, unit, page), None),
-                    (None, _) => (None, None),
+                // are computed as they are stored. A list of consecutive
+                // pages is checked from its ends, and recorded in the shadow
+                // as such.
+                let (fast, new_run) = match ctx.units.single() {
+                    Some(unit) => all_valid_one_unit_progression(guest, unit, page),
+                    None => (None, None),
                 };
-                if let Some(delta) = fast {
+                if let (Some(delta), Some(unit)) = (fast, ctx.units.single()) {
                     // Every entry is valid, so non-zero.
                     ctx.memory.admit().and_then(|()| {
                         st.shadow
@@ -332,7 +327,26 @@ impl<A: PageAllocator> Window<A> {
                         st.table
                             .store_checked_offset_run(ioba, guest, delta)
                             .map_err(|_| HStatus::Hardware)?;
-                        Ok((NewRefs::InOneUnit { unit: 0, count }, None, regular))
+                        // Stored: nothing fails from here. A batch in one
+                        // shadow chunk settles its old values and sets the
+                        // new ones here (an old progression is settled
+                        // without reading it); any other, a run at a time
+                        // below.
+                        let released = st.shadow.batch_old(first, count).map(|old| match old {
+                            BatchOld::Progression(old) => {
+                                settle_one_unit_progression(old, count, unit, ctx.dirty, page)
+                            }
+                            BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
+                        });
+                        if released.is_some() {
+                            let new = match new_run {
+                                Some(run) => BatchNew::Progression(run),
+                                None => BatchNew::Entries(guest),
+                            };
+                            let set = st.shadow.set_batch(first, count, new);
+                            debug_assert!(set, "the chunk batch_old found");
+                        }
+                        Ok((NewRefs::InOneUnit { unit: 0, count }, None, released))
                     })
                 } else {
                     let refs = match ctx.units.single() {
@@ -349,14 +363,16 @@ impl<A: PageAllocator> Window<A> {
                         st.table
                             .store_checked_run(ioba, hw)
                             .map_err(|_| HStatus::Hardware)?;
-                        Ok((refs, None, regular))
+                        Ok((refs, None, None))
                     })
                 }
             }
         };
         ctx.memory
             .charge(held_before, st.table.bytes_held() + st.shadow.bytes());
-        let (refs, constant, regular) = stored?;
+        // `settled`: the references a list batch released when it settled
+        // and set the shadow itself.
+        let (refs, constant, settled) = stored?;
         // 2. Settle the replaced guest values (references released, dirty
         //    pages marked) and copy the new ones over them, a shadow run at
         //    a time; then apply the reference changes, once per unit.
@@ -378,17 +394,13 @@ impl<A: PageAllocator> Window<A> {
                         Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
                     }
                 }),
-                None => st.shadow.for_each_run(first, count, |index, entries| {
-                    // `regular` is known only for a batch in one chunk, which
-                    // is then this one run, unchanged since it was checked.
-                    released += match regular {
-                        Some(regular) => settle_one_unit_given_progression(
-                            entries, regular, unit, ctx.dirty, page,
-                        ),
-                        None => settle_one_unit(entries, unit, ctx.dirty, page),
-                    };
-                    copy_new(index, entries);
-                }),
+                None => match settled {
+                    Some(settled) => released = settled,
+                    None => st.shadow.for_each_run(first, count, |index, entries| {
+                        released += settle_one_unit(entries, unit, ctx.dirty, page);
+                        copy_new(index, entries);
+                    }),
+                },
             }
             let added = match refs {
                 NewRefs::InOneUnit { count, .. } => count,

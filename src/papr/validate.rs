@@ -14,6 +14,7 @@
 use super::hcall::{HResult, HStatus};
 use super::prereg::{Cursor, Unit};
 use super::settle::{progression, progression_miss};
+use super::shadow::Progression;
 use crate::iopt::Perm;
 use crate::tce::Tce;
 
@@ -199,33 +200,49 @@ pub(crate) fn all_valid_one_unit(guest: &[u64], unit: &Unit, page: u64) -> Optio
     range.accept(guest, all, any)
 }
 
-/// [`all_valid_one_unit`], and in the same pass whether `old` (the entries'
-/// old guest values, as many) is the arithmetic progression
-/// [`progression`] makes of it (for [`settle_one_unit_given_progression`]).
-///
-/// [`settle_one_unit_given_progression`]: super::settle::settle_one_unit_given_progression
+/// [`all_valid_one_unit`] for a list that may be what a guest lists for
+/// one buffer: consecutive pages (or one page repeated). If `guest` is the
+/// progression `head + i * step` with a step of 0 or one page, without
+/// wrapping, it is checked from its first and last entries (every entry
+/// lies between them, with their permissions and page offset), and the
+/// progression is returned beside the offset. Any other list takes
+/// [`all_valid_one_unit`]. Only reads.
 #[inline(never)]
-pub(crate) fn all_valid_one_unit_beside(
+pub(crate) fn all_valid_one_unit_progression(
     guest: &[u64],
-    old: &[u64],
     unit: &Unit,
     page: u64,
-) -> (Option<u64>, bool) {
-    if old.len() != guest.len() {
-        return (all_valid_one_unit(guest, unit, page), false);
+) -> (Option<u64>, Option<Progression>) {
+    let (head, step) = progression(guest);
+    let n = guest.len() as u64;
+    let last = (step == 0 || step == page)
+        .then(|| step.checked_mul(n.wrapping_sub(1)))
+        .flatten()
+        .and_then(|span| head.checked_add(span));
+    match (last, OneUnit::new(unit, page)) {
+        (Some(last), Some(range)) if n > 0 && is_progression(guest, head, step) => {
+            // Every entry is `head` plus a multiple of the page (at least
+            // 4 KiB): its flags and page offset are `head`'s, and it lies
+            // between `head` and `last`, so it is valid and good exactly
+            // when both ends are.
+            let delta = range.host.wrapping_sub(range.logical);
+            let good = range.good(range.fold(head) | range.fold(last));
+            (good.then_some(delta), Some(Progression { head, step }))
+        }
+        _ => (all_valid_one_unit(guest, unit, page), None),
     }
-    let (head, step) = progression(old);
-    let (mut all, mut any, mut irregular) = (!0u64, 0u64, 0u64);
+}
+
+/// Whether `list` is the progression `head + i * step` (wrapping): one
+/// branch-free pass, which the compiler vectorises.
+#[inline(always)]
+fn is_progression(list: &[u64], head: u64, step: u64) -> bool {
     let mut expected = head;
-    let old = &old[..guest.len()];
-    for (&g, &o) in guest.iter().zip(old) {
-        all &= g;
-        any |= g;
-        irregular |= progression_miss(o, &mut expected, step);
+    let mut miss = 0u64;
+    for &g in list {
+        miss |= progression_miss(g, &mut expected, step);
     }
-    let regular = irregular == 0;
-    let delta = OneUnit::new(unit, page).and_then(|range| range.accept(guest, all, any));
-    (delta, regular)
+    miss == 0
 }
 
 /// The pass for the common case, a list whose entries all have R or W and
@@ -329,6 +346,8 @@ mod tests {
         .unwrap();
         let units = Units::new(&ram, PartitionConfig::default());
         let unit = units.single().unwrap();
+        // Lists the progression pass checked from their ends: refused, taken.
+        let mut taken = [0usize; 2];
         for page in [1u64 << 12, 1 << 16] {
             let values = edge_values(page);
             // Every single value, and lists mixing good, clear and bad ones.
@@ -344,6 +363,24 @@ mod tests {
                     .map(|i| ((1 << 20) + (i % 16) * page) | 1)
                     .collect(),
             );
+            // Progressions from every edge value: one page repeated,
+            // consecutive pages (some running out of the unit, or wrapping
+            // past 2^64), and steps the progression pass does not take.
+            for &head in &values {
+                for step in [0, page, page.wrapping_neg(), 2 * page, 0x1000, 1] {
+                    for n in [1u64, 2, 3, 16, 17, 256, 512] {
+                        lists.push(
+                            (0..n)
+                                .map(|i| head.wrapping_add(i.wrapping_mul(step)))
+                                .collect(),
+                        );
+                    }
+                }
+            }
+            // The unit's whole last pages, and one entry past its end.
+            let top = (2u64 << 20) - 16 * page;
+            lists.push((0..16).map(|i| (top + i * page) | 3).collect());
+            lists.push((0..17).map(|i| (top + i * page) | 3).collect());
             for list in lists {
                 let (mut a, mut b) = (vec![Tce::NONE; list.len()], vec![Tce::NONE; list.len()]);
                 let fast = validate_one_unit(&list, &mut a, unit, page, &mut Cursor::new(&units));
@@ -360,18 +397,16 @@ mod tests {
                     }),
                     "page {page:#x} list {list:x?}"
                 );
-                // With the old values beside: the same answer, and whether
-                // the old values are a progression.
-                let prog: Vec<u64> = (0..list.len() as u64).map(|i| good + i * page).collect();
-                for old in [&prog, &list] {
-                    let (beside, regular) = all_valid_one_unit_beside(&list, old, unit, page);
-                    assert_eq!(beside, all_valid, "page {page:#x} list {list:x?}");
-                    let (head, step) = progression(old);
-                    let naive = old
-                        .iter()
-                        .enumerate()
-                        .all(|(i, &o)| o == head.wrapping_add(step.wrapping_mul(i as u64)));
-                    assert_eq!(regular, naive, "page {page:#x} old {old:x?}");
+                // The progression pass: the same answer, and the list's
+                // progression when it returns one.
+                let (steady, run) = all_valid_one_unit_progression(&list, unit, page);
+                assert_eq!(steady, all_valid, "page {page:#x} list {list:x?}");
+                taken[usize::from(steady.is_some())] += usize::from(run.is_some());
+                if let Some(run) = run {
+                    assert!(
+                        (0..list.len()).all(|i| list[i] == run.at(i as u64)),
+                        "page {page:#x} list {list:x?}"
+                    );
                 }
                 if let Some(delta) = all_valid {
                     let hw: Vec<Tce> = list
@@ -385,5 +420,6 @@ mod tests {
                 }
             }
         }
+        assert!(taken[0] > 100 && taken[1] > 100, "{taken:?}");
     }
 }

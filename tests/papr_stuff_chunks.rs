@@ -111,13 +111,21 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
 /// model array of guest values is the judge).
 #[test]
 fn listed_runs_read_settle_and_replace_entry_by_entry() {
+    // RAM whose host copy is aligned to its size (hardware entries by
+    // mask) and RAM whose host copy is not (by offset).
+    for host in [HOST, HOST + 0x3000] {
+        listed_runs(host);
+    }
+}
+
+fn listed_runs(host: u64) {
     const PAGES: u64 = 3 * CHUNK;
     let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
     let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(HOST, RAM as usize);
+    mem.add(host, RAM as usize);
     let ram = [RamRegion {
         logical: 0,
-        host: HOST,
+        host,
         size: RAM,
     }];
     let p = hv
@@ -156,7 +164,7 @@ fn listed_runs_read_settle_and_replace_entry_by_entry() {
             }
         };
         let ioba = base + (first << 12);
-        let new: Vec<u64> = match rand(6) {
+        let new: Vec<u64> = match rand(7) {
             // STUFF and PUT: one value.
             0 => {
                 let v = if rand(3) == 0 { 0 } else { page(&mut rand) };
@@ -168,17 +176,23 @@ fn listed_runs_read_settle_and_replace_entry_by_entry() {
                 hv.h_put_tce(p, liobn, ioba, v).unwrap();
                 vec![v]
             }
-            // Lists: consecutive pages, one page repeated, irregular.
+            // Lists: consecutive pages, one page repeated, irregular (with
+            // one permission, or mixed; now and then with a clear).
             k => {
                 let head = page(&mut rand);
-                let list: Vec<u64> = (0..count)
+                let mut list: Vec<u64> = (0..count)
                     .map(|i| match k {
                         2 | 3 => head + (i << 12),
                         4 => head,
+                        5 => (page(&mut rand) & !3) | (head & 3),
                         _ => page(&mut rand),
                     })
                     .collect();
-                assert!(mem.write_be_u64s(HOST + list_la, &list));
+                if rand(8) == 0 {
+                    let i = rand(count) as usize;
+                    list[i] = 0;
+                }
+                assert!(mem.write_be_u64s(host + list_la, &list));
                 hv.h_put_tce_indirect(p, liobn, ioba, list_la, count)
                     .unwrap();
                 list
@@ -199,7 +213,7 @@ fn listed_runs_read_settle_and_replace_entry_by_entry() {
             let i = rand(PAGES);
             let v = model[i as usize];
             let hw = hv.hardware_tce(p, liobn, base + (i << 12)).unwrap().raw();
-            let want = if v & 3 == 0 { 0 } else { HOST + v };
+            let want = if v & 3 == 0 { 0 } else { host + v };
             assert_eq!(hw & !0xffc, want & !0xffc, "round {round} entry {i}");
         }
         if rand(4) == 0 {

@@ -38,7 +38,8 @@ use super::settle::{
 };
 use super::shadow::{BatchNew, BatchOld, Old, Shadow};
 use super::validate::{
-    NewRefs, all_valid_one_unit_progression, validate, validate_any, validate_one_unit,
+    BeAccepted, BeEntries, NewRefs, all_valid_one_unit_be, all_valid_one_unit_progression,
+    validate, validate_any, validate_one_unit,
 };
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -165,6 +166,17 @@ fn scratch<T: Copy>(fill: T) -> Option<Box<[T; SCRATCH]>> {
     v.resize(SCRATCH, fill); // within the reserved capacity: no allocation
     // Length equals capacity, so this neither reallocates nor fails.
     v.into_boxed_slice().try_into().ok()
+}
+
+/// Converts the copied list `guest` from big-endian values to values,
+/// unless `native` says it was done (then it is set).
+fn values_from_be(guest: &mut [u64], native: &mut bool) {
+    if !*native {
+        for v in guest.iter_mut() {
+            *v = u64::from_be(*v);
+        }
+        *native = true;
+    }
 }
 
 /// A PE assigned to a partition.
@@ -306,40 +318,70 @@ impl<A: PageAllocator> Window<A> {
             }
             Source::List { memory, host, .. } => {
                 let (guest, hw) = (&mut st.guest[..n], &mut st.hw[..n]);
-                if !memory.read_be_u64s(host, guest) {
+                // The values as listed (big-endian): the common case needs
+                // only bitwise work on most of them.
+                if !memory.copy_be_u64s(host, guest) {
                     return Err(HStatus::Hardware);
                 }
+                let mut native = false;
                 // The common case (one unit, every entry valid and good): the
-                // hardware entries are the guest values plus one offset, and
-                // are computed as they are stored. A list of consecutive
-                // pages is checked from its ends, and recorded in the shadow
-                // as such.
-                let (fast, new_run) = match ctx.units.single() {
-                    Some(unit) => all_valid_one_unit_progression(guest, unit, page),
-                    None => (None, None),
+                // hardware entries follow from the guest values by one mask
+                // or one offset, and are computed as they are stored. One
+                // page repeated or consecutive pages are checked from their
+                // ends, and recorded in the shadow as such. Any list the
+                // big-endian check does not take is converted and checked
+                // again (the exact test needs the values).
+                let fast = match ctx.units.single() {
+                    Some(unit) => match all_valid_one_unit_be(guest, unit, page) {
+                        Some(accepted) => Some((unit, accepted)),
+                        None => {
+                            values_from_be(guest, &mut native);
+                            let (delta, run) = all_valid_one_unit_progression(guest, unit, page);
+                            delta.map(|delta| {
+                                let entries = BeEntries::Offset(delta);
+                                (unit, BeAccepted { entries, run })
+                            })
+                        }
+                    },
+                    None => {
+                        values_from_be(guest, &mut native);
+                        None
+                    }
                 };
-                if let (Some(delta), Some(unit)) = (fast, ctx.units.single()) {
+                if let Some((unit, accepted)) = fast {
                     // Every entry is valid, so non-zero.
                     ctx.memory.admit().and_then(|()| {
                         st.shadow
                             .reserve(first, count)
                             .map_err(|_| HStatus::NotEnoughResources)?;
-                        st.table
-                            .store_checked_offset_run(ioba, guest, delta)
-                            .map_err(|_| HStatus::Hardware)?;
+                        match accepted.entries {
+                            // Only the big-endian check gives a mask.
+                            BeEntries::Masked { keep, set } if !native => {
+                                st.table.store_checked_be_masked_run(ioba, guest, keep, set)
+                            }
+                            BeEntries::Masked { .. } => unreachable!("masks are big-endian"),
+                            BeEntries::Offset(delta) => {
+                                values_from_be(guest, &mut native);
+                                st.table.store_checked_offset_run(ioba, guest, delta)
+                            }
+                        }
+                        .map_err(|_| HStatus::Hardware)?;
                         // Stored: nothing fails from here. A batch in one
                         // shadow chunk settles its old values and sets the
                         // new ones here (an old progression is settled
                         // without reading it); any other, a run at a time
-                        // below.
+                        // below (from the values, converted).
                         let released = st.shadow.batch_old(first, count).map(|old| match old {
                             BatchOld::Progression(old) => {
                                 settle_one_unit_progression(old, count, unit, ctx.dirty, page)
                             }
                             BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
                         });
+                        if released.is_none() || accepted.run.is_none() {
+                            values_from_be(guest, &mut native);
+                        }
                         if released.is_some() {
-                            let new = match new_run {
+                            let new = match accepted.run {
                                 Some(run) => BatchNew::Progression(run),
                                 None => BatchNew::Entries(guest),
                             };

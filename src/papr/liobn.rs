@@ -325,7 +325,7 @@ impl<A: PageAllocator> Window<A> {
                 }
                 let mut native = false;
                 // The common case (one unit, every entry valid and good): the
-                // hardware entries follow from the guest values by one mask
+                // hardware entries follow from the guest values by one xor
                 // or one offset, and are computed as they are stored. One
                 // page repeated or consecutive pages are checked from their
                 // ends, and recorded in the shadow as such. Any list the
@@ -355,11 +355,11 @@ impl<A: PageAllocator> Window<A> {
                             .reserve(first, count)
                             .map_err(|_| HStatus::NotEnoughResources)?;
                         match accepted.entries {
-                            // Only the big-endian check gives a mask.
-                            BeEntries::Masked { keep, set } if !native => {
-                                st.table.store_checked_be_masked_run(ioba, guest, keep, set)
+                            // Only the big-endian check gives a key.
+                            BeEntries::Xor(key) if !native => {
+                                st.table.store_checked_be_xor_run(ioba, guest, key)
                             }
-                            BeEntries::Masked { .. } => unreachable!("masks are big-endian"),
+                            BeEntries::Xor(_) => unreachable!("keys are big-endian"),
                             BeEntries::Offset(delta) => {
                                 values_from_be(guest, &mut native);
                                 st.table.store_checked_offset_run(ioba, guest, delta)

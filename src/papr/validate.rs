@@ -184,16 +184,16 @@ impl OneUnit {
 
     /// How the hardware entry follows from a valid and good guest value
     /// kept big-endian: bitwise when the unit's logical and host addresses
-    /// are both aligned to a power of two at least its size (then the entry
-    /// is the value's offset in that power of two, or'ed into `host`), else
-    /// by the offset.
+    /// are both aligned to a power of two at least its size, else by the
+    /// offset. (In that power of two `p`, the value is `logical | x` and its
+    /// entry `host | x` for its offset `x < p`, so the entry is the value
+    /// xor `logical ^ host`.)
     fn be_entries(&self, unit: &Unit) -> BeEntries {
         let delta = self.host.wrapping_sub(self.logical);
         match unit.size.checked_next_power_of_two() {
-            Some(p) if (self.logical | self.host) & (p - 1) == 0 => BeEntries::Masked {
-                keep: (p - 1).to_be(),
-                set: self.host.to_be(),
-            },
+            Some(p) if (self.logical | self.host) & (p - 1) == 0 => {
+                BeEntries::Xor((self.logical ^ self.host).to_be())
+            }
             _ => BeEntries::Offset(delta),
         }
     }
@@ -257,9 +257,9 @@ pub(crate) fn all_valid_one_unit_progression(
 /// follow from its big-endian values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BeEntries {
-    /// `(g & keep) | set` for each big-endian value `g` (`keep` and `set`
-    /// big-endian too): no byte swap.
-    Masked { keep: u64, set: u64 },
+    /// `g ^ key` for each big-endian value `g` (`key` big-endian too): no
+    /// byte swap.
+    Xor(u64),
     /// The value (swapped to the native order) plus this offset, wrapping.
     Offset(u64),
 }
@@ -478,10 +478,10 @@ mod tests {
     fn one_unit_passes_agree_with_the_lookup() {
         // Lists the progression pass checked from their ends: refused, taken.
         let mut taken = [0usize; 2];
-        // Lists the big-endian pass took: by mask, by offset; as progressions.
+        // Lists the big-endian pass took: by xor, by offset; as progressions.
         let mut be_taken = [0usize; 3];
         // A unit aligned to its size in both address spaces (entries by
-        // mask), and one whose host copy is not (by offset).
+        // xor), and one whose host copy is not (by offset).
         for host in [0x40_0000_0000, 0x40_0003_0000] {
             one_unit_passes_agree(host, &mut taken, &mut be_taken);
         }
@@ -569,7 +569,7 @@ mod tests {
                         .iter()
                         .map(|&g| {
                             Tce::from_raw(match accepted.entries {
-                                BeEntries::Masked { keep, set } => u64::from_be((g & keep) | set),
+                                BeEntries::Xor(key) => u64::from_be(g ^ key),
                                 BeEntries::Offset(delta) => u64::from_be(g).wrapping_add(delta),
                             })
                         })
@@ -581,7 +581,7 @@ mod tests {
                             "page {page:#x} list {list:x?}"
                         );
                     }
-                    let masked = matches!(accepted.entries, BeEntries::Masked { .. });
+                    let masked = matches!(accepted.entries, BeEntries::Xor(_));
                     assert_eq!(masked, host == 0x40_0000_0000);
                     be_taken[usize::from(!masked)] += 1;
                     be_taken[2] += usize::from(accepted.run.is_some());

@@ -108,22 +108,21 @@ impl<A: PageAllocator> TceTable<A> {
 
     /// [`store_checked_offset_run`](Self::store_checked_offset_run) for
     /// values kept big-endian (as a guest lists them) and entries that are
-    /// a bitwise function of them: stores `(src[i] & keep) | set`, all three
-    /// big-endian, as the entry of page `iova + i * page_size`. On the
-    /// big-endian target that is the value itself; on a little-endian host
-    /// no byte is swapped either (`&` and `|` commute with the swap).
-    pub(crate) fn store_checked_be_masked_run(
+    /// a bitwise function of them: stores `src[i] ^ key`, both big-endian,
+    /// as the entry of page `iova + i * page_size`. On the big-endian target
+    /// that is the value itself; on a little-endian host no byte is swapped
+    /// either (`^` commutes with the swap).
+    pub(crate) fn store_checked_be_xor_run(
         &self,
         iova: u64,
         src: &[u64],
-        keep: u64,
-        set: u64,
+        key: u64,
     ) -> Result<(), TceError> {
         debug_assert!(src.iter().all(|&g| {
-            let t = Tce::from_raw(u64::from_be((g & keep) | set));
+            let t = Tce::from_raw(u64::from_be(g ^ key));
             t.is_valid() && self.check_entry(t).is_ok()
         }));
-        self.store_valid_run(iova, src, |g| (g & keep) | set)
+        self.store_valid_run(iova, src, |g| g ^ key)
     }
 
     /// Stores `entry(src[i])` (already big-endian) as the entry of page
@@ -321,12 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn masked_big_endian_run_matches_store_run() {
+    fn xored_big_endian_run_matches_store_run() {
         for levels in 1..=3 {
             let a = table(levels);
             let b = table(levels);
             // Guest values in [1 MiB, 2 MiB) with flags, host base 1 GiB:
-            // the entry is the value's offset in 1 MiB or'ed into the base.
+            // the entry is the value's offset in 1 MiB in the host base, so
+            // the value xor (1 MiB xor 1 GiB).
             let values: Vec<u64> = (0..700u64)
                 .map(|i| (0x10_0000 + (i * 0x5000) % 0x10_0000) | (1 + i % 3))
                 .collect();
@@ -336,7 +336,7 @@ mod tests {
                 .map(|&v| Tce::from_raw(0x4000_0000 + (v - 0x10_0000)))
                 .collect();
             let iova = 0x20_0000 - 100 * 0x1000;
-            a.store_checked_be_masked_run(iova, &be, 0xf_ffffu64.to_be(), 0x4000_0000u64.to_be())
+            a.store_checked_be_xor_run(iova, &be, 0x4010_0000u64.to_be())
                 .unwrap();
             b.store_run(iova, &tces).unwrap();
             for i in 0..800u64 {

@@ -371,22 +371,24 @@ impl<A: PageAllocator> Window<A> {
                         // new ones here (an old progression is settled
                         // without reading it); any other, a run at a time
                         // below (from the values, converted).
-                        let released = st.shadow.batch_old(first, count).map(|old| match old {
-                            BatchOld::Progression(old) => {
-                                settle_one_unit_progression(old, count, unit, ctx.dirty, page)
+                        let new = match accepted.run {
+                            Some(run) => BatchNew::Progression(run),
+                            None => {
+                                values_from_be(guest, &mut native);
+                                BatchNew::Entries(guest)
                             }
-                            BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
-                        });
-                        if released.is_none() || accepted.run.is_none() {
+                        };
+                        let released =
+                            st.shadow.replace_batch(first, count, new, |old| match old {
+                                BatchOld::Progression(old) => {
+                                    settle_one_unit_progression(old, count, unit, ctx.dirty, page)
+                                }
+                                BatchOld::Entries(old) => {
+                                    settle_one_unit(old, unit, ctx.dirty, page)
+                                }
+                            });
+                        if released.is_none() {
                             values_from_be(guest, &mut native);
-                        }
-                        if released.is_some() {
-                            let new = match accepted.run {
-                                Some(run) => BatchNew::Progression(run),
-                                None => BatchNew::Entries(guest),
-                            };
-                            let set = st.shadow.set_batch(first, count, new);
-                            debug_assert!(set, "the chunk batch_old found");
                         }
                         Ok((NewRefs::InOneUnit { unit: 0, count }, None, released))
                     })

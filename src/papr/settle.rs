@@ -122,6 +122,7 @@ fn settle_steady(
 /// [`settle_one_unit`] for `n` old entries that held `old` (entry `i` held
 /// `old.at(i)`), without reading them: what a shadow recorded as a
 /// progression. Any step works; a step of 0 or one page costs one step.
+#[inline]
 pub(crate) fn settle_one_unit_progression(
     old: Progression,
     n: u64,

@@ -12,9 +12,8 @@
 //! it, and settling what it held, then costs one step instead of 512 reads
 //! and 512 stores. Likewise a batch whose new values form an arithmetic
 //! progression (consecutive pages: what a guest lists for one buffer) can be
-//! recorded as that progression ([`Shadow::set_batch`]), and the next batch
-//! over the same entries knows the old values without reading them
-//! ([`Shadow::batch_old`]). Any other access writes the values out first.
+//! recorded as that progression, and the next batch over the same entries
+//! knows the old values without reading them ([`Shadow::replace_batch`]). Any other access writes the values out first.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -116,7 +115,7 @@ impl Chunk {
     }
 }
 
-/// The old values of a batch's entries (see [`Shadow::batch_old`]).
+/// The old values of a batch's entries (see [`Shadow::replace_batch`]).
 pub(crate) enum BatchOld<'a> {
     /// The entries hold this progression.
     Progression(Progression),
@@ -124,7 +123,7 @@ pub(crate) enum BatchOld<'a> {
     Entries(&'a [u64]),
 }
 
-/// The new values of a batch's entries (see [`Shadow::set_batch`]).
+/// The new values of a batch's entries (see [`Shadow::replace_batch`]).
 pub(crate) enum BatchNew<'a> {
     /// Entry `i` gets `at(i)`: recorded as the progression.
     Progression(Progression),
@@ -191,63 +190,54 @@ impl Shadow {
         Some((&mut self.chunks[at], (first as usize) & (CHUNK - 1)))
     }
 
-    /// The old values of entries `[first, first + count)` (`count > 0`),
-    /// about to be replaced by [`set_batch`](Self::set_batch), if they lie
-    /// in one chunk that exists: the progression they hold when that is
-    /// known without reading them (they were set as one, or the chunk holds
-    /// one value), else the entries. Writes out whatever else the chunk
-    /// holds as a value or progression (what every entry reads as does not
-    /// change).
-    pub(crate) fn batch_old(&mut self, first: u64, count: u64) -> Option<BatchOld<'_>> {
+    /// Replaces entries `[first, first + count)` (`count > 0`) by `new`, if
+    /// they lie in one chunk that exists, first calling `settle` with their
+    /// old values: the progression they hold when that is known without
+    /// reading them (they were set as one, or the chunk holds one value),
+    /// else the entries. A new progression is recorded, not written out.
+    /// Returns what `settle` returned, or `None` (nothing called, nothing
+    /// changed) if the entries are not in one chunk that exists. Whatever
+    /// else the chunk holds as a value or progression may be written out
+    /// (what every entry reads as does not change).
+    pub(crate) fn replace_batch<R>(
+        &mut self,
+        first: u64,
+        count: u64,
+        new: BatchNew<'_>,
+        settle: impl FnOnce(BatchOld<'_>) -> R,
+    ) -> Option<R> {
         let (c, start) = self.batch_chunk(first, count)?;
         let len = count as usize;
-        let known = match (c.uniform, c.run) {
-            (Some(value), _) => Some(Progression {
-                head: value,
-                step: 0,
-            }),
+        let settled = match (c.uniform, c.run) {
+            // A progression over exactly these entries: replaced as a whole.
             (None, Some(r)) if r.start == start && r.len == len => {
-                return Some(BatchOld::Progression(r.values));
+                c.run = None;
+                settle(BatchOld::Progression(r.values))
+            }
+            (Some(value), _) => {
+                c.entries_mut();
+                settle(BatchOld::Progression(Progression {
+                    head: value,
+                    step: 0,
+                }))
             }
             (None, Some(r)) if r.contains(start) && r.contains(start + len - 1) => {
-                Some(Progression {
+                c.entries_mut();
+                settle(BatchOld::Progression(Progression {
                     head: r.values.at((start - r.start) as u64),
                     step: r.values.step,
-                })
+                }))
             }
-            _ => None,
+            _ => settle(BatchOld::Entries(&c.entries_mut()[start..start + len])),
         };
-        let entries = &c.entries_mut()[start..start + len];
-        Some(match known {
-            Some(p) => BatchOld::Progression(p),
-            None => BatchOld::Entries(entries),
-        })
-    }
-
-    /// Sets entries `[first, first + count)` (`count > 0`) to `new`, if
-    /// they lie in one chunk that exists; `false` (nothing changed) if not.
-    /// A progression is recorded, not written out.
-    pub(crate) fn set_batch(&mut self, first: u64, count: u64, new: BatchNew<'_>) -> bool {
-        let Some((c, start)) = self.batch_chunk(first, count) else {
-            return false;
-        };
-        let len = count as usize;
-        let this = Run {
-            start,
-            len,
-            values: Progression { head: 0, step: 0 },
-        };
-        // A progression over exactly these entries is replaced as a whole;
-        // anything else is written out first.
-        if c.run.is_some_and(|r| r.start == start && r.len == len) {
-            c.run = None;
-        }
-        let entries = c.entries_mut();
+        // Nothing is recorded over these entries now.
         match new {
-            BatchNew::Progression(values) => c.run = Some(Run { values, ..this }),
-            BatchNew::Entries(values) => entries[start..start + len].copy_from_slice(values),
+            BatchNew::Progression(values) => {
+                c.run = Some(Run { start, len, values });
+            }
+            BatchNew::Entries(values) => c.entries[start..start + len].copy_from_slice(values),
         }
-        true
+        Some(settled)
     }
 
     /// Bytes of chunk memory held.
@@ -476,7 +466,20 @@ mod tests {
                     }
                 }),
                 _ => {
-                    let old = s.batch_old(first, count).map(|old| match old {
+                    let p = Progression {
+                        head: rand(1 << 30),
+                        step: [0, 0x1000, 0x10000, 5][rand(4) as usize],
+                    };
+                    let values: Vec<u64> = (0..count).map(|i| p.at(i) ^ rand(2)).collect();
+                    let (new, expect) = match rand(2) {
+                        0 => (
+                            BatchNew::Progression(p),
+                            (0..count).map(|i| p.at(i)).collect::<Vec<_>>(),
+                        ),
+                        _ => (BatchNew::Entries(&values), values.clone()),
+                    };
+                    let run = s.run(first, count).map(<[u64]>::to_vec);
+                    let old = s.replace_batch(first, count, new, |old| match old {
                         BatchOld::Progression(p) => {
                             known += 1;
                             (0..count).map(|i| p.at(i)).collect::<Vec<_>>()
@@ -487,26 +490,7 @@ mod tests {
                     assert_eq!(old.is_some(), in_one, "round {round}");
                     if let Some(old) = old {
                         assert_eq!(old, model[range.clone()], "round {round}");
-                        assert!(
-                            s.run(first, count).is_none_or(|r| r == old),
-                            "round {round}"
-                        );
-                    }
-                    let p = Progression {
-                        head: rand(1 << 30),
-                        step: [0, 0x1000, 0x10000, 5][rand(4) as usize],
-                    };
-                    let values: Vec<u64> = (0..count).map(|i| p.at(i) ^ rand(2)).collect();
-                    let new = match rand(2) {
-                        0 => BatchNew::Progression(p),
-                        _ => BatchNew::Entries(&values),
-                    };
-                    let expect: Vec<u64> = match new {
-                        BatchNew::Progression(p) => (0..count).map(|i| p.at(i)).collect(),
-                        BatchNew::Entries(v) => v.to_vec(),
-                    };
-                    assert_eq!(s.set_batch(first, count, new), in_one, "round {round}");
-                    if in_one {
+                        assert!(run.is_none_or(|r| r == old), "round {round}");
                         model[range].copy_from_slice(&expect);
                     }
                 }

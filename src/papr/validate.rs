@@ -356,10 +356,12 @@ fn is_page_run_be(list: &[u64], head: u64, page: u64, table: &[u64; 512]) -> boo
     if list.len() > table.len() {
         return false;
     }
-    let block = 512 * page;
-    let j = ((head % block) / page) as usize;
-    let base = head & !(block - page);
-    let (c0, c1) = (base.to_be(), base.wrapping_add(block).to_be());
+    // Shifts, not divisions: `page` is a power of two.
+    debug_assert!(page.is_power_of_two());
+    let shift = page.trailing_zeros();
+    let j = ((head >> shift) & 511) as usize;
+    let base = head & !(511 << shift);
+    let (c0, c1) = (base.to_be(), base.wrapping_add(512 << shift).to_be());
     let (a, b) = list.split_at((table.len() - j).min(list.len()));
     let mut miss = 0u64;
     for (&g, &t) in a.iter().zip(&table[j..]) {

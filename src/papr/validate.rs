@@ -283,7 +283,7 @@ pub(crate) struct BeAccepted {
 /// reads.
 ///
 /// [`GuestMemory::copy_be_u64s`]: super::partition::GuestMemory::copy_be_u64s
-#[inline(never)]
+#[inline]
 pub(crate) fn all_valid_one_unit_be(list: &[u64], unit: &Unit, page: u64) -> Option<BeAccepted> {
     let range = OneUnit::new(unit, page)?;
     let (&first, rest) = list.split_first()?;

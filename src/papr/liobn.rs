@@ -355,11 +355,11 @@ impl<A: PageAllocator> Window<A> {
                             .reserve(first, count)
                             .map_err(|_| HStatus::NotEnoughResources)?;
                         match accepted.entries {
-                            // Only the big-endian check gives a key.
-                            BeEntries::Xor(key) if !native => {
+                            BeEntries::Xor(key) => {
+                                // Only the big-endian check gives a key.
+                                debug_assert!(!native);
                                 st.table.store_checked_be_xor_run(ioba, guest, key)
                             }
-                            BeEntries::Xor(_) => unreachable!("keys are big-endian"),
                             BeEntries::Offset(delta) => {
                                 values_from_be(guest, &mut native);
                                 st.table.store_checked_offset_run(ioba, guest, delta)

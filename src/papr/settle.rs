@@ -11,7 +11,9 @@
 //! entries in a vectorisable pass, and marks dirty pages a bitmap word at a
 //! time; a run of consecutive pages or one page repeated (what a guest maps
 //! for a buffer, or `H_STUFF_TCE` leaves) is recognised in the same kind of
-//! pass and marked as one range. Other partitions use [`OldSettler`].
+//! pass and marked as one range; when the shadow recorded the old values as
+//! such a run, [`settle_one_unit_progression`] settles them without reading
+//! a single entry. Other partitions use [`OldSettler`].
 
 use super::dirty::{DirtyLog, mark_word};
 use super::liobn::PartitionAccounting;

@@ -102,3 +102,128 @@ fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
             .all(|&v| v == 0)
     );
 }
+
+/// `H_PUT_TCE_INDIRECT` lists of consecutive pages (or one page repeated)
+/// are recorded in the shadow as progressions, and the next list over the
+/// same entries settles them without reading them. Mixed with lists over
+/// other ranges, irregular lists, STUFF and PUT, every entry must read,
+/// translate, count and mark dirty exactly as if stored one by one (a
+/// model array of guest values is the judge).
+#[test]
+fn listed_runs_read_settle_and_replace_entry_by_entry() {
+    // RAM whose host copy is aligned to its size (hardware entries by
+    // mask) and RAM whose host copy is not (by offset).
+    for host in [HOST, HOST + 0x3000] {
+        listed_runs(host);
+    }
+}
+
+fn listed_runs(host: u64) {
+    const PAGES: u64 = 3 * CHUNK;
+    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(host, RAM as usize);
+    let ram = [RamRegion {
+        logical: 0,
+        host,
+        size: RAM,
+    }];
+    let p = hv
+        .add_partition(&ram, mem.clone(), PartitionConfig::default())
+        .unwrap();
+    let cfg = PeConfig {
+        buid: 1,
+        config_addr: 0x100,
+        pe: 1,
+        default_window_size: 1 << 30,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    };
+    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    let base = (4 * CHUNK) << 12; // a chunk boundary
+    let list_la = 0x8000;
+    let mut model = vec![0u64; PAGES as usize];
+    let mut dirty = std::collections::BTreeSet::new();
+    let mut seed = 0x5eed_0f11_5751_u64;
+    let mut rand = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    // A page the guest may map (within its 16 MiB, past the list).
+    let page = |rand: &mut dyn FnMut(u64) -> u64| (0x10_0000 + (rand(3000) << 12)) | (1 + rand(3));
+    for round in 0..600 {
+        let (first, count) = match rand(5) {
+            0 | 1 => (100, 60),
+            2 => (CHUNK, CHUNK),
+            3 => (90 + rand(40), 1 + rand(100)),
+            _ => {
+                let first = rand(PAGES);
+                (first, 1 + rand((PAGES - first).min(512)))
+            }
+        };
+        let ioba = base + (first << 12);
+        let new: Vec<u64> = match rand(7) {
+            // STUFF and PUT: one value.
+            0 => {
+                let v = if rand(3) == 0 { 0 } else { page(&mut rand) };
+                hv.h_stuff_tce(p, liobn, ioba, v, count).unwrap();
+                vec![v; count as usize]
+            }
+            1 => {
+                let v = page(&mut rand);
+                hv.h_put_tce(p, liobn, ioba, v).unwrap();
+                vec![v]
+            }
+            // Lists: consecutive pages, one page repeated, irregular (with
+            // one permission, or mixed; now and then with a clear).
+            k => {
+                let head = page(&mut rand);
+                let mut list: Vec<u64> = (0..count)
+                    .map(|i| match k {
+                        2 | 3 => head + (i << 12),
+                        4 => head,
+                        5 => (page(&mut rand) & !3) | (head & 3),
+                        _ => page(&mut rand),
+                    })
+                    .collect();
+                if rand(8) == 0 {
+                    let i = rand(count) as usize;
+                    list[i] = 0;
+                }
+                assert!(mem.write_be_u64s(host + list_la, &list));
+                hv.h_put_tce_indirect(p, liobn, ioba, list_la, count)
+                    .unwrap();
+                list
+            }
+        };
+        for (i, &v) in new.iter().enumerate() {
+            let old = std::mem::replace(&mut model[first as usize + i], v);
+            if old & 2 != 0 {
+                dirty.insert(old & !0xfff);
+            }
+        }
+        // Guest values, hardware entries and map counts, every entry.
+        let guest = hv.read_tces(p, liobn, base, PAGES).unwrap();
+        assert_eq!(guest, model, "round {round}");
+        let valid = model.iter().filter(|&&v| v & 3 != 0).count() as u64;
+        assert_eq!(hv.mapped_regions(p)[0].mapped, valid, "round {round}");
+        for _ in 0..16 {
+            let i = rand(PAGES);
+            let v = model[i as usize];
+            let hw = hv.hardware_tce(p, liobn, base + (i << 12)).unwrap().raw();
+            let want = if v & 3 == 0 { 0 } else { host + v };
+            assert_eq!(hw & !0xffc, want & !0xffc, "round {round} entry {i}");
+        }
+        if rand(4) == 0 {
+            let got = hv.take_dirty_pages(p).unwrap();
+            assert_eq!(
+                got,
+                dirty.iter().copied().collect::<Vec<_>>(),
+                "round {round}"
+            );
+            dirty.clear();
+        }
+    }
+}

@@ -9,8 +9,10 @@
 //!   pages (two values for STUFF and the floor) alternate, so every call
 //!   replaces valid entries. Each strategy is timed in turn, repetition by
 //!   repetition, and keeps its best repetition.
-//! - `scattered_<strategy>_512`: the same for 512 entries naming scattered
-//!   pages (no two consecutive), ours (`ours_indirect`) and the `emulator`.
+//! - `scattered_<strategy>_<n>`: the same for `ours_indirect` and the
+//!   `emulator` (n = 64, 512) with lists whose pages are not consecutive
+//!   (the pages of the sweep's lists, permuted): ours cannot take a list
+//!   as one run of pages there.
 //! - `papr_h_put_tce`: one `H_PUT_TCE`, ns per call;
 //!   `papr_h_put_tce_map_unmap`: the same mapping a page, then unmapping it,
 //!   as a Linux guest does; `papr_h_put_tce_stage_*`: each stage of the call
@@ -50,8 +52,7 @@ const RW: u64 = 3;
 /// Logical addresses of the two lists of consecutive pages (what a guest
 /// lists for a contiguous buffer).
 const LISTS: [u64; 2] = [MIB, MIB + 0x1000];
-/// Logical addresses of the two lists of scattered pages (what a guest
-/// lists for buffers spread over its memory: no two entries consecutive).
+/// Logical addresses of the two scattered lists (the same pages, permuted).
 const SCATTERED: [u64; 2] = [MIB + 0x2000, MIB + 0x3000];
 /// Bus address of the batches (a leaf boundary).
 const BASE: u64 = 0x100_0000;
@@ -143,14 +144,10 @@ pub fn add_guest(hv: &mut Hv, n: u64) -> Guest {
             .map(|i| ((4 * MIB) + (k as u64 * 512 + i) * 0x1000) | RW)
             .collect();
         assert!(mem.write_be_u64s(host + la, &tces));
-    }
-    for (k, &la) in SCATTERED.iter().enumerate() {
-        // 613 is odd: `j * 613 % 8192` takes 8192 distinct values, and
-        // neighbours in a list lie 613 pages apart.
-        let tces: Vec<u64> = (0..512u64)
-            .map(|i| ((4 * MIB) + ((k as u64 * 512 + i) * 613 % 8192) * 0x1000) | RW)
-            .collect();
-        assert!(mem.write_be_u64s(host + la, &tces));
+        // Page 7i mod 512 at entry i (7 is prime to 512): every prefix of
+        // two or more entries is scattered.
+        let scattered: Vec<u64> = (0..512u64).map(|i| tces[(7 * i % 512) as usize]).collect();
+        assert!(mem.write_be_u64s(host + SCATTERED[k], &scattered));
     }
     Guest {
         p,
@@ -256,47 +253,50 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
             }
         }
     }
-    scattered(hv, g, &peer, calls_made);
     // The peers did their work: the last list is in their table (the
     // emulator's guest values, or the two-pass translation to host).
     black_box(peer.get(BASE as usize >> 12));
 }
 
-/// `scattered_<strategy>_512`: ns per TCE of `H_PUT_TCE_INDIRECT` of 512
-/// scattered pages, ours and the emulator loop's, taking turns as in the
-/// sweep.
-fn scattered(hv: &Hv, g: &Guest, peer: &PeerTable, calls_made: &mut u64) {
-    let names = ["ours_indirect", "emulator"];
+/// Ours and the emulator on the scattered lists, interleaved as in
+/// [`sweep`].
+fn scattered(hv: &Hv, g: &Guest, calls_made: &mut u64) {
+    let peer = PeerTable::new(WINDOW_ENTRIES);
     let lists = SCATTERED.map(|la| g.host + la);
-    let calls = 64u64;
-    let mut best = [f64::INFINITY; 2];
-    for _ in 0..REPS {
-        for (s, name) in names.iter().enumerate() {
-            if !wanted(&format!("scattered_{name}_512")) {
-                continue;
-            }
-            let ns = time(|| {
+    for n in [64usize, 512] {
+        let names = [
+            format!("scattered_ours_indirect_{n}"),
+            format!("scattered_emulator_{n}"),
+        ];
+        if !names.iter().any(|name| wanted(name)) {
+            continue;
+        }
+        let calls = (16 * 1024 / n).max(64) as u64;
+        let mut best = [f64::INFINITY; 2];
+        for _ in 0..REPS {
+            let ours = time(|| {
                 for i in 0..calls {
-                    let k = (i & 1) as usize;
-                    match s {
-                        0 => hv
-                            .h_put_tce_indirect(g.p, g.liobn, BASE, SCATTERED[k], 512)
-                            .unwrap(),
-                        _ => peers::emulator_indirect(peer, &g.mem, BASE, lists[k], 512).unwrap(),
-                    }
+                    let list = SCATTERED[(i & 1) as usize];
+                    hv.h_put_tce_indirect(g.p, g.liobn, BASE, list, n as u64)
+                        .unwrap();
                 }
             });
-            if s == 0 {
-                *calls_made += calls;
-            }
-            best[s] = best[s].min(ns / (calls * 512) as f64);
+            *calls_made += calls;
+            let emulator = time(|| {
+                for i in 0..calls {
+                    let list = lists[(i & 1) as usize];
+                    peers::emulator_indirect(&peer, &g.mem, BASE, list, n).unwrap();
+                }
+            });
+            let per_tce = (calls * n as u64) as f64;
+            best[0] = best[0].min(ours / per_tce);
+            best[1] = best[1].min(emulator / per_tce);
+        }
+        for (name, best) in names.iter().zip(best) {
+            report(name, best, "ns/tce");
         }
     }
-    for (s, name) in names.iter().enumerate() {
-        if best[s].is_finite() {
-            report(&format!("scattered_{name}_512"), best[s], "ns/tce");
-        }
-    }
+    black_box(peer.get(BASE as usize >> 12));
 }
 
 /// `H_PUT_TCE` calls per second on `guests.len()` threads at once, one
@@ -362,6 +362,7 @@ fn main() {
     let mut calls = 0u64;
 
     sweep(&hv, &a, &mut calls);
+    scattered(&hv, &a, &mut calls);
 
     if wanted("papr_h_put_tce") {
         calls += breakdown::run(&mut hv, &a);

@@ -52,17 +52,27 @@ impl DirtyLog {
         let end = first
             .saturating_add((bytes / RAM_GRANULE).max(1))
             .min(map.pages);
-        let mut bit = first;
-        while bit < end {
-            let w = bit / 64;
-            let lo = bit % 64;
-            let hi = (end - w * 64).min(64);
-            // Bits lo..hi of word w (1 <= hi - lo <= 64).
-            let mask = (u64::MAX >> (64 - (hi - lo))) << lo;
-            if let Some(word) = map.words.get(w as usize) {
-                mark_word(word, mask);
+        if first >= end {
+            return;
+        }
+        // Bits `first..end`: a partial first and last word, whole words
+        // between (a plain load each once they are dirty).
+        let (fw, lw) = (first / 64, (end - 1) / 64);
+        let head = u64::MAX << (first % 64);
+        let tail = u64::MAX >> (63 - (end - 1) % 64);
+        let Some(words) = map.words.get(fw as usize..=lw as usize) else {
+            return;
+        };
+        match words {
+            [] => {}
+            [only] => mark_word(only, head & tail),
+            [start, middle @ .., last] => {
+                mark_word(start, head);
+                for word in middle {
+                    mark_word(word, u64::MAX);
+                }
+                mark_word(last, tail);
             }
-            bit = w * 64 + hi;
         }
     }
 
@@ -149,5 +159,29 @@ mod tests {
         log.mark(1, 250 * 0x1000, 20 * 0x1000);
         assert_eq!(log.pages(true).len(), 6);
         assert!(log.pages(false).is_empty());
+    }
+
+    /// Ranges of every length at every offset, against one bit at a time.
+    #[test]
+    fn ranges_mark_exactly_their_pages() {
+        let ram = RamMap::new(&[RamRegion {
+            logical: 0,
+            host: 0,
+            size: 0x1000 * 300,
+        }])
+        .unwrap();
+        let log = DirtyLog::new(&ram);
+        for first in 0..300u64 {
+            for pages in [0u64, 1, 2, 63, 64, 65, 127, 128, 129, 200, 400] {
+                log.mark(0, first * 0x1000, pages * 0x1000);
+                let end = (first + pages.max(1)).min(300);
+                let want: Vec<u64> = (first..end).map(|p| p * 0x1000).collect();
+                assert_eq!(log.pages(true), want, "first {first} pages {pages}");
+            }
+        }
+        // Past the end, or overflowing: nothing.
+        log.mark(0, 300 * 0x1000, 0x1000);
+        log.mark(0, u64::MAX - 0xfff, u64::MAX);
+        assert!(log.pages(true).is_empty());
     }
 }

@@ -190,35 +190,53 @@ impl FakeGuestMemory {
     }
 }
 
+impl FakeGuestMemory {
+    /// Runs `f` on the `8 * len` bytes at host address `host` (under a read
+    /// lock); `None` if outside.
+    fn with_words<R>(&self, host: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let regions = self.regions.read().unwrap();
+        let (&start, bytes) = regions.range(..=host).next_back()?;
+        let off = usize::try_from(host - start).ok()?;
+        let src = off
+            .checked_add(len.checked_mul(8)?)
+            .and_then(|end| bytes.get(off..end))?;
+        Some(f(src))
+    }
+}
+
 impl GuestMemory for FakeGuestMemory {
     fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
-        let regions = self.regions.read().unwrap();
-        let Some((&start, bytes)) = regions.range(..=host).next_back() else {
-            return false;
-        };
-        let Ok(off) = usize::try_from(host - start) else {
-            return false;
-        };
-        let Some(src) = off
-            .checked_add(out.len() * 8)
-            .and_then(|end| bytes.get(off..end))
-        else {
-            return false;
-        };
-        // Two entries at a time: one 128-bit byte swap leaves the first
-        // entry in the high half. (Byte-wise vector shuffles are slow on the
-        // baseline x86-64 the host tests build for; on the big-endian target
-        // the firmware's copy needs no swap at all.)
-        let (pairs, rest) = out.as_chunks_mut::<2>();
-        let (bytes, rest_bytes) = src.as_chunks::<16>();
-        for (pair, b) in pairs.iter_mut().zip(bytes) {
-            let v = u128::from_be_bytes(*b);
-            *pair = [(v >> 64) as u64, v as u64];
-        }
-        for (v, b) in rest.iter_mut().zip(rest_bytes.as_chunks::<8>().0) {
-            *v = u64::from_be_bytes(*b);
-        }
-        true
+        self.with_words(host, out.len(), |src| {
+            be_words_to_values(src, out);
+        })
+        .is_some()
+    }
+
+    fn copy_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
+        self.with_words(host, out.len(), |src| {
+            // The bytes as they are: a plain copy.
+            for (v, b) in out.iter_mut().zip(src.as_chunks::<8>().0) {
+                *v = u64::from_ne_bytes(*b);
+            }
+        })
+        .is_some()
+    }
+}
+
+/// `out[i]` = the big-endian `u64` in bytes `8 * i..` of `src`.
+fn be_words_to_values(src: &[u8], out: &mut [u64]) {
+    // Two entries at a time: one 128-bit byte swap leaves the first
+    // entry in the high half. (Byte-wise vector shuffles are slow on the
+    // baseline x86-64 the host tests build for; on the big-endian target
+    // the firmware's copy needs no swap at all.)
+    let (pairs, rest) = out.as_chunks_mut::<2>();
+    let (bytes, rest_bytes) = src.as_chunks::<16>();
+    for (pair, b) in pairs.iter_mut().zip(bytes) {
+        let v = u128::from_be_bytes(*b);
+        *pair = [(v >> 64) as u64, v as u64];
+    }
+    for (v, b) in rest.iter_mut().zip(rest_bytes.as_chunks::<8>().0) {
+        *v = u64::from_be_bytes(*b);
     }
 }
 
@@ -237,7 +255,14 @@ mod tests {
             assert!(mem.read_be_u64s(0x1_0008, &mut out));
             assert_eq!(out, values[..n]);
         }
+        for n in 0..=7 {
+            let mut out = vec![0u64; n];
+            assert!(mem.copy_be_u64s(0x1_0008, &mut out));
+            let got: Vec<u64> = out.iter().map(|&v| u64::from_be(v)).collect();
+            assert_eq!(got, values[..n]);
+        }
         let mut out = [0u64; 2];
         assert!(!mem.read_be_u64s(0x1_0ff8, &mut out), "runs past the end");
+        assert!(!mem.copy_be_u64s(0x1_0ff8, &mut out), "runs past the end");
     }
 }

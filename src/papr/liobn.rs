@@ -7,8 +7,9 @@
 //! writes the hardware entries with plain stores (no read-modify-write; no
 //! other writer can hold the lock), settles the old guest values (`settle`:
 //! map counts once per batch, dirty log a word at a time) and copies the new
-//! ones over them. The caller issues one invalidation for the batch before it lets
-//! the partition lock go.
+//! ones over them (a list of consecutive pages is recorded as such, and
+//! settled as such when replaced). The caller issues one invalidation for
+//! the batch before it lets the partition lock go.
 //!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
@@ -33,12 +34,12 @@ use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Unit, Units};
 use super::settle::{
-    OldSettler, settle_one_unit, settle_one_unit_given_progression, settle_one_unit_repeated,
+    OldSettler, settle_one_unit, settle_one_unit_progression, settle_one_unit_repeated,
 };
-use super::shadow::{Old, Shadow};
+use super::shadow::{BatchNew, BatchOld, Old, Shadow};
 use super::validate::{
-    NewRefs, all_valid_one_unit, all_valid_one_unit_beside, validate, validate_any,
-    validate_one_unit,
+    BeAccepted, BeEntries, NewRefs, all_valid_one_unit_be, all_valid_one_unit_progression,
+    validate, validate_any, validate_one_unit,
 };
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -188,6 +189,17 @@ fn scratch<T: Copy>(fill: T) -> Option<Box<[T; SCRATCH]>> {
     v.resize(SCRATCH, fill); // within the reserved capacity: no allocation
     // Length equals capacity, so this neither reallocates nor fails.
     v.into_boxed_slice().try_into().ok()
+}
+
+/// Converts the copied list `guest` from big-endian values to values,
+/// unless `native` says it was done (then it is set).
+fn values_from_be(guest: &mut [u64], native: &mut bool) {
+    if !*native {
+        for v in guest.iter_mut() {
+            *v = u64::from_be(*v);
+        }
+        *native = true;
+    }
 }
 
 /// A PE assigned to a partition.
@@ -353,33 +365,79 @@ impl<A: PageAllocator> Window<A> {
             }
             Source::List { memory, host, .. } => {
                 let (guest, hw) = (&mut st.guest[..n], &mut st.hw[..n]);
-                if !memory.read_be_u64s(host, guest) {
+                // The values as listed (big-endian): the common case needs
+                // only bitwise work on most of them.
+                if !memory.copy_be_u64s(host, guest) {
                     return Err(HStatus::Hardware);
                 }
+                let mut native = false;
                 // The common case (one unit, every entry valid and good): the
-                // hardware entries are the guest values plus one offset, and
-                // are computed as they are stored.
-                // The same pass checks whether the old guest values form a
-                // progression, when they lie in one shadow chunk (settling
-                // then need not read them again).
-                let (fast, regular) = match (ctx.units.single(), st.shadow.run(first, count)) {
-                    (Some(unit), Some(old)) => {
-                        let (fast, regular) = all_valid_one_unit_beside(guest, old, unit, page);
-                        (fast, Some(regular))
+                // hardware entries follow from the guest values by one xor
+                // or one offset, and are computed as they are stored. One
+                // page repeated or consecutive pages are checked from their
+                // ends, and recorded in the shadow as such. Any list the
+                // big-endian check does not take is converted and checked
+                // again (the exact test needs the values).
+                let fast = match ctx.units.single() {
+                    Some(unit) => match all_valid_one_unit_be(guest, unit, page) {
+                        Some(accepted) => Some((unit, accepted)),
+                        None => {
+                            values_from_be(guest, &mut native);
+                            let (delta, run) = all_valid_one_unit_progression(guest, unit, page);
+                            delta.map(|delta| {
+                                let entries = BeEntries::Offset(delta);
+                                (unit, BeAccepted { entries, run })
+                            })
+                        }
+                    },
+                    None => {
+                        values_from_be(guest, &mut native);
+                        None
                     }
-                    (Some(unit), None) => (all_valid_one_unit(guest, unit, page), None),
-                    (None, _) => (None, None),
                 };
-                if let Some(delta) = fast {
+                if let Some((unit, accepted)) = fast {
                     // Every entry is valid, so non-zero.
                     ctx.memory.admit().and_then(|()| {
                         st.shadow
                             .reserve(first, count)
                             .map_err(|_| HStatus::NotEnoughResources)?;
-                        st.table
-                            .store_checked_offset_run(ioba, guest, delta)
-                            .map_err(|_| HStatus::Hardware)?;
-                        Ok((NewRefs::InOneUnit { unit: 0, count }, None, regular))
+                        match accepted.entries {
+                            BeEntries::Xor(key) => {
+                                // Only the big-endian check gives a key.
+                                debug_assert!(!native);
+                                st.table.store_checked_be_xor_run(ioba, guest, key)
+                            }
+                            BeEntries::Offset(delta) => {
+                                values_from_be(guest, &mut native);
+                                st.table.store_checked_offset_run(ioba, guest, delta)
+                            }
+                        }
+                        .map_err(|_| HStatus::Hardware)?;
+                        // Stored: nothing fails from here. A batch in one
+                        // shadow chunk settles its old values and sets the
+                        // new ones here (an old progression is settled
+                        // without reading it); any other, a run at a time
+                        // below (from the values, converted).
+                        let new = match accepted.run {
+                            Some(run) => BatchNew::Progression(run),
+                            None => {
+                                values_from_be(guest, &mut native);
+                                BatchNew::Entries(guest)
+                            }
+                        };
+                        let released =
+                            st.shadow.replace_batch(first, count, new, |old| match old {
+                                BatchOld::Progression(old) => {
+                                    settle_one_unit_progression(old, count, unit, ctx.dirty, page)
+                                }
+                                BatchOld::Entries(old) => {
+                                    settle_one_unit(old, unit, ctx.dirty, page)
+                                }
+                            });
+                        if released.is_none() {
+                            values_from_be(guest, &mut native);
+                        }
+                        Ok((NewRefs::InOneUnit { unit: 0, count }, None, released))
                     })
                 } else {
                     let refs = match ctx.units.single() {
@@ -396,14 +454,16 @@ impl<A: PageAllocator> Window<A> {
                         st.table
                             .store_checked_run(ioba, hw)
                             .map_err(|_| HStatus::Hardware)?;
-                        Ok((refs, None, regular))
+                        Ok((refs, None, None))
                     })
                 }
             }
         };
         ctx.memory
             .charge(held_before, st.table.bytes_held() + st.shadow.bytes());
-        let (refs, constant, regular) = stored?;
+        // `settled`: the references a list batch released when it settled
+        // and set the shadow itself.
+        let (refs, constant, settled) = stored?;
         // 2. Settle the replaced guest values (references released, dirty
         //    pages marked) and copy the new ones over them, a shadow run at
         //    a time; then apply the reference changes, once per unit.
@@ -425,17 +485,13 @@ impl<A: PageAllocator> Window<A> {
                         Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
                     }
                 }),
-                None => st.shadow.for_each_run(first, count, |index, entries| {
-                    // `regular` is known only for a batch in one chunk, which
-                    // is then this one run, unchanged since it was checked.
-                    released += match regular {
-                        Some(regular) => settle_one_unit_given_progression(
-                            entries, regular, unit, ctx.dirty, page,
-                        ),
-                        None => settle_one_unit(entries, unit, ctx.dirty, page),
-                    };
-                    copy_new(index, entries);
-                }),
+                None => match settled {
+                    Some(settled) => released = settled,
+                    None => st.shadow.for_each_run(first, count, |index, entries| {
+                        released += settle_one_unit(entries, unit, ctx.dirty, page);
+                        copy_new(index, entries);
+                    }),
+                },
             }
             let added = match refs {
                 NewRefs::InOneUnit { count, .. } => count,
@@ -483,9 +539,9 @@ impl<A: PageAllocator> Window<A> {
 
     /// The common path of `H_PUT_TCE`, once [`put`](Self::put) has checked
     /// the call: what `put` does for one value, without its batch machinery,
-    /// if the entry's leaf level and shadow chunk (holding entries, not one
-    /// value) are there. Returns the bytes changed; `None` if they are not
-    /// there (then nothing has changed, and `put` goes on).
+    /// if the entry's leaf level and shadow chunk are there. Returns the
+    /// bytes changed; `None` if they are not there (then nothing has changed,
+    /// and `put` goes on).
     #[inline(always)]
     fn put_one(
         &mut self,

@@ -48,6 +48,22 @@ pub trait GuestMemory: Send + Sync {
     /// returns `false` (and leaves `out` unspecified) if that memory cannot
     /// be read.
     fn read_be_u64s(&self, host: u64, out: &mut [u64]) -> bool;
+
+    /// Fills `out` with the `u64`s at host address `host` as they lie in
+    /// memory, big-endian: `u64::from_be(out[i])` is the value (on the
+    /// big-endian target, the value itself). `false` as for
+    /// [`read_be_u64s`](Self::read_be_u64s). For a caller that does only
+    /// bitwise work on most values: on a little-endian host it saves a byte
+    /// swap per value. By default the values are read and swapped back.
+    fn copy_be_u64s(&self, host: u64, out: &mut [u64]) -> bool {
+        if !self.read_be_u64s(host, out) {
+            return false;
+        }
+        for v in out.iter_mut() {
+            *v = v.to_be();
+        }
+        true
+    }
 }
 
 /// How a partition is set up.

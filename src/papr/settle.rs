@@ -11,12 +11,15 @@
 //! entries in a vectorisable pass, and marks dirty pages a bitmap word at a
 //! time; a run of consecutive pages or one page repeated (what a guest maps
 //! for a buffer, or `H_STUFF_TCE` leaves) is recognised in the same kind of
-//! pass and marked as one range. Other partitions use [`OldSettler`].
+//! pass and marked as one range; when the shadow recorded the old values as
+//! such a run, [`settle_one_unit_progression`] settles them without reading
+//! a single entry. Other partitions use [`OldSettler`].
 
 use super::dirty::{DirtyLog, mark_word};
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
+use super::shadow::Progression;
 use crate::iopt::Perm;
 
 const FLAGS: u64 = Perm::all().bits();
@@ -73,23 +76,11 @@ pub(crate) fn settle_one_unit_given_progression(
     if old.is_empty() {
         return 0;
     }
+    if regular && let Some(valid) = settle_steady(head, step, old.len() as u64, unit, dirty, page) {
+        return valid;
+    }
     // Offset in the RAM region of logical address `la`: `la + base`.
     let base = unit.ram_offset.wrapping_sub(unit.logical);
-    // A step that is a multiple of 4 KiB keeps the flag bits, so every
-    // entry of a progression has the permissions of the first.
-    if regular && (step == 0 || step == page) {
-        if head & WRITE != 0 {
-            // One page repeated, or a run of consecutive pages.
-            let pages = if step == 0 { 1 } else { old.len() as u64 };
-            let la = head & !FLAGS;
-            dirty.mark(unit.ram, la.wrapping_add(base), pages.saturating_mul(page));
-        }
-        return if head & FLAGS != 0 {
-            old.len() as u64
-        } else {
-            0
-        };
-    }
     let mut valid = 0u64;
     let mut any = 0u64;
     for &o in old {
@@ -98,6 +89,64 @@ pub(crate) fn settle_one_unit_given_progression(
     }
     if any & WRITE != 0 {
         mark_each(old, unit.ram, base, dirty, page);
+    }
+    valid
+}
+
+/// The single-unit settling of `n` old entries that held the progression
+/// `head + i * step`, if its step is 0 or one page (else `None`, and nothing
+/// was done): the pages marked as one range, and the references counted
+/// without reading an entry.
+#[inline]
+fn settle_steady(
+    head: u64,
+    step: u64,
+    n: u64,
+    unit: &Unit,
+    dirty: &DirtyLog,
+    page: u64,
+) -> Option<u64> {
+    if step != 0 && step != page {
+        return None;
+    }
+    // A step that is a multiple of 4 KiB keeps the flag bits, so every
+    // entry of a progression has the permissions of the first.
+    if n > 0 && head & WRITE != 0 {
+        // One page repeated, or a run of consecutive pages.
+        let base = unit.ram_offset.wrapping_sub(unit.logical);
+        let pages = if step == 0 { 1 } else { n };
+        let la = head & !FLAGS;
+        dirty.mark(unit.ram, la.wrapping_add(base), pages.saturating_mul(page));
+    }
+    Some(if head & FLAGS != 0 { n } else { 0 })
+}
+
+/// [`settle_one_unit`] for `n` old entries that held `old` (entry `i` held
+/// `old.at(i)`), without reading them: what a shadow recorded as a
+/// progression. Any step works; a step of 0 or one page costs one step.
+#[inline]
+pub(crate) fn settle_one_unit_progression(
+    old: Progression,
+    n: u64,
+    unit: &Unit,
+    dirty: &DirtyLog,
+    page: u64,
+) -> u64 {
+    if let Some(valid) = settle_steady(old.head, old.step, n, unit, dirty, page) {
+        return valid;
+    }
+    // Not what a shadow records (it keeps only steps of 0 and one page):
+    // the entries one by one, a bounded batch at a time.
+    let mut valid = 0u64;
+    let mut batch = [0u64; 64];
+    let mut i = 0u64;
+    while i < n {
+        let len = (n - i).min(batch.len() as u64) as usize;
+        for (e, k) in batch[..len].iter_mut().zip(i..) {
+            *e = old.at(k);
+        }
+        valid += settle_one_unit_given_progression(&batch[..len], false, unit, dirty, page);
+        i += len as u64;
     }
     valid
 }
@@ -301,6 +350,47 @@ mod tests {
                         "page {page:#x} perm {perm} n {n}"
                     );
                     assert_eq!(a.pages(true), b.pages(true));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_recorded_progression_settles_like_its_entries() {
+        let ram = RamMap::new(&[RamRegion {
+            logical: 1 << 20,
+            host: 0x40_0000_0000,
+            size: 1 << 22,
+        }])
+        .unwrap();
+        let units = Units::new(&ram, PartitionConfig::default());
+        let unit = units.single().unwrap();
+        let (a, b) = (DirtyLog::new(&ram), DirtyLog::new(&ram));
+        for page in [1u64 << 12, 1 << 16] {
+            for perm in 0..4 {
+                for step in [0, page, 2 * page, 0x1000, page.wrapping_neg(), 1] {
+                    for n in [1u64, 2, 63, 64, 65, 512] {
+                        let old = Progression {
+                            head: ((1 << 20) + 40 * page) | perm,
+                            step,
+                        };
+                        // Entry by entry, as the lookup path settles.
+                        let mut valid = 0;
+                        for i in 0..n {
+                            let o = old.at(i);
+                            valid += u64::from(o & FLAGS != 0);
+                            if o & WRITE != 0 {
+                                let offset = (o & !FLAGS).wrapping_sub(unit.logical);
+                                b.mark(unit.ram, offset.wrapping_add(unit.ram_offset), page);
+                            }
+                        }
+                        assert_eq!(
+                            settle_one_unit_progression(old, n, unit, &a, page),
+                            valid,
+                            "page {page:#x} perm {perm} step {step:#x} n {n}"
+                        );
+                        assert_eq!(a.pages(true), b.pages(true), "step {step:#x} n {n}");
+                    }
                 }
             }
         }

@@ -10,7 +10,10 @@
 //! A chunk whose 512 entries were all set to one value at once (what
 //! `H_STUFF_TCE` does) just records the value ([`Shadow::fill`]): replacing
 //! it, and settling what it held, then costs one step instead of 512 reads
-//! and 512 stores. Any other access writes the value out first.
+//! and 512 stores. Likewise a batch whose new values form an arithmetic
+//! progression (consecutive pages: what a guest lists for one buffer) can be
+//! recorded as that progression, and the next batch over the same entries
+//! knows the old values without reading them ([`Shadow::replace_batch`]). Any other access writes the values out first.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -45,16 +48,87 @@ struct Chunk {
     entries: Box<[u64]>,
     /// Every entry holds this value (and `entries` is stale).
     uniform: Option<u64>,
+    /// A run of entries that hold a progression (and are stale in
+    /// `entries`). Never set together with `uniform`.
+    run: Option<Run>,
+}
+
+/// The values `head + i * step` (wrapping) of entries `0, 1, ...` of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Progression {
+    pub(crate) head: u64,
+    pub(crate) step: u64,
+}
+
+impl Progression {
+    /// The value of entry `i` of the run.
+    #[inline]
+    pub(crate) fn at(&self, i: u64) -> u64 {
+        self.head.wrapping_add(self.step.wrapping_mul(i))
+    }
+}
+
+/// Entries `start..start + len` of a chunk, holding `values`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    start: usize,
+    len: usize,
+    values: Progression,
+}
+
+impl Run {
+    fn contains(&self, i: usize) -> bool {
+        i >= self.start && i - self.start < self.len
+    }
 }
 
 impl Chunk {
-    /// The entries, with a uniform value written out.
+    fn new(key: u64, entries: Box<[u64]>) -> Chunk {
+        Chunk {
+            key,
+            entries,
+            uniform: None,
+            run: None,
+        }
+    }
+
+    /// The entries, with a uniform value or a progression written out.
     fn entries_mut(&mut self) -> &mut [u64] {
         if let Some(v) = self.uniform.take() {
             self.entries.fill(v);
         }
+        if let Some(r) = self.run.take() {
+            for (e, i) in self.entries[r.start..r.start + r.len].iter_mut().zip(0..) {
+                *e = r.values.at(i);
+            }
+        }
         &mut self.entries
     }
+
+    /// The value of entry `i` (below [`CHUNK`]).
+    fn value(&self, i: usize) -> u64 {
+        match (self.uniform, self.run) {
+            (Some(v), _) => v,
+            (None, Some(r)) if r.contains(i) => r.values.at((i - r.start) as u64),
+            _ => self.entries[i],
+        }
+    }
+}
+
+/// The old values of a batch's entries (see [`Shadow::replace_batch`]).
+pub(crate) enum BatchOld<'a> {
+    /// The entries hold this progression.
+    Progression(Progression),
+    /// The entries themselves.
+    Entries(&'a [u64]),
+}
+
+/// The new values of a batch's entries (see [`Shadow::replace_batch`]).
+pub(crate) enum BatchNew<'a> {
+    /// Entry `i` gets `at(i)`: recorded as the progression.
+    Progression(Progression),
+    /// Entry `i` gets `values[i]`: copied.
+    Entries(&'a [u64]),
 }
 
 /// The old values of a run of entries about to be replaced.
@@ -82,11 +156,7 @@ impl Shadow {
     /// The guest value of entry `index` (0 if never written).
     pub(crate) fn get(&self, index: u64) -> u64 {
         match self.find(index >> CHUNK_SHIFT) {
-            Ok(at) => {
-                let c = &self.chunks[at];
-                c.uniform
-                    .unwrap_or(c.entries[(index as usize) & (CHUNK - 1)])
-            }
+            Ok(at) => self.chunks[at].value((index as usize) & (CHUNK - 1)),
             Err(_) => 0,
         }
     }
@@ -102,19 +172,19 @@ impl Shadow {
     }
 
     /// The guest value of entry `index`, to change it in place, if its chunk
-    /// exists and holds entries (not one value for all of them).
+    /// exists (a chunk kept as one value or holding a progression has it
+    /// written out first).
     #[inline]
     pub(crate) fn entry_mut(&mut self, index: u64) -> Option<&mut u64> {
         let at = self.find(index >> CHUNK_SHIFT).ok()?;
-        let c = &mut self.chunks[at];
-        if c.uniform.is_some() {
-            return None;
-        }
-        c.entries.get_mut((index as usize) & (CHUNK - 1))
+        self.chunks[at]
+            .entries_mut()
+            .get_mut((index as usize) & (CHUNK - 1))
     }
 
     /// Entries `[first, first + count)` (`count > 0`), if they lie in one
     /// chunk that exists and holds its entries one by one.
+    #[cfg(test)]
     pub(crate) fn run(&self, first: u64, count: u64) -> Option<&[u64]> {
         let key = first >> CHUNK_SHIFT;
         let end = first.checked_add(count)?;
@@ -123,10 +193,72 @@ impl Shadow {
         }
         let c = &self.chunks[self.find(key).ok()?];
         let start = (first as usize) & (CHUNK - 1);
-        match c.uniform {
-            Some(_) => None,
-            None => c.entries.get(start..start + count as usize),
+        match (c.uniform, c.run) {
+            (None, None) => c.entries.get(start..start + count as usize),
+            _ => None,
         }
+    }
+
+    /// The chunk holding all of entries `[first, first + count)`
+    /// (`count > 0`), if it exists, and where they start in it.
+    fn batch_chunk(&mut self, first: u64, count: u64) -> Option<(&mut Chunk, usize)> {
+        let key = first >> CHUNK_SHIFT;
+        let end = first.checked_add(count)?;
+        if count == 0 || (end - 1) >> CHUNK_SHIFT != key {
+            return None;
+        }
+        let at = self.find(key).ok()?;
+        Some((&mut self.chunks[at], (first as usize) & (CHUNK - 1)))
+    }
+
+    /// Replaces entries `[first, first + count)` (`count > 0`) by `new`, if
+    /// they lie in one chunk that exists, first calling `settle` with their
+    /// old values: the progression they hold when that is known without
+    /// reading them (they were set as one, or the chunk holds one value),
+    /// else the entries. A new progression is recorded, not written out.
+    /// Returns what `settle` returned, or `None` (nothing called, nothing
+    /// changed) if the entries are not in one chunk that exists. Whatever
+    /// else the chunk holds as a value or progression may be written out
+    /// (what every entry reads as does not change).
+    pub(crate) fn replace_batch<R>(
+        &mut self,
+        first: u64,
+        count: u64,
+        new: BatchNew<'_>,
+        settle: impl FnOnce(BatchOld<'_>) -> R,
+    ) -> Option<R> {
+        let (c, start) = self.batch_chunk(first, count)?;
+        let len = count as usize;
+        let settled = match (c.uniform, c.run) {
+            // A progression over exactly these entries: replaced as a whole.
+            (None, Some(r)) if r.start == start && r.len == len => {
+                c.run = None;
+                settle(BatchOld::Progression(r.values))
+            }
+            (Some(value), _) => {
+                c.entries_mut();
+                settle(BatchOld::Progression(Progression {
+                    head: value,
+                    step: 0,
+                }))
+            }
+            (None, Some(r)) if r.contains(start) && r.contains(start + len - 1) => {
+                c.entries_mut();
+                settle(BatchOld::Progression(Progression {
+                    head: r.values.at((start - r.start) as u64),
+                    step: r.values.step,
+                }))
+            }
+            _ => settle(BatchOld::Entries(&c.entries_mut()[start..start + len])),
+        };
+        // Nothing is recorded over these entries now.
+        match new {
+            BatchNew::Progression(values) => {
+                c.run = Some(Run { start, len, values });
+            }
+            BatchNew::Entries(values) => c.entries[start..start + len].copy_from_slice(values),
+        }
+        Some(settled)
     }
 
     /// Bytes of chunk memory held.
@@ -148,14 +280,8 @@ impl Shadow {
                 entries.try_reserve_exact(CHUNK).map_err(|_| ShadowFull)?;
                 entries.resize(CHUNK, 0);
                 self.chunks.try_reserve(1).map_err(|_| ShadowFull)?;
-                self.chunks.insert(
-                    at,
-                    Chunk {
-                        key,
-                        entries: entries.into_boxed_slice(),
-                        uniform: None,
-                    },
-                );
+                self.chunks
+                    .insert(at, Chunk::new(key, entries.into_boxed_slice()));
             }
         }
         Ok(())
@@ -215,7 +341,7 @@ impl Shadow {
                             value,
                             n: CHUNK as u64,
                         },
-                        None => Old::Entries(&c.entries),
+                        None => Old::Entries(c.entries_mut()),
                     });
                     c.uniform = Some(value);
                 } else {
@@ -232,7 +358,7 @@ impl Shadow {
     pub(crate) fn nonzero(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.chunks.iter().flat_map(|c| {
             (0..CHUNK).filter_map(move |i| {
-                let v = c.uniform.unwrap_or(c.entries[i]);
+                let v = c.value(i);
                 (v != 0).then_some(((c.key << CHUNK_SHIFT) + i as u64, v))
             })
         })
@@ -310,5 +436,98 @@ mod tests {
         s.for_each_run(700, 1, |_, e| e[0] = 3);
         assert_eq!((s.get(699), s.get(700), s.get(701)), (11, 3, 11));
         assert_eq!(s.run(699, 3), Some(&[11, 3, 11][..]));
+    }
+
+    /// Random batches, fills and runs against a plain array: every entry
+    /// always reads as the model says, a batch's old values are the model's
+    /// (as a progression exactly when one was recorded or the chunk held one
+    /// value), and a recorded progression saves the copy.
+    #[test]
+    fn batches_recorded_as_progressions_read_as_their_values() {
+        const N: u64 = 3 * CHUNK as u64;
+        let mut s = Shadow::default();
+        let mut model = vec![0u64; N as usize];
+        let mut seed = 0x0bad_cafe_1234_5678u64;
+        let mut rand = move |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        s.reserve(0, N).unwrap();
+        let mut known = 0;
+        for round in 0..4000 {
+            // Ranges that repeat often (the same buffer mapped again), and
+            // ranges that overlap them.
+            let (first, count) = match rand(4) {
+                0 => (100, 50),
+                1 => (512, 512),
+                2 => (90 + rand(40), 1 + rand(80)),
+                _ => {
+                    let first = rand(N);
+                    (first, 1 + rand((N - first).min(600)))
+                }
+            };
+            let range = first as usize..(first + count) as usize;
+            match rand(8) {
+                0 => {
+                    let v = rand(1 << 30);
+                    let mut olds = Vec::new();
+                    s.fill(first, count, v, |old| match old {
+                        Old::Same { value, n } => olds.extend((0..n).map(|_| value)),
+                        Old::Entries(e) => olds.extend_from_slice(e),
+                    });
+                    assert_eq!(olds, model[range.clone()], "round {round}");
+                    model[range].fill(v);
+                }
+                1 => s.for_each_run(first, count, |i, e| {
+                    for (k, e) in e.iter_mut().enumerate() {
+                        *e = i * 7 + k as u64;
+                        model[i as usize + k] = *e;
+                    }
+                }),
+                _ => {
+                    let p = Progression {
+                        head: rand(1 << 30),
+                        step: [0, 0x1000, 0x10000, 5][rand(4) as usize],
+                    };
+                    let values: Vec<u64> = (0..count).map(|i| p.at(i) ^ rand(2)).collect();
+                    let (new, expect) = match rand(2) {
+                        0 => (
+                            BatchNew::Progression(p),
+                            (0..count).map(|i| p.at(i)).collect::<Vec<_>>(),
+                        ),
+                        _ => (BatchNew::Entries(&values), values.clone()),
+                    };
+                    let run = s.run(first, count).map(<[u64]>::to_vec);
+                    let old = s.replace_batch(first, count, new, |old| match old {
+                        BatchOld::Progression(p) => {
+                            known += 1;
+                            (0..count).map(|i| p.at(i)).collect::<Vec<_>>()
+                        }
+                        BatchOld::Entries(e) => e.to_vec(),
+                    });
+                    let in_one = (first >> CHUNK_SHIFT) == ((first + count - 1) >> CHUNK_SHIFT);
+                    assert_eq!(old.is_some(), in_one, "round {round}");
+                    if let Some(old) = old {
+                        assert_eq!(old, model[range.clone()], "round {round}");
+                        assert!(run.is_none_or(|r| r == old), "round {round}");
+                        model[range].copy_from_slice(&expect);
+                    }
+                }
+            }
+            for _ in 0..8 {
+                let i = rand(N);
+                assert_eq!(s.get(i), model[i as usize], "round {round} entry {i}");
+            }
+        }
+        assert!(known > 100, "{known}");
+        let all: Vec<(u64, u64)> = s.nonzero().collect();
+        let want: Vec<(u64, u64)> = (0..N)
+            .filter(|&i| model[i as usize] != 0)
+            .map(|i| (i, model[i as usize]))
+            .collect();
+        assert_eq!(all, want);
+        s.for_each_run(0, N, |i, e| assert_eq!(e, &model[i as usize..][..e.len()]));
     }
 }

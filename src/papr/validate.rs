@@ -14,6 +14,7 @@
 use super::hcall::{HResult, HStatus};
 use super::prereg::{Cursor, Unit};
 use super::settle::{progression, progression_miss};
+use super::shadow::Progression;
 use crate::iopt::Perm;
 use crate::tce::Tce;
 
@@ -155,17 +156,7 @@ impl OneUnit {
             return None;
         }
         let delta = self.host.wrapping_sub(self.logical);
-        // First a test that is sufficient, not necessary: every entry lies
-        // between the AND and the OR of them all (as numbers), has the
-        // permissions the AND has, and has a bit of `align` only if the OR
-        // has it. So if the AND has a permission and lies at or above
-        // `logical`, and the OR lies at most `last` above it and has no bit
-        // of `align`, every entry is valid and good.
-        if all & FLAGS != 0
-            && all >= self.logical
-            && any.wrapping_sub(self.logical) <= self.last
-            && any & self.align == 0
-        {
+        if self.all_between(all, any) {
             return Some(delta);
         }
         // Otherwise the exact test (a list spread over a unit whose size is
@@ -175,6 +166,36 @@ impl OneUnit {
             acc |= self.fold(g);
         }
         self.good(acc).then_some(delta)
+    }
+
+    /// A test that is sufficient, not necessary, given the AND (`all`) and
+    /// the OR (`any`) of a non-empty list: every entry lies between them (as
+    /// numbers), has the permissions `all` has, and has a bit of `align`
+    /// only if `any` has it. So if `all` has a permission and lies at or
+    /// above `logical`, and `any` lies at most `last` above it and has no
+    /// bit of `align`, every entry is valid and good.
+    #[inline(always)]
+    fn all_between(&self, all: u64, any: u64) -> bool {
+        all & FLAGS != 0
+            && all >= self.logical
+            && any.wrapping_sub(self.logical) <= self.last
+            && any & self.align == 0
+    }
+
+    /// How the hardware entry follows from a valid and good guest value
+    /// kept big-endian: bitwise when the unit's logical and host addresses
+    /// are both aligned to a power of two at least its size, else by the
+    /// offset. (In that power of two `p`, the value is `logical | x` and its
+    /// entry `host | x` for its offset `x < p`, so the entry is the value
+    /// xor `logical ^ host`.)
+    fn be_entries(&self, unit: &Unit) -> BeEntries {
+        let delta = self.host.wrapping_sub(self.logical);
+        match unit.size.checked_next_power_of_two() {
+            Some(p) if (self.logical | self.host) & (p - 1) == 0 => {
+                BeEntries::Xor((self.logical ^ self.host).to_be())
+            }
+            _ => BeEntries::Offset(delta),
+        }
     }
 
     #[inline(always)]
@@ -199,33 +220,169 @@ pub(crate) fn all_valid_one_unit(guest: &[u64], unit: &Unit, page: u64) -> Optio
     range.accept(guest, all, any)
 }
 
-/// [`all_valid_one_unit`], and in the same pass whether `old` (the entries'
-/// old guest values, as many) is the arithmetic progression
-/// [`progression`] makes of it (for [`settle_one_unit_given_progression`]).
-///
-/// [`settle_one_unit_given_progression`]: super::settle::settle_one_unit_given_progression
+/// [`all_valid_one_unit`] for a list that may be what a guest lists for
+/// one buffer: consecutive pages (or one page repeated). If `guest` is the
+/// progression `head + i * step` with a step of 0 or one page, without
+/// wrapping, it is checked from its first and last entries (every entry
+/// lies between them, with their permissions and page offset), and the
+/// progression is returned beside the offset. Any other list takes
+/// [`all_valid_one_unit`]. Only reads.
 #[inline(never)]
-pub(crate) fn all_valid_one_unit_beside(
+pub(crate) fn all_valid_one_unit_progression(
     guest: &[u64],
-    old: &[u64],
     unit: &Unit,
     page: u64,
-) -> (Option<u64>, bool) {
-    if old.len() != guest.len() {
-        return (all_valid_one_unit(guest, unit, page), false);
+) -> (Option<u64>, Option<Progression>) {
+    let (head, step) = progression(guest);
+    let n = guest.len() as u64;
+    let last = (step == 0 || step == page)
+        .then(|| step.checked_mul(n.wrapping_sub(1)))
+        .flatten()
+        .and_then(|span| head.checked_add(span));
+    match (last, OneUnit::new(unit, page)) {
+        (Some(last), Some(range)) if n > 0 && is_progression(guest, head, step) => {
+            // Every entry is `head` plus a multiple of the page (at least
+            // 4 KiB): its flags and page offset are `head`'s, and it lies
+            // between `head` and `last`, so it is valid and good exactly
+            // when both ends are.
+            let delta = range.host.wrapping_sub(range.logical);
+            let good = range.good(range.fold(head) | range.fold(last));
+            (good.then_some(delta), Some(Progression { head, step }))
+        }
+        _ => (all_valid_one_unit(guest, unit, page), None),
     }
-    let (head, step) = progression(old);
-    let (mut all, mut any, mut irregular) = (!0u64, 0u64, 0u64);
+}
+
+/// How the hardware entries of a list accepted by [`all_valid_one_unit_be`]
+/// follow from its big-endian values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BeEntries {
+    /// `g ^ key` for each big-endian value `g` (`key` big-endian too): no
+    /// byte swap.
+    Xor(u64),
+    /// The value (swapped to the native order) plus this offset, wrapping.
+    Offset(u64),
+}
+
+/// A list [`all_valid_one_unit_be`] accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BeAccepted {
+    pub(crate) entries: BeEntries,
+    /// The list as a progression of step 0 or one page, when it is one
+    /// that was recognised.
+    pub(crate) run: Option<Progression>,
+}
+
+/// [`all_valid_one_unit_progression`] for a list of big-endian values
+/// (`u64::from_be(list[i])` is entry `i`, as [`GuestMemory::copy_be_u64s`]
+/// copies them), doing only bitwise work on them: one page repeated, or
+/// consecutive pages of 4 KiB or 64 KiB, are recognised and checked from
+/// their ends; any other list by the sufficient test on its AND and OR.
+/// `None` if some entry is a clear or bad, or the list needs the exact
+/// test: then convert it and take [`all_valid_one_unit_progression`]. Only
+/// reads.
+///
+/// [`GuestMemory::copy_be_u64s`]: super::partition::GuestMemory::copy_be_u64s
+#[inline]
+pub(crate) fn all_valid_one_unit_be(list: &[u64], unit: &Unit, page: u64) -> Option<BeAccepted> {
+    let range = OneUnit::new(unit, page)?;
+    let (&first, rest) = list.split_first()?;
+    let head = u64::from_be(first);
+    let step = rest
+        .first()
+        .map_or(0, |&second| u64::from_be(second).wrapping_sub(head));
+    let n = list.len() as u64;
+    let table = match page {
+        0x1000 => Some(&BE_PAGES_4K),
+        0x1_0000 => Some(&BE_PAGES_64K),
+        _ => None,
+    };
+    let run = match (step, table) {
+        (0, _) if list.iter().fold(0, |miss, &g| miss | (g ^ first)) == 0 => Some(head),
+        (s, Some(table)) if s == page && is_page_run_be(list, head, page, table) => {
+            // Consecutive pages, without wrapping past 2^64.
+            step.checked_mul(n - 1)
+                .and_then(|span| head.checked_add(span))
+        }
+        _ => None,
+    };
+    let good = match run {
+        // Every entry is `head` plus a multiple of the page (at least
+        // 4 KiB): its flags and page offset are `head`'s, and it lies
+        // between `head` and `last`, so it is valid and good exactly when
+        // both ends are.
+        Some(last) => range.good(range.fold(head) | range.fold(last)),
+        None => {
+            // AND and OR commute with the byte swap.
+            let (mut all, mut any) = (!0u64, 0u64);
+            for &g in list {
+                all &= g;
+                any |= g;
+            }
+            range.all_between(u64::from_be(all), u64::from_be(any))
+        }
+    };
+    good.then(|| BeAccepted {
+        entries: range.be_entries(unit),
+        run: run.map(|_| Progression { head, step }),
+    })
+}
+
+/// `(k << shift).to_be()` for `k` in `0..512`: page `k` of a 512-page
+/// block, big-endian.
+const fn be_pages(shift: u32) -> [u64; 512] {
+    let mut t = [0u64; 512];
+    let mut k = 0;
+    while k < 512 {
+        t[k] = ((k as u64) << shift).to_be();
+        k += 1;
+    }
+    t
+}
+
+static BE_PAGES_4K: [u64; 512] = be_pages(12);
+static BE_PAGES_64K: [u64; 512] = be_pages(16);
+
+/// Whether the big-endian `list` (at most 512 values) is the progression
+/// `head + i * page` (wrapping), given `table`, [`be_pages`] of the page's
+/// shift. Splitting `head` into its page number within a 512-page block,
+/// `j`, and the rest, `base`, entry `i` is `base | (j + i) * page` while
+/// `j + i < 512`, then `(base + 512 * page) | (j + i - 512) * page`: each
+/// the OR of two values with no bit in common, so big-endian the OR of
+/// their big-endian forms, one of them from `table`. One branch-free pass
+/// of XORs.
+#[inline(always)]
+fn is_page_run_be(list: &[u64], head: u64, page: u64, table: &[u64; 512]) -> bool {
+    if list.len() > table.len() {
+        return false;
+    }
+    // Shifts, not divisions: `page` is a power of two.
+    debug_assert!(page.is_power_of_two());
+    let shift = page.trailing_zeros();
+    let j = ((head >> shift) & 511) as usize;
+    let base = head & !(511 << shift);
+    let (c0, c1) = (base.to_be(), base.wrapping_add(512 << shift).to_be());
+    let (a, b) = list.split_at((table.len() - j).min(list.len()));
+    let mut miss = 0u64;
+    for (&g, &t) in a.iter().zip(&table[j..]) {
+        miss |= g ^ t ^ c0;
+    }
+    for (&g, &t) in b.iter().zip(table) {
+        miss |= g ^ t ^ c1;
+    }
+    miss == 0
+}
+
+/// Whether `list` is the progression `head + i * step` (wrapping): one
+/// branch-free pass, which the compiler vectorises.
+#[inline(always)]
+fn is_progression(list: &[u64], head: u64, step: u64) -> bool {
     let mut expected = head;
-    let old = &old[..guest.len()];
-    for (&g, &o) in guest.iter().zip(old) {
-        all &= g;
-        any |= g;
-        irregular |= progression_miss(o, &mut expected, step);
+    let mut miss = 0u64;
+    for &g in list {
+        miss |= progression_miss(g, &mut expected, step);
     }
-    let regular = irregular == 0;
-    let delta = OneUnit::new(unit, page).and_then(|range| range.accept(guest, all, any));
-    (delta, regular)
+    miss == 0
 }
 
 /// The pass for the common case, a list whose entries all have R or W and
@@ -321,9 +478,23 @@ mod tests {
 
     #[test]
     fn one_unit_passes_agree_with_the_lookup() {
+        // Lists the progression pass checked from their ends: refused, taken.
+        let mut taken = [0usize; 2];
+        // Lists the big-endian pass took: by xor, by offset; as progressions.
+        let mut be_taken = [0usize; 3];
+        // A unit aligned to its size in both address spaces (entries by
+        // xor), and one whose host copy is not (by offset).
+        for host in [0x40_0000_0000, 0x40_0003_0000] {
+            one_unit_passes_agree(host, &mut taken, &mut be_taken);
+        }
+        assert!(taken[0] > 100 && taken[1] > 100, "{taken:?}");
+        assert!(be_taken.iter().all(|&n| n > 100), "{be_taken:?}");
+    }
+
+    fn one_unit_passes_agree(host: u64, taken: &mut [usize; 2], be_taken: &mut [usize; 3]) {
         let ram = RamMap::new(&[RamRegion {
             logical: 1 << 20,
-            host: 0x40_0000_0000,
+            host,
             size: 1 << 20,
         }])
         .unwrap();
@@ -344,6 +515,24 @@ mod tests {
                     .map(|i| ((1 << 20) + (i % 16) * page) | 1)
                     .collect(),
             );
+            // Progressions from every edge value: one page repeated,
+            // consecutive pages (some running out of the unit, or wrapping
+            // past 2^64), and steps the progression pass does not take.
+            for &head in &values {
+                for step in [0, page, page.wrapping_neg(), 2 * page, 0x1000, 1] {
+                    for n in [1u64, 2, 3, 16, 17, 256, 512] {
+                        lists.push(
+                            (0..n)
+                                .map(|i| head.wrapping_add(i.wrapping_mul(step)))
+                                .collect(),
+                        );
+                    }
+                }
+            }
+            // The unit's whole last pages, and one entry past its end.
+            let top = (2u64 << 20) - 16 * page;
+            lists.push((0..16).map(|i| (top + i * page) | 3).collect());
+            lists.push((0..17).map(|i| (top + i * page) | 3).collect());
             for list in lists {
                 let (mut a, mut b) = (vec![Tce::NONE; list.len()], vec![Tce::NONE; list.len()]);
                 let fast = validate_one_unit(&list, &mut a, unit, page, &mut Cursor::new(&units));
@@ -360,18 +549,51 @@ mod tests {
                     }),
                     "page {page:#x} list {list:x?}"
                 );
-                // With the old values beside: the same answer, and whether
-                // the old values are a progression.
-                let prog: Vec<u64> = (0..list.len() as u64).map(|i| good + i * page).collect();
-                for old in [&prog, &list] {
-                    let (beside, regular) = all_valid_one_unit_beside(&list, old, unit, page);
-                    assert_eq!(beside, all_valid, "page {page:#x} list {list:x?}");
-                    let (head, step) = progression(old);
-                    let naive = old
+                // The progression pass: the same answer, and the list's
+                // progression when it returns one.
+                let (steady, run) = all_valid_one_unit_progression(&list, unit, page);
+                assert_eq!(steady, all_valid, "page {page:#x} list {list:x?}");
+                taken[usize::from(steady.is_some())] += usize::from(run.is_some());
+                if let Some(run) = run {
+                    assert!(
+                        (0..list.len()).all(|i| list[i] == run.at(i as u64)),
+                        "page {page:#x} list {list:x?}"
+                    );
+                }
+                // The big-endian pass: only lists the others accept, with
+                // the same hardware entries; and every progression of step
+                // 0 or one page the native pass took.
+                let be: Vec<u64> = list.iter().map(|v| v.to_be()).collect();
+                let be_accepted = all_valid_one_unit_be(&be, unit, page);
+                if let Some(accepted) = be_accepted {
+                    assert!(all_valid.is_some(), "page {page:#x} list {list:x?}");
+                    let hw: Vec<Tce> = be
                         .iter()
-                        .enumerate()
-                        .all(|(i, &o)| o == head.wrapping_add(step.wrapping_mul(i as u64)));
-                    assert_eq!(regular, naive, "page {page:#x} old {old:x?}");
+                        .map(|&g| {
+                            Tce::from_raw(match accepted.entries {
+                                BeEntries::Xor(key) => u64::from_be(g ^ key),
+                                BeEntries::Offset(delta) => u64::from_be(g).wrapping_add(delta),
+                            })
+                        })
+                        .collect();
+                    assert_eq!(hw, a, "page {page:#x} list {list:x?}");
+                    if let Some(r) = accepted.run {
+                        assert!(
+                            (0..list.len()).all(|i| list[i] == r.at(i as u64)),
+                            "page {page:#x} list {list:x?}"
+                        );
+                    }
+                    let masked = matches!(accepted.entries, BeEntries::Xor(_));
+                    assert_eq!(masked, host == 0x40_0000_0000);
+                    be_taken[usize::from(!masked)] += 1;
+                    be_taken[2] += usize::from(accepted.run.is_some());
+                }
+                if steady.is_some() && run.is_some() {
+                    assert_eq!(
+                        be_accepted.and_then(|a| a.run),
+                        run,
+                        "page {page:#x} list {list:x?}"
+                    );
                 }
                 if let Some(delta) = all_valid {
                     let hw: Vec<Tce> = list
@@ -385,5 +607,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The table check of consecutive big-endian pages against the plain
+    /// check of the values: runs that cross a 512-page block (and 2^64),
+    /// lists that wrap inside their block instead, and near misses.
+    #[test]
+    fn big_endian_page_runs_are_exactly_the_progressions() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut runs = 0;
+        for (page, table) in [(1u64 << 12, &BE_PAGES_4K), (1 << 16, &BE_PAGES_64K)] {
+            for round in 0..3000 {
+                let block = 512 * page;
+                let head = match round % 4 {
+                    0 => rand(),
+                    1 => (rand() & !(block - 1)) | (block - page) | (rand() % page),
+                    2 => u64::MAX - (rand() % (4 * page)),
+                    _ => (rand() % 8) * page + (rand() % page),
+                };
+                let n = (rand() % 512) as usize + 1;
+                let mut list: Vec<u64> = (0..n as u64)
+                    .map(|i| head.wrapping_add(i.wrapping_mul(page)))
+                    .collect();
+                match rand() % 4 {
+                    // Wrapping inside the block instead of carrying.
+                    0 => {
+                        let base = head & !(block - page);
+                        let j = (head % block) / page;
+                        for (i, v) in list.iter_mut().enumerate() {
+                            *v = base | (((j + i as u64) % 512) * page);
+                        }
+                    }
+                    // One bit off somewhere.
+                    1 => {
+                        let i = (rand() as usize) % n;
+                        list[i] ^= 1 << (rand() % 64);
+                    }
+                    _ => {}
+                }
+                let be: Vec<u64> = list.iter().map(|v| v.to_be()).collect();
+                let plain = is_progression(&list, head, page);
+                runs += usize::from(plain);
+                assert_eq!(
+                    is_page_run_be(&be, head, page, table),
+                    plain,
+                    "page {page:#x} head {head:#x} n {n}"
+                );
+            }
+        }
+        assert!(runs > 1000, "{runs}");
     }
 }

@@ -99,16 +99,48 @@ impl<A: PageAllocator> TceTable<A> {
         src: &[u64],
         delta: u64,
     ) -> Result<(), TceError> {
-        if src.is_empty() {
-            return Ok(());
-        }
         debug_assert!(src.iter().all(|&g| {
             let t = Tce::from_raw(g.wrapping_add(delta));
             t.is_valid() && self.check_entry(t).is_ok()
         }));
+        self.store_valid_run(iova, src, |g| g.wrapping_add(delta).to_be())
+    }
+
+    /// [`store_checked_offset_run`](Self::store_checked_offset_run) for
+    /// values kept big-endian (as a guest lists them) and entries that are
+    /// a bitwise function of them: stores `src[i] ^ key`, both big-endian,
+    /// as the entry of page `iova + i * page_size`. On the big-endian target
+    /// that is the value itself; on a little-endian host no byte is swapped
+    /// either (`^` commutes with the swap).
+    pub(crate) fn store_checked_be_xor_run(
+        &self,
+        iova: u64,
+        src: &[u64],
+        key: u64,
+    ) -> Result<(), TceError> {
+        debug_assert!(src.iter().all(|&g| {
+            let t = Tce::from_raw(u64::from_be(g ^ key));
+            t.is_valid() && self.check_entry(t).is_ok()
+        }));
+        self.store_valid_run(iova, src, |g| g ^ key)
+    }
+
+    /// Stores `entry(src[i])` (already big-endian) as the entry of page
+    /// `iova + i * page_size`; every entry is valid, so every leaf of the
+    /// range is prepared first.
+    #[inline(always)]
+    fn store_valid_run(
+        &self,
+        iova: u64,
+        src: &[u64],
+        entry: impl Fn(u64) -> u64 + Copy,
+    ) -> Result<(), TceError> {
+        if src.is_empty() {
+            return Ok(());
+        }
         let (first, last) = self.run_range(iova, src.len() as u64)?;
         if let Some(entries) = self.one_leaf_run(first, last) {
-            store_offset(entries, src, delta);
+            store_each(entries, src, entry);
             fence(Ordering::Release);
             return Ok(());
         }
@@ -116,10 +148,10 @@ impl<A: PageAllocator> TceTable<A> {
         self.prepare_levels(first, last)?;
         self.for_each_leaf_run(first, last, |pfn, entries| {
             if let Some(entries) = entries {
-                store_offset(
+                store_each(
                     entries,
                     &src[(pfn - first) as usize..][..entries.len()],
-                    delta,
+                    entry,
                 );
             }
         });
@@ -219,12 +251,10 @@ fn store_same(entries: &[AtomicU64], raw: u64) {
     }
 }
 
-/// Stores `src[i] + delta` (wrapping, big-endian) into `entries[i]`.
+/// Stores `entry(src[i])` (big-endian) into `entries[i]`.
 #[inline(always)]
-fn store_offset(entries: &[AtomicU64], src: &[u64], delta: u64) {
-    let store = |entry: &AtomicU64, g: u64| {
-        entry.store(g.wrapping_add(delta).to_be(), Ordering::Relaxed);
-    };
+fn store_each(entries: &[AtomicU64], src: &[u64], entry: impl Fn(u64) -> u64) {
+    let store = |e: &AtomicU64, g: u64| e.store(entry(g), Ordering::Relaxed);
     // Eight at a time: the loop is short enough that its own counting shows.
     let (entries8, entries_rest) = entries.as_chunks::<8>();
     let (src8, src_rest) = src.as_chunks::<8>();
@@ -306,5 +336,36 @@ mod tests {
         let held = t.bytes_held();
         t.fill_run(0x3000_0000, Tce::NONE, 512).unwrap();
         assert_eq!(t.bytes_held(), held);
+    }
+
+    #[test]
+    fn xored_big_endian_run_matches_store_run() {
+        for levels in 1..=3 {
+            let a = table(levels);
+            let b = table(levels);
+            // Guest values in [1 MiB, 2 MiB) with flags, host base 1 GiB:
+            // the entry is the value's offset in 1 MiB in the host base, so
+            // the value xor (1 MiB xor 1 GiB).
+            let values: Vec<u64> = (0..700u64)
+                .map(|i| (0x10_0000 + (i * 0x5000) % 0x10_0000) | (1 + i % 3))
+                .collect();
+            let be: Vec<u64> = values.iter().map(|v| v.to_be()).collect();
+            let tces: Vec<Tce> = values
+                .iter()
+                .map(|&v| Tce::from_raw(0x4000_0000 + (v - 0x10_0000)))
+                .collect();
+            let iova = 0x20_0000 - 100 * 0x1000;
+            a.store_checked_be_xor_run(iova, &be, 0x4010_0000u64.to_be())
+                .unwrap();
+            b.store_run(iova, &tces).unwrap();
+            for i in 0..800u64 {
+                let at = iova + (i << 12);
+                assert_eq!(
+                    a.get(at).unwrap(),
+                    b.get(at).unwrap(),
+                    "levels {levels} page {i}"
+                );
+            }
+        }
     }
 }

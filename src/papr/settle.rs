@@ -16,6 +16,7 @@
 //! a single entry. Other partitions use [`OldSettler`].
 
 use super::dirty::{DirtyLog, mark_word};
+use core::sync::atomic::Ordering;
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
@@ -81,6 +82,9 @@ pub(crate) fn settle_one_unit_given_progression(
     }
     // Offset in the RAM region of logical address `la`: `la + base`.
     let base = unit.ram_offset.wrapping_sub(unit.logical);
+    if page == RAM_GRANULE {
+        return count_and_mark_each(old, unit.ram, base, dirty);
+    }
     let mut valid = 0u64;
     let mut any = 0u64;
     for &o in old {
@@ -89,6 +93,48 @@ pub(crate) fn settle_one_unit_given_progression(
     }
     if any & WRITE != 0 {
         mark_each(old, unit.ram, base, dirty, page);
+    }
+    valid
+}
+
+/// For 4 KiB pages (one dirty bit each): counts the valid entries of `old`
+/// and marks the page of each one with W dirty. The count is one pass the
+/// compiler vectorises (with the AND and OR of the entries); the marks take
+/// a second pass only if some entry has W, each entry a load of its word of
+/// the log and, only when its bit is new, a store (every writer of the log
+/// holds the partition lock). A list of scattered pages makes every entry a
+/// new word.
+#[inline(never)]
+fn count_and_mark_each(old: &[u64], ram: usize, base: u64, dirty: &DirtyLog) -> u64 {
+    const _: () = assert!(WRITE == 2 && RAM_GRANULE == 1 << 12);
+    let (mut valid, mut all, mut any) = (0u64, !0u64, 0u64);
+    for &o in old {
+        valid += (o | (o >> 1)) & 1;
+        all &= o;
+        any |= o;
+    }
+    let words = dirty.words(ram);
+    let mark = |o: u64, with_write: u64| {
+        let bit = (o & !FLAGS).wrapping_add(base) >> 12;
+        // Pages of a unit lie inside its RAM region, so the word is there;
+        // a clear's garbage address may not be (then it marks nothing).
+        if let Some(word) = usize::try_from(bit >> 6).ok().and_then(|w| words.get(w)) {
+            let mark = with_write << (bit & 63);
+            let v = word.load(Ordering::Relaxed);
+            if v & mark != mark {
+                word.store(v | mark, Ordering::Relaxed);
+            }
+        }
+    };
+    if all & WRITE != 0 {
+        // Every entry has W (a guest maps most buffers writable).
+        for &o in old {
+            mark(o, 1);
+        }
+    } else if any & WRITE != 0 {
+        for &o in old {
+            mark(o, (o >> 1) & 1);
+        }
     }
     valid
 }

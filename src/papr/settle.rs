@@ -16,12 +16,12 @@
 //! a single entry. Other partitions use [`OldSettler`].
 
 use super::dirty::{DirtyLog, mark_word};
-use core::sync::atomic::Ordering;
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
 use super::shadow::Progression;
 use crate::iopt::Perm;
+use core::sync::atomic::Ordering;
 
 const FLAGS: u64 = Perm::all().bits();
 const WRITE: u64 = Perm::WRITE.bits();

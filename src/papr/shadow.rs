@@ -93,11 +93,19 @@ impl Chunk {
     }
 
     /// The entries, with a uniform value or a progression written out.
+    ///
+    /// The chunk's own fields are written only when there is something to
+    /// write out: `H_PUT_TCE` calls this every time, and a store to the
+    /// small `Chunk` would dirty a line that another partition's small heap
+    /// allocations may share.
+    #[inline]
     fn entries_mut(&mut self) -> &mut [u64] {
-        if let Some(v) = self.uniform.take() {
+        if let Some(v) = self.uniform {
+            self.uniform = None;
             self.entries.fill(v);
         }
-        if let Some(r) = self.run.take() {
+        if let Some(r) = self.run {
+            self.run = None;
             for (e, i) in self.entries[r.start..r.start + r.len].iter_mut().zip(0..) {
                 *e = r.values.at(i);
             }

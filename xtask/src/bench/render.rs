@@ -275,7 +275,10 @@ fn notes(md: &mut String, rounds: &[Round]) {
     }
     // Per entry and per call, from the 64- and 512-entry calls.
     let split = |n: &str| {
-        let (a, b) = (med(&format!("{n}_64")) * 64.0, med(&format!("{n}_512")) * 512.0);
+        let (a, b) = (
+            med(&format!("{n}_64")) * 64.0,
+            med(&format!("{n}_512")) * 512.0,
+        );
         let per_entry = (b - a) / 448.0;
         (per_entry, b - 512.0 * per_entry)
     };
@@ -321,8 +324,10 @@ fn notes(md: &mut String, rounds: &[Round]) {
     md.push_str(
         "- **Two partitions**: the calls-per-second ratio needs both cores to \
          itself; when other tenants load the machine, the second thread competes \
-         with them (each round keeps its best of ten short spells). The \
-         calls-per-CPU-second ratio counts each thread's calls against its CPU \
+         with them. Each thread is pinned to its CPU, and each round takes 15 \
+         triples of 30 ms spells (one partition, two, the control), a ratio per \
+         triple, and their median: this machine's speed drifts by up to 2x over \
+         seconds, far less within a triple. The calls-per-CPU-second ratio counts each thread's calls against its CPU \
          clock, which other tenants disturb less (on a virtual machine the clock \
          also runs while the host runs someone else). Each partition and window \
          sits on its own cache lines and has its own lock; the control, two \

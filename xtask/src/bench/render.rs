@@ -49,7 +49,12 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
          repetition, each keeping its best repetition. Absolute figures move with \
          the machine's load (up to 2x here); a ratio of two figures of one round \
          much less. So comparisons are computed per round and judged on their \
-         median.\n\nMachine: {machine}. Load average (1 min) over the runs: \
+         median. This virtual machine also runs whole seconds at about half \
+         speed, with no steal time and on either CPU: one `H_PUT_TCE` then takes \
+         about 52 ns instead of 28.5, in the same binary (also with address-space \
+         randomisation off), and every absolute figure of such a round moves \
+         with it. Absolute targets are judged on the median too, and the table \
+         of all figures says when the fastest round met one.\n\nMachine: {machine}. Load average (1 min) over the runs: \
          {lo:.1} to {hi:.1}"
     );
     if hi > cores() as f64 {
@@ -175,7 +180,14 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
             .unwrap_or_default();
         let best = v.iter().copied().fold(f64::INFINITY, f64::min);
         let m = median(v);
-        let target = target_for(name).map_or(String::new(), |t| verdict(t.limit, m));
+        let target = target_for(name).map_or(String::new(), |t| {
+            let mut v = verdict(t.limit, m);
+            // A time the machine's slow phases alone put over its target.
+            if !t.limit.met(m) && t.limit.met(best) && unit.starts_with("ns") {
+                v.push_str("; met in the fastest round");
+            }
+            v
+        });
         let _ = writeln!(md, "| `{name}` | {best:.2} | {m:.2} | {unit} | {target} |");
     }
     let med = |n: &str| median(values(rounds, n));

@@ -40,6 +40,22 @@ impl DirtyLog {
         DirtyLog { maps }
     }
 
+    /// Marks the 4 KiB page at offset `offset` of RAM region `ram` (what
+    /// replacing one writable 4 KiB TCE does): [`mark`](Self::mark) of one
+    /// page, one bit of one word. Out of range: ignored.
+    #[inline]
+    pub(crate) fn mark_page(&self, ram: usize, offset: u64) {
+        let bit = offset / RAM_GRANULE;
+        let word = self
+            .maps
+            .get(ram)
+            .filter(|map| bit < map.pages)
+            .and_then(|map| map.words.get(usize::try_from(bit / 64).ok()?));
+        if let Some(word) = word {
+            mark_word(word, 1 << (bit % 64));
+        }
+    }
+
     /// Marks `bytes` (a multiple of 4 KiB; at least one page is marked) from
     /// offset `offset` of RAM region `ram`, a word at a time. Out-of-range
     /// marks are ignored (callers pass ranges validated against the region).
@@ -159,6 +175,35 @@ mod tests {
         log.mark(1, 250 * 0x1000, 20 * 0x1000);
         assert_eq!(log.pages(true).len(), 6);
         assert!(log.pages(false).is_empty());
+    }
+
+    /// One page marked by `mark_page` is what `mark` of that page marks, in
+    /// every region, at every page, and past the end (nothing).
+    #[test]
+    fn a_page_marks_what_a_one_page_range_marks() {
+        let ram = RamMap::new(&[
+            RamRegion {
+                logical: 0,
+                host: 0x100_0000,
+                size: 0x1000 * 70,
+            },
+            RamRegion {
+                logical: 0x100_0000,
+                host: 0,
+                size: 0x1000 * 129,
+            },
+        ])
+        .unwrap();
+        let (one, range) = (DirtyLog::new(&ram), DirtyLog::new(&ram));
+        for (r, pages) in [(0, 70u64), (1, 129)] {
+            for p in 0..pages + 70 {
+                one.mark_page(r, p * 0x1000);
+                range.mark(r, p * 0x1000, 0x1000);
+                assert_eq!(one.pages(true), range.pages(true), "region {r} page {p}");
+            }
+        }
+        one.mark_page(2, 0);
+        assert!(one.pages(false).is_empty(), "no region 2");
     }
 
     /// Ranges of every length at every offset, against one bit at a time.

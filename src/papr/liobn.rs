@@ -39,7 +39,7 @@ use super::settle::{
 use super::shadow::{BatchNew, BatchOld, Old, Shadow};
 use super::validate::{
     BeAccepted, BeEntries, NewRefs, all_valid_one_unit_be, all_valid_one_unit_progression,
-    validate, validate_any, validate_one_unit,
+    validate, validate_any, validate_in_unit, validate_one_unit,
 };
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -312,15 +312,11 @@ impl<A: PageAllocator> Window<A> {
         {
             let first = self.check(ioba, count)?;
             let page = self.geometry.page_size();
-            let (hw, valid) = validate(tce, page, &mut Cursor::new(ctx.units))?;
+            let (hw, valid) = validate_in_unit(tce, page, unit)?;
             if tce != 0 {
                 ctx.memory.admit()?;
             }
-            let new = NewValue {
-                unit,
-                valid: valid.is_some(),
-                page,
-            };
+            let new = NewValue { unit, valid, page };
             let done = match count {
                 1 => self.put_one(first, ioba, tce, hw, new, ctx),
                 _ => self.put_same(first, ioba, tce, hw, count, new, ctx),

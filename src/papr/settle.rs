@@ -213,7 +213,11 @@ pub(crate) fn settle_one_unit_repeated(
     }
     if old & WRITE != 0 {
         let base = unit.ram_offset.wrapping_sub(unit.logical);
-        dirty.mark(unit.ram, (old & !FLAGS).wrapping_add(base), page);
+        let offset = (old & !FLAGS).wrapping_add(base);
+        match page {
+            RAM_GRANULE => dirty.mark_page(unit.ram, offset),
+            _ => dirty.mark(unit.ram, offset, page),
+        }
     }
     n
 }

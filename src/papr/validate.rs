@@ -71,6 +71,32 @@ pub(crate) fn validate(
     Ok((Tce::from_raw(host | perm), Some(unit)))
 }
 
+/// [`validate`] in a partition whose only unit is `unit` (index 0): the
+/// hardware entry, and whether the TCE is valid (it then maps into `unit`).
+/// The same rules and statuses, with the unit's range checked directly
+/// instead of looked up (`H_PUT_TCE`'s and `H_STUFF_TCE`'s common path).
+#[inline(always)]
+pub(crate) fn validate_in_unit(tce: u64, page: u64, unit: &Unit) -> HResult<(Tce, bool)> {
+    let perm = tce & Perm::all().bits();
+    if perm == 0 {
+        return Ok((Tce::NONE, false));
+    }
+    if tce & (page - 1) & !perm != 0 {
+        return Err(HStatus::Parameter);
+    }
+    let la = tce & !perm;
+    // The whole page inside the unit, without overflow.
+    let off = la.wrapping_sub(unit.logical);
+    if la < unit.logical || off >= unit.size || unit.size - off < page {
+        return Err(HStatus::Parameter);
+    }
+    let host = unit.host + off;
+    if host & (page - 1) != 0 {
+        return Err(HStatus::Hardware);
+    }
+    Ok((Tce::from_raw(host | perm), true))
+}
+
 /// Validates a list against a partition whose only unit is `unit` (index 0),
 /// writing the hardware entries to `hw`: a range check per entry, no
 /// lookups, and no branch on the outcome until the end.
@@ -474,6 +500,42 @@ mod tests {
         v.push(u64::MAX);
         v.push(1 << 63 | 3);
         v
+    }
+
+    /// The single-unit check of one TCE gives what the lookup gives, on the
+    /// edge values, for units whose host copy is and is not aligned to the
+    /// page, and one whose size is not a whole number of 64 KiB pages.
+    #[test]
+    fn one_tce_in_the_unit_agrees_with_the_lookup() {
+        let mut outcomes = std::collections::HashSet::new();
+        for (host, size) in [
+            (0x40_0000_0000u64, 1u64 << 20),
+            (0x40_0000_3000, 1 << 20),
+            (0x40_0000_0000, (1 << 20) + 0x1000),
+        ] {
+            let ram = RamMap::new(&[RamRegion {
+                logical: 1 << 20,
+                host,
+                size,
+            }])
+            .unwrap();
+            let units = Units::new(&ram, PartitionConfig::default());
+            let unit = units.single().unwrap();
+            for page in [1u64 << 12, 1 << 16] {
+                for v in edge_values(page) {
+                    let looked_up = validate(v, page, &mut Cursor::new(&units))
+                        .map(|(hw, u)| (hw, u.is_some()));
+                    assert_eq!(
+                        validate_in_unit(v, page, unit),
+                        looked_up,
+                        "host {host:#x} page {page:#x} tce {v:#x}"
+                    );
+                    outcomes.insert(format!("{:?}", looked_up.map(|(_, valid)| valid)));
+                }
+            }
+        }
+        // Valid, clear, H_PARAMETER and H_HARDWARE all came up.
+        assert_eq!(outcomes.len(), 4, "{outcomes:?}");
     }
 
     #[test]

@@ -407,9 +407,9 @@ fn main() {
         // control), each triple's ratios computed from its own spells, and
         // the median of the triples kept: the machine's speed drifts over
         // seconds (other tenants of the host), far less within a triple.
-        let dur = Duration::from_millis(30);
+        let dur = Duration::from_millis(10);
         let (mut wall, mut cpu, mut shared) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..15 {
+        for _ in 0..41 {
             let one = rate(&hv, &[&a], dur);
             let two = rate(&hv, &[&a, &b], dur);
             let same = rate(&hv, &[&a, &a], dur);

@@ -336,8 +336,8 @@ fn notes(md: &mut String, rounds: &[Round]) {
     md.push_str(
         "- **Two partitions**: the calls-per-second ratio needs both cores to \
          itself; when other tenants load the machine, the second thread competes \
-         with them. Each thread is pinned to its CPU, and each round takes 15 \
-         triples of 30 ms spells (one partition, two, the control), a ratio per \
+         with them. Each thread is pinned to its CPU, and each round takes 41 \
+         triples of 10 ms spells (one partition, two, the control), a ratio per \
          triple, and their median: this machine's speed drifts by up to 2x over \
          seconds, far less within a triple. The calls-per-CPU-second ratio counts each thread's calls against its CPU \
          clock, which other tenants disturb less (on a virtual machine the clock \

@@ -64,6 +64,16 @@ pub(crate) struct Unit {
     pub(crate) mapped: AtomicU64,
 }
 
+impl Unit {
+    /// Host address of logical `la` if `[la, la + len)` lies inside this
+    /// unit (`len >= 1`), without overflow.
+    #[inline(always)]
+    pub(crate) fn host_of(&self, la: u64, len: u64) -> Option<u64> {
+        let off = la.wrapping_sub(self.logical);
+        (la >= self.logical && off < self.size && self.size - off >= len).then(|| self.host + off)
+    }
+}
+
 /// The units of one partition, sorted by logical address.
 #[derive(Debug)]
 pub(crate) struct Units {
@@ -223,11 +233,8 @@ impl<'u> Cursor<'u> {
     /// address of `la`.
     #[inline]
     pub(crate) fn find(&mut self, la: u64, len: u64) -> Option<(usize, u64)> {
-        if let Some(u) = self.units.get(self.last) {
-            let off = la.wrapping_sub(u.logical);
-            if la >= u.logical && off < u.size && u.size - off >= len {
-                return Some((self.last, u.host + off));
-            }
+        if let Some(host) = self.units.get(self.last).and_then(|u| u.host_of(la, len)) {
+            return Some((self.last, host));
         }
         self.find_slow(la, len)
     }
@@ -238,14 +245,9 @@ impl<'u> Cursor<'u> {
             .units
             .partition_point(|u| u.logical <= la)
             .checked_sub(1)?;
-        let u = &self.units[i];
-        let off = la - u.logical;
-        if off < u.size && u.size - off >= len {
-            self.last = i;
-            Some((i, u.host + off))
-        } else {
-            None
-        }
+        let host = self.units[i].host_of(la, len)?;
+        self.last = i;
+        Some((i, host))
     }
 
     /// The unit at index `i`.

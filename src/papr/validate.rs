@@ -54,6 +54,27 @@ pub(crate) fn validate(
     page: u64,
     cursor: &mut Cursor<'_>,
 ) -> HResult<(Tce, Option<usize>)> {
+    validate_by(tce, page, |la| cursor.find(la, page))
+}
+
+/// [`validate`] in a partition whose only unit is `unit` (index 0): the
+/// hardware entry, and whether the TCE is valid (it then maps into `unit`).
+/// The same rules and statuses, with the unit's range checked directly
+/// instead of looked up (`H_PUT_TCE`'s and `H_STUFF_TCE`'s common path).
+#[inline(always)]
+pub(crate) fn validate_in_unit(tce: u64, page: u64, unit: &Unit) -> HResult<(Tce, bool)> {
+    validate_by(tce, page, |la| Some((0, unit.host_of(la, page)?)))
+        .map(|(hw, unit)| (hw, unit.is_some()))
+}
+
+/// The rules of [`validate`], with `find` giving the unit and host address
+/// of a page-aligned logical address whose whole page lies in a unit.
+#[inline(always)]
+fn validate_by(
+    tce: u64,
+    page: u64,
+    find: impl FnOnce(u64) -> Option<(usize, u64)>,
+) -> HResult<(Tce, Option<usize>)> {
     let perm = tce & Perm::all().bits();
     if perm == 0 {
         return Ok((Tce::NONE, None));
@@ -64,37 +85,11 @@ pub(crate) fn validate(
         return Err(HStatus::Parameter);
     }
     let la = tce & !perm;
-    let (unit, host) = cursor.find(la, page).ok_or(HStatus::Parameter)?;
+    let (unit, host) = find(la).ok_or(HStatus::Parameter)?;
     if host & (page - 1) != 0 {
         return Err(HStatus::Hardware);
     }
     Ok((Tce::from_raw(host | perm), Some(unit)))
-}
-
-/// [`validate`] in a partition whose only unit is `unit` (index 0): the
-/// hardware entry, and whether the TCE is valid (it then maps into `unit`).
-/// The same rules and statuses, with the unit's range checked directly
-/// instead of looked up (`H_PUT_TCE`'s and `H_STUFF_TCE`'s common path).
-#[inline(always)]
-pub(crate) fn validate_in_unit(tce: u64, page: u64, unit: &Unit) -> HResult<(Tce, bool)> {
-    let perm = tce & Perm::all().bits();
-    if perm == 0 {
-        return Ok((Tce::NONE, false));
-    }
-    if tce & (page - 1) & !perm != 0 {
-        return Err(HStatus::Parameter);
-    }
-    let la = tce & !perm;
-    // The whole page inside the unit, without overflow.
-    let off = la.wrapping_sub(unit.logical);
-    if la < unit.logical || off >= unit.size || unit.size - off < page {
-        return Err(HStatus::Parameter);
-    }
-    let host = unit.host + off;
-    if host & (page - 1) != 0 {
-        return Err(HStatus::Hardware);
-    }
-    Ok((Tce::from_raw(host | perm), true))
 }
 
 /// Validates a list against a partition whose only unit is `unit` (index 0),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
-use pnv_iommu::papr::{Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PeConfig, RamRegion};
+use pnv_iommu::papr::{
+    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+};
 
 const HOST: u64 = 0x40_0000_0000;
 const RAM: u64 = 16 << 20;
@@ -15,26 +17,7 @@ const CHUNK: u64 = 512;
 
 #[test]
 fn stuffed_chunks_read_settle_and_replace_entry_by_entry() {
-    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
-    let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(HOST, RAM as usize);
-    let ram = [RamRegion {
-        logical: 0,
-        host: HOST,
-        size: RAM,
-    }];
-    let p = hv
-        .add_partition(&ram, mem.clone(), PartitionConfig::default())
-        .unwrap();
-    let cfg = PeConfig {
-        buid: 1,
-        config_addr: 0x100,
-        pe: 1,
-        default_window_size: 1 << 30,
-        page_sizes: PHB4_DDW_PAGES,
-        max_window_shift: 40,
-    };
-    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    let (hv, p, liobn, mem) = partition(HOST);
     let base = (4 * CHUNK) << 12; // a chunk boundary
     let mapped = |hv: &Hypervisor<RecordingPhb, GlobalPages>| hv.mapped_regions(p)[0].mapped;
 
@@ -120,26 +103,7 @@ fn listed_runs_read_settle_and_replace_entry_by_entry() {
 
 fn listed_runs(host: u64) {
     const PAGES: u64 = 3 * CHUNK;
-    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
-    let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(host, RAM as usize);
-    let ram = [RamRegion {
-        logical: 0,
-        host,
-        size: RAM,
-    }];
-    let p = hv
-        .add_partition(&ram, mem.clone(), PartitionConfig::default())
-        .unwrap();
-    let cfg = PeConfig {
-        buid: 1,
-        config_addr: 0x100,
-        pe: 1,
-        default_window_size: 1 << 30,
-        page_sizes: PHB4_DDW_PAGES,
-        max_window_shift: 40,
-    };
-    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    let (hv, p, liobn, mem) = partition(host);
     let base = (4 * CHUNK) << 12; // a chunk boundary
     let list_la = 0x8000;
     let mut model = vec![0u64; PAGES as usize];
@@ -226,4 +190,37 @@ fn listed_runs(host: u64) {
             dirty.clear();
         }
     }
+}
+
+/// A hypervisor with one partition of `RAM` bytes at host address `host`
+/// and one PE: the partition, its default LIOBN and its guest memory.
+fn partition(
+    host: u64,
+) -> (
+    Hypervisor<RecordingPhb, GlobalPages>,
+    PartitionId,
+    u64,
+    Arc<FakeGuestMemory>,
+) {
+    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
+    let mem = Arc::new(FakeGuestMemory::new());
+    mem.add(host, RAM as usize);
+    let ram = [RamRegion {
+        logical: 0,
+        host,
+        size: RAM,
+    }];
+    let p = hv
+        .add_partition(&ram, mem.clone(), PartitionConfig::default())
+        .unwrap();
+    let cfg = PeConfig {
+        buid: 1,
+        config_addr: 0x100,
+        pe: 1,
+        default_window_size: 1 << 30,
+        page_sizes: PHB4_DDW_PAGES,
+        max_window_shift: 40,
+    };
+    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
+    (hv, p, liobn, mem)
 }

@@ -314,8 +314,8 @@ mod tests {
     use crate::papr::partition::{PartitionConfig, RamMap, RamRegion};
     use crate::papr::prereg::Units;
 
-    #[test]
-    fn one_unit_settling_agrees_with_the_lookup() {
+    /// 4 MiB of RAM at logical 1 MiB, and its one unit.
+    fn one_unit() -> (RamMap, Units) {
         let ram = RamMap::new(&[RamRegion {
             logical: 1 << 20,
             host: 0x40_0000_0000,
@@ -323,6 +323,12 @@ mod tests {
         }])
         .unwrap();
         let units = Units::new(&ram, PartitionConfig::default());
+        (ram, units)
+    }
+
+    #[test]
+    fn one_unit_settling_agrees_with_the_lookup() {
+        let (ram, units) = one_unit();
         let unit = units.single().unwrap();
         let ctx_dirty = DirtyLog::new(&ram);
         let slow_dirty = DirtyLog::new(&ram);
@@ -380,13 +386,7 @@ mod tests {
 
     #[test]
     fn a_repeated_value_settles_like_its_entries() {
-        let ram = RamMap::new(&[RamRegion {
-            logical: 1 << 20,
-            host: 0x40_0000_0000,
-            size: 1 << 22,
-        }])
-        .unwrap();
-        let units = Units::new(&ram, PartitionConfig::default());
+        let (ram, units) = one_unit();
         let unit = units.single().unwrap();
         let (a, b) = (DirtyLog::new(&ram), DirtyLog::new(&ram));
         for page in [1u64 << 12, 1 << 16] {
@@ -407,13 +407,7 @@ mod tests {
 
     #[test]
     fn a_recorded_progression_settles_like_its_entries() {
-        let ram = RamMap::new(&[RamRegion {
-            logical: 1 << 20,
-            host: 0x40_0000_0000,
-            size: 1 << 22,
-        }])
-        .unwrap();
-        let units = Units::new(&ram, PartitionConfig::default());
+        let (ram, units) = one_unit();
         let unit = units.single().unwrap();
         let (a, b) = (DirtyLog::new(&ram), DirtyLog::new(&ram));
         for page in [1u64 << 12, 1 << 16] {

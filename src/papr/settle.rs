@@ -15,7 +15,7 @@
 //! such a run, [`settle_one_unit_progression`] settles them without reading
 //! a single entry. Other partitions use [`OldSettler`].
 
-use super::dirty::{DirtyLog, mark_word};
+use super::dirty::DirtyLog;
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
@@ -223,36 +223,13 @@ pub(crate) fn settle_one_unit_repeated(
 }
 
 /// Marks dirty the page of every entry of `old` that has W, one entry at a
-/// time (the logical address `la` is at offset `la + base` of RAM region `ram`).
+/// time, for pages larger than 4 KiB (several dirty bits each; 4 KiB pages
+/// take [`count_and_mark_each`]). The logical address `la` is at offset
+/// `la + base` of RAM region `ram`.
 #[inline(never)]
 fn mark_each(old: &[u64], ram: usize, base: u64, dirty: &DirtyLog, page: u64) {
-    if page != RAM_GRANULE {
-        for &o in old.iter().filter(|&&o| o & WRITE != 0) {
-            dirty.mark(ram, (o & !FLAGS).wrapping_add(base), page);
-        }
-        return;
-    }
-    // One bit per entry, gathered into one update per bitmap word.
-    let words = dirty.words(ram);
-    let mut current = usize::MAX;
-    let mut mask = 0u64;
-    for &o in old {
-        if o & WRITE == 0 {
-            continue;
-        }
-        let bit = (o & !FLAGS).wrapping_add(base) / RAM_GRANULE;
-        let word = usize::try_from(bit / 64).unwrap_or(usize::MAX);
-        if word != current {
-            if let Some(w) = words.get(current) {
-                mark_word(w, mask);
-            }
-            current = word;
-            mask = 0;
-        }
-        mask |= 1 << (bit % 64);
-    }
-    if let Some(w) = words.get(current) {
-        mark_word(w, mask);
+    for &o in old.iter().filter(|&&o| o & WRITE != 0) {
+        dirty.mark(ram, (o & !FLAGS).wrapping_add(base), page);
     }
 }
 

@@ -279,15 +279,12 @@ impl<A: PageAllocator> Window<A> {
 
     /// Page number of `ioba` within the window, checking that `count` pages
     /// from it are aligned and inside the window without overflow.
+    #[inline]
     pub(crate) fn check(&self, ioba: u64, count: u64) -> HResult<u64> {
-        let g = &self.geometry;
-        if ioba & (g.page_size() - 1) != 0 {
-            return Err(HStatus::Parameter);
-        }
-        let size = count.checked_mul(g.page_size()).ok_or(HStatus::Parameter)?;
-        let size = size.max(g.page_size()); // count 0 still names a page
-        g.check_range(ioba, size).map_err(|_| HStatus::Parameter)?;
-        Ok((ioba - g.bus_offset()) >> g.page_shift())
+        // Count 0 still names a page.
+        self.geometry
+            .window_index(ioba, count)
+            .ok_or(HStatus::Parameter)
     }
 
     /// `H_GET_TCE`: the guest value of the entry at `ioba`.
@@ -298,33 +295,64 @@ impl<A: PageAllocator> Window<A> {
 
     /// Writes a batch of guest TCEs from `ioba`, all or nothing. Returns the
     /// bytes changed (0 for an empty batch) for the caller's invalidation.
+    #[inline]
     pub(crate) fn put(
         &mut self,
         ioba: u64,
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
     ) -> HResult<u64> {
-        // `H_PUT_TCE` and `H_STUFF_TCE` in a partition with one unit: the
-        // checks here, in the order below, then their common paths.
         if let Source::Value { tce, count } = src
-            && (1..=MAX_TCES_PER_CALL).contains(&count)
-            && let Some(unit) = ctx.units.single()
+            && let Some(done) = self.put_value(ioba, tce, count, ctx)
         {
+            return done;
+        }
+        self.put_batch(ioba, src, ctx)
+    }
+
+    /// `H_PUT_TCE` and `H_STUFF_TCE` in a partition with one unit: the
+    /// checks of [`put_batch`](Self::put_batch), in its order, then their
+    /// common paths. `None` if they do not apply (nothing has changed).
+    #[inline(always)]
+    fn put_value(
+        &mut self,
+        ioba: u64,
+        tce: u64,
+        count: u64,
+        ctx: &PartitionAccounting<'_>,
+    ) -> Option<HResult<u64>> {
+        if !(1..=MAX_TCES_PER_CALL).contains(&count) {
+            return None;
+        }
+        let unit = ctx.units.single()?;
+        let checked = (|| {
             let first = self.check(ioba, count)?;
             let page = self.geometry.page_size();
             let (hw, valid) = validate_in_unit(tce, page, unit)?;
             if tce != 0 {
                 ctx.memory.admit()?;
             }
-            let new = NewValue { unit, valid, page };
-            let done = match count {
-                1 => self.put_one(first, ioba, tce, hw, new, ctx),
-                _ => self.put_same(first, ioba, tce, hw, count, new, ctx),
-            };
-            if let Some(bytes) = done {
-                return Ok(bytes);
-            }
+            Ok((first, hw, NewValue { unit, valid, page }))
+        })();
+        let (first, hw, new) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Some(Err(e)),
+        };
+        match count {
+            1 => self.put_one(first, ioba, tce, hw, new, ctx),
+            _ => self.put_same(first, ioba, tce, hw, count, new, ctx),
         }
+        .map(Ok)
+    }
+
+    /// [`put`](Self::put) of any batch.
+    #[inline(never)]
+    fn put_batch(
+        &mut self,
+        ioba: u64,
+        src: Source<'_>,
+        ctx: &PartitionAccounting<'_>,
+    ) -> HResult<u64> {
         let count = src.count();
         let first = self.check(ioba, count)?;
         if count == 0 {
@@ -578,23 +606,19 @@ impl<A: PageAllocator> Window<A> {
         // With this hypervisor's geometries (leaf levels of at most 512
         // entries) a leaf level that is there implies its shadow chunk is;
         // checked anyway, so that `put`'s reservation is never skipped
-        // whatever the geometry.
-        if tce != 0 && !self.state.shadow.is_reserved(first, count) {
-            return None;
-        }
+        // whatever the geometry (entries over two chunks, or in a missing
+        // one, take the batch path).
         let st = &mut self.state;
+        let located = st.shadow.locate(first, count)?;
         // Stores only if the leaf level is there.
         let pfn = ioba >> self.geometry.page_shift();
         if !st.table.fill_existing_leaf(pfn, count, hw) {
             return None;
         }
         let (unit, page) = (new.unit, new.page);
-        let mut released = 0u64;
-        st.shadow.fill(first, count, tce, |old| {
-            released += match old {
-                Old::Same { value, n } => settle_one_unit_repeated(value, n, unit, ctx.dirty, page),
-                Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
-            }
+        let released = st.shadow.fill_at(located, tce, |old| match old {
+            Old::Same { value, n } => settle_one_unit_repeated(value, n, unit, ctx.dirty, page),
+            Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
         });
         new.apply(count, released, ctx);
         Some(count * page)

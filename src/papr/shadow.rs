@@ -123,6 +123,14 @@ impl Chunk {
     }
 }
 
+/// Entries of one chunk that exists (see [`Shadow::locate`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Located {
+    at: usize,
+    start: usize,
+    len: usize,
+}
+
 /// The old values of a batch's entries (see [`Shadow::replace_batch`]).
 pub(crate) enum BatchOld<'a> {
     /// The entries hold this progression.
@@ -169,14 +177,53 @@ impl Shadow {
         }
     }
 
-    /// Whether every chunk of entries `first..first + count` exists (so
-    /// [`reserve`](Self::reserve) would allocate nothing).
+    /// Where entries `[first, first + count)` (`count > 0`) lie, if they lie
+    /// in one chunk that exists: found once, for a caller that checks
+    /// before it stores and replaces the values after
+    /// ([`fill_at`](Self::fill_at)).
     #[inline]
-    pub(crate) fn is_reserved(&self, first: u64, count: u64) -> bool {
-        let Some(last) = (first + count).checked_sub(1) else {
-            return true;
-        };
-        ((first >> CHUNK_SHIFT)..=(last >> CHUNK_SHIFT)).all(|key| self.find(key).is_ok())
+    pub(crate) fn locate(&self, first: u64, count: u64) -> Option<Located> {
+        let key = first >> CHUNK_SHIFT;
+        let end = first.checked_add(count)?;
+        if count == 0 || (end - 1) >> CHUNK_SHIFT != key {
+            return None;
+        }
+        let at = self.find(key).ok()?;
+        let start = (first as usize) & (CHUNK - 1);
+        Some(Located {
+            at,
+            start,
+            len: count as usize,
+        })
+    }
+
+    /// [`fill`](Self::fill) of the entries `run` names (from
+    /// [`locate`](Self::locate), the shadow unchanged since): one chunk,
+    /// no search. Returns what `settle` returned.
+    #[inline]
+    pub(crate) fn fill_at<R>(
+        &mut self,
+        run: Located,
+        value: u64,
+        settle: impl FnOnce(Old<'_>) -> R,
+    ) -> R {
+        let c = &mut self.chunks[run.at];
+        if run.len == CHUNK {
+            let settled = settle(match c.uniform {
+                Some(value) => Old::Same {
+                    value,
+                    n: CHUNK as u64,
+                },
+                None => Old::Entries(c.entries_mut()),
+            });
+            c.uniform = Some(value);
+            settled
+        } else {
+            let entries = &mut c.entries_mut()[run.start..run.start + run.len];
+            let settled = settle(Old::Entries(entries));
+            entries.fill(value);
+            settled
+        }
     }
 
     /// The guest value of entry `index`, to change it in place, if its chunk

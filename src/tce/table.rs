@@ -210,7 +210,7 @@ impl<A: PageAllocator> TceTable<A> {
 
     /// The entries of pages `first..=last` if they lie in one leaf level
     /// that exists (the common case of a batch: one walk for all of it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn one_leaf_run(&self, first: u64, last: u64) -> Option<&[AtomicU64]> {
         let bits = self.geometry.entry_bits();
         if first >> bits != last >> bits {
@@ -222,7 +222,7 @@ impl<A: PageAllocator> TceTable<A> {
     }
 
     /// The leaf level holding page `pfn`, if it exists.
-    #[inline]
+    #[inline(always)]
     fn leaf_for(&self, pfn: u64) -> Option<&[AtomicU64]> {
         let mut node = self.tree.top();
         let mut depth = 0;

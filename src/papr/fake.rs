@@ -146,15 +146,30 @@ impl WindowProgrammer for RecordingPhb {
 }
 
 /// Guest RAM held in host `Vec`s at chosen host addresses.
+///
+/// It lends its words in place ([`GuestMemory::lend_be_u64s`]) under its
+/// lock, which every write takes exclusively, unless made with
+/// [`copying`](Self::copying).
 #[derive(Debug, Default)]
 pub struct FakeGuestMemory {
     regions: RwLock<BTreeMap<u64, Vec<u8>>>,
+    /// Lends nothing: readers copy, as from guest RAM that may change.
+    copying: bool,
 }
 
 impl FakeGuestMemory {
     /// Memory with no regions.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Memory with no regions that lends nothing: callers copy every list
+    /// they read, as they must from guest RAM that other CPUs may write.
+    pub fn copying() -> Self {
+        FakeGuestMemory {
+            copying: true,
+            ..Self::default()
+        }
     }
 
     /// Adds `size` zero bytes at host address `host`.
@@ -220,6 +235,14 @@ impl GuestMemory for FakeGuestMemory {
             }
         })
         .is_some()
+    }
+
+    fn lend_be_u64s(&self, host: u64, count: usize, f: &mut dyn FnMut(&[[u8; 8]])) -> bool {
+        // Under the read lock: no write can run meanwhile.
+        !self.copying
+            && self
+                .with_words(host, count, |src| f(src.as_chunks::<8>().0))
+                .is_some()
     }
 }
 

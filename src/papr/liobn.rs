@@ -39,7 +39,7 @@ use super::settle::{
 use super::shadow::{BatchNew, BatchOld, Old, Shadow};
 use super::validate::{
     BeAccepted, BeEntries, NewRefs, all_valid_one_unit_be, all_valid_one_unit_progression,
-    validate, validate_any, validate_in_unit, validate_one_unit,
+    run_valid_one_unit_be, validate, validate_any, validate_in_unit, validate_one_unit,
 };
 use super::{PeConfig, WindowProgrammer};
 use crate::page_alloc::PageAllocator;
@@ -302,12 +302,82 @@ impl<A: PageAllocator> Window<A> {
         src: Source<'_>,
         ctx: &PartitionAccounting<'_>,
     ) -> HResult<u64> {
-        if let Source::Value { tce, count } = src
-            && let Some(done) = self.put_value(ioba, tce, count, ctx)
-        {
-            return done;
+        let common = match src {
+            Source::Value { tce, count } => self.put_value(ioba, tce, count, ctx),
+            Source::List {
+                memory,
+                host,
+                count,
+            } => self.put_run(ioba, memory, host, count, ctx),
+        };
+        match common {
+            Some(done) => done,
+            None => self.put_batch(ioba, src, ctx),
         }
-        self.put_batch(ioba, src, ctx)
+    }
+
+    /// The common path of `H_PUT_TCE_INDIRECT` in a partition with one
+    /// unit: a list of consecutive pages (or one page repeated), lent in
+    /// place by guest memory that can, over a leaf level and a shadow chunk
+    /// that are there. The list is checked where it lies, each entry read
+    /// once; the hardware entries follow from the progression it was, and
+    /// the shadow records the progression. `None` if any of that does not
+    /// hold (nothing has changed: the batch path copies the list and
+    /// decides). The checks and their order are the batch path's.
+    #[inline]
+    fn put_run(
+        &mut self,
+        ioba: u64,
+        memory: &dyn GuestMemory,
+        host: u64,
+        count: u64,
+        ctx: &PartitionAccounting<'_>,
+    ) -> Option<HResult<u64>> {
+        if !(1..=MAX_TCES_PER_CALL).contains(&count) {
+            return None;
+        }
+        let unit = ctx.units.single()?;
+        let first = match self.check(ioba, count) {
+            Ok(first) => first,
+            Err(e) => return Some(Err(e)),
+        };
+        let page = self.geometry.page_size();
+        let mut accepted = None;
+        let lent = memory.lend_be_u64s(host, count as usize, &mut |list| {
+            accepted = run_valid_one_unit_be(list, unit, page);
+        });
+        let (run, entries) = accepted.filter(|_| lent)?;
+        // Every entry is valid, so non-zero.
+        if let Err(e) = ctx.memory.admit() {
+            return Some(Err(e));
+        }
+        let st = &mut self.state;
+        let located = st.shadow.locate(first, count)?;
+        // A step of 0 or one page: the entries are the progression from the
+        // first one's entry by the same step (the unit maps pages in order).
+        let pfn = ioba >> self.geometry.page_shift();
+        let head = entries.entry_of(run.head);
+        if !st
+            .table
+            .store_progression_existing(pfn, count, head, run.step)
+        {
+            return None;
+        }
+        let released = st
+            .shadow
+            .replace_at(located, BatchNew::Progression(run), |old| match old {
+                BatchOld::Progression(old) => {
+                    settle_one_unit_progression(old, count, unit, ctx.dirty, page)
+                }
+                BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
+            });
+        let new = NewValue {
+            unit,
+            valid: true,
+            page,
+        };
+        new.apply(count, released, ctx);
+        Some(Ok(count * page))
     }
 
     /// `H_PUT_TCE` and `H_STUFF_TCE` in a partition with one unit: the

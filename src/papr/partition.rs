@@ -64,6 +64,20 @@ pub trait GuestMemory: Send + Sync {
         }
         true
     }
+
+    /// Calls `f` on the `count` `u64`s at host address `host` where they
+    /// lie, big-endian (`u64::from_be(u64::from_ne_bytes(w))` is a value),
+    /// if this memory lends them; `true` if it did. A caller that reads
+    /// each value once can check a list there instead of copying it first.
+    ///
+    /// Lend only memory that nothing writes while `f` runs (memory this
+    /// implementation locks, say); guest RAM that the partition's other
+    /// CPUs or its devices may write meanwhile must not be lent. By default
+    /// nothing is lent (`false`): the caller copies instead.
+    fn lend_be_u64s(&self, host: u64, count: usize, f: &mut dyn FnMut(&[[u8; 8]])) -> bool {
+        let _ = (host, count, f);
+        false
+    }
 }
 
 /// How a partition is set up.

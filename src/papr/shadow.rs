@@ -254,18 +254,6 @@ impl Shadow {
         }
     }
 
-    /// The chunk holding all of entries `[first, first + count)`
-    /// (`count > 0`), if it exists, and where they start in it.
-    fn batch_chunk(&mut self, first: u64, count: u64) -> Option<(&mut Chunk, usize)> {
-        let key = first >> CHUNK_SHIFT;
-        let end = first.checked_add(count)?;
-        if count == 0 || (end - 1) >> CHUNK_SHIFT != key {
-            return None;
-        }
-        let at = self.find(key).ok()?;
-        Some((&mut self.chunks[at], (first as usize) & (CHUNK - 1)))
-    }
-
     /// Replaces entries `[first, first + count)` (`count > 0`) by `new`, if
     /// they lie in one chunk that exists, first calling `settle` with their
     /// old values: the progression they hold when that is known without
@@ -282,8 +270,22 @@ impl Shadow {
         new: BatchNew<'_>,
         settle: impl FnOnce(BatchOld<'_>) -> R,
     ) -> Option<R> {
-        let (c, start) = self.batch_chunk(first, count)?;
-        let len = count as usize;
+        let run = self.locate(first, count)?;
+        Some(self.replace_at(run, new, settle))
+    }
+
+    /// [`replace_batch`](Self::replace_batch) of the entries `run` names
+    /// (from [`locate`](Self::locate), the shadow unchanged since): no
+    /// search.
+    #[inline]
+    pub(crate) fn replace_at<R>(
+        &mut self,
+        run: Located,
+        new: BatchNew<'_>,
+        settle: impl FnOnce(BatchOld<'_>) -> R,
+    ) -> R {
+        let Located { at, start, len } = run;
+        let c = &mut self.chunks[at];
         let settled = match (c.uniform, c.run) {
             // A progression over exactly these entries: replaced as a whole.
             (None, Some(r)) if r.start == start && r.len == len => {
@@ -313,7 +315,7 @@ impl Shadow {
             }
             BatchNew::Entries(values) => c.entries[start..start + len].copy_from_slice(values),
         }
-        Some(settled)
+        settled
     }
 
     /// Bytes of chunk memory held.

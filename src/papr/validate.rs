@@ -285,6 +285,18 @@ pub(crate) enum BeEntries {
     Offset(u64),
 }
 
+impl BeEntries {
+    /// The hardware entry (raw) of a valid and good value `value` (not
+    /// big-endian).
+    #[inline]
+    pub(crate) fn entry_of(self, value: u64) -> u64 {
+        match self {
+            BeEntries::Xor(key) => value ^ u64::from_be(key),
+            BeEntries::Offset(delta) => value.wrapping_add(delta),
+        }
+    }
+}
+
 /// A list [`all_valid_one_unit_be`] accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BeAccepted {
@@ -294,59 +306,111 @@ pub(crate) struct BeAccepted {
     pub(crate) run: Option<Progression>,
 }
 
+/// One listed value as it lies in memory, big-endian: a copied `u64`
+/// ([`GuestMemory::copy_be_u64s`]) or eight bytes lent in place
+/// ([`GuestMemory::lend_be_u64s`]). `u64::from_be(w.raw())` is the value.
+///
+/// [`GuestMemory::copy_be_u64s`]: super::partition::GuestMemory::copy_be_u64s
+/// [`GuestMemory::lend_be_u64s`]: super::partition::GuestMemory::lend_be_u64s
+pub(crate) trait BeWord: Copy {
+    /// The word's bits as they lie in memory.
+    fn raw(self) -> u64;
+}
+
+impl BeWord for u64 {
+    #[inline(always)]
+    fn raw(self) -> u64 {
+        self
+    }
+}
+
+impl BeWord for [u8; 8] {
+    #[inline(always)]
+    fn raw(self) -> u64 {
+        u64::from_ne_bytes(self)
+    }
+}
+
 /// [`all_valid_one_unit_progression`] for a list of big-endian values
-/// (`u64::from_be(list[i])` is entry `i`, as [`GuestMemory::copy_be_u64s`]
-/// copies them), doing only bitwise work on them: one page repeated, or
+/// (see [`BeWord`]), doing only bitwise work on them: one page repeated, or
 /// consecutive pages of 4 KiB or 64 KiB, are recognised and checked from
 /// their ends; any other list by the sufficient test on its AND and OR.
 /// `None` if some entry is a clear or bad, or the list needs the exact
 /// test: then convert it and take [`all_valid_one_unit_progression`]. Only
 /// reads.
-///
-/// [`GuestMemory::copy_be_u64s`]: super::partition::GuestMemory::copy_be_u64s
 #[inline]
-pub(crate) fn all_valid_one_unit_be(list: &[u64], unit: &Unit, page: u64) -> Option<BeAccepted> {
+pub(crate) fn all_valid_one_unit_be<W: BeWord>(
+    list: &[W],
+    unit: &Unit,
+    page: u64,
+) -> Option<BeAccepted> {
     let range = OneUnit::new(unit, page)?;
-    let (&first, rest) = list.split_first()?;
-    let head = u64::from_be(first);
-    let step = rest
-        .first()
-        .map_or(0, |&second| u64::from_be(second).wrapping_sub(head));
-    let n = list.len() as u64;
-    let table = match page {
-        0x1000 => Some(&BE_PAGES_4K),
-        0x1_0000 => Some(&BE_PAGES_64K),
-        _ => None,
-    };
-    let run = match (step, table) {
-        (0, _) if list.iter().fold(0, |miss, &g| miss | (g ^ first)) == 0 => Some(head),
-        (s, Some(table)) if s == page && is_page_run_be(list, head, page, table) => {
-            // Consecutive pages, without wrapping past 2^64.
-            step.checked_mul(n - 1)
-                .and_then(|span| head.checked_add(span))
-        }
-        _ => None,
-    };
+    let run = be_run(list, page);
     let good = match run {
-        // Every entry is `head` plus a multiple of the page (at least
-        // 4 KiB): its flags and page offset are `head`'s, and it lies
-        // between `head` and `last`, so it is valid and good exactly when
-        // both ends are.
-        Some(last) => range.good(range.fold(head) | range.fold(last)),
+        Some((head, last)) => range.good(range.fold(head.head) | range.fold(last)),
         None => {
             // AND and OR commute with the byte swap.
             let (mut all, mut any) = (!0u64, 0u64);
             for &g in list {
-                all &= g;
-                any |= g;
+                all &= g.raw();
+                any |= g.raw();
             }
             range.all_between(u64::from_be(all), u64::from_be(any))
         }
     };
     good.then(|| BeAccepted {
         entries: range.be_entries(unit),
-        run: run.map(|_| Progression { head, step }),
+        run: run.map(|(head, _)| head),
     })
+}
+
+/// [`all_valid_one_unit_be`] of a list that is one page repeated or
+/// consecutive pages, and of no other (`None`, having read no further than
+/// the first pair that shows it, for most lists): each value is read once,
+/// so the list may lie where the guest can change it; what it held when
+/// read is the progression returned, every entry valid and good. The
+/// hardware entries then follow from the progression alone.
+#[inline]
+pub(crate) fn run_valid_one_unit_be<W: BeWord>(
+    list: &[W],
+    unit: &Unit,
+    page: u64,
+) -> Option<(Progression, BeEntries)> {
+    let range = OneUnit::new(unit, page)?;
+    let (run, last) = be_run(list, page)?;
+    range
+        .good(range.fold(run.head) | range.fold(last))
+        .then(|| (run, range.be_entries(unit)))
+}
+
+/// If the big-endian `list` is one page repeated or consecutive pages of
+/// 4 KiB or 64 KiB, without wrapping past 2^64: the progression and its
+/// last value. The first two entries decide which to test for (most other
+/// lists stop there); then one branch-free pass.
+#[inline(always)]
+fn be_run<W: BeWord>(list: &[W], page: u64) -> Option<(Progression, u64)> {
+    let (&first, rest) = list.split_first()?;
+    let first = first.raw();
+    let head = u64::from_be(first);
+    let step = rest
+        .first()
+        .map_or(0, |&second| u64::from_be(second.raw()).wrapping_sub(head));
+    let n = list.len() as u64;
+    let table = match page {
+        0x1000 => Some(&BE_PAGES_4K),
+        0x1_0000 => Some(&BE_PAGES_64K),
+        _ => None,
+    };
+    let last = match (step, table) {
+        (0, _) if list.iter().fold(0, |miss, &g| miss | (g.raw() ^ first)) == 0 => Some(head),
+        (s, Some(table)) if s == page && is_page_run_be(list, head, page, table) => {
+            // Consecutive pages, without wrapping past 2^64.
+            step.checked_mul(n - 1)
+                .and_then(|span| head.checked_add(span))
+        }
+        _ => None,
+    }?;
+    Some((Progression { head, step }, last))
 }
 
 /// `(k << shift).to_be()` for `k` in `0..512`: page `k` of a 512-page
@@ -373,7 +437,7 @@ static BE_PAGES_64K: [u64; 512] = be_pages(16);
 /// their big-endian forms, one of them from `table`. One branch-free pass
 /// of XORs.
 #[inline(always)]
-fn is_page_run_be(list: &[u64], head: u64, page: u64, table: &[u64; 512]) -> bool {
+fn is_page_run_be<W: BeWord>(list: &[W], head: u64, page: u64, table: &[u64; 512]) -> bool {
     if list.len() > table.len() {
         return false;
     }
@@ -386,10 +450,10 @@ fn is_page_run_be(list: &[u64], head: u64, page: u64, table: &[u64; 512]) -> boo
     let (a, b) = list.split_at((table.len() - j).min(list.len()));
     let mut miss = 0u64;
     for (&g, &t) in a.iter().zip(&table[j..]) {
-        miss |= g ^ t ^ c0;
+        miss |= g.raw() ^ t ^ c0;
     }
     for (&g, &t) in b.iter().zip(table) {
-        miss |= g ^ t ^ c1;
+        miss |= g.raw() ^ t ^ c1;
     }
     miss == 0
 }

@@ -207,6 +207,36 @@ impl<A: PageAllocator> TceTable<A> {
         true
     }
 
+    /// Stores the progression `head + i * step` (raw entries, each valid
+    /// and checked by the caller as for
+    /// [`store_checked_run`](Self::store_checked_run)) as the entries of
+    /// pages `first..first + count` (page numbers inside the window), if
+    /// they lie in one leaf level that exists: then `true`. Else `false`,
+    /// having stored nothing (and allocated nothing). What a list of
+    /// consecutive pages becomes: no list to read.
+    #[inline]
+    pub(crate) fn store_progression_existing(
+        &self,
+        first: u64,
+        count: u64,
+        head: u64,
+        step: u64,
+    ) -> bool {
+        debug_assert!([0, count.saturating_sub(1)].iter().all(|&i| {
+            let t = Tce::from_raw(head.wrapping_add(step.wrapping_mul(i)));
+            t.is_valid() && self.check_entry(t).is_ok()
+        }));
+        let Some(last) = (first + count).checked_sub(1) else {
+            return false;
+        };
+        let Some(entries) = self.one_leaf_run(first, last) else {
+            return false;
+        };
+        store_progression(entries, head, step);
+        fence(Ordering::Release);
+        true
+    }
+
     /// [`fill_run`](Self::fill_run) of one page (`H_PUT_TCE`): one walk.
     fn store_one(&self, iova: u64, tce: Tce) -> Result<(), TceError> {
         let g = self.geometry();
@@ -248,6 +278,25 @@ fn store_same(entries: &[AtomicU64], raw: u64) {
     }
     for e in rest {
         e.store(raw, Ordering::Relaxed);
+    }
+}
+
+/// Stores `head + i * step` (big-endian) into `entries[i]`.
+#[inline(always)]
+fn store_progression(entries: &[AtomicU64], head: u64, step: u64) {
+    // Four values in flight, each advanced by four steps: no chain of
+    // additions from one entry to the next.
+    let mut v: [u64; 4] = core::array::from_fn(|k| head.wrapping_add(step.wrapping_mul(k as u64)));
+    let step4 = step.wrapping_mul(4);
+    let (entries4, rest) = entries.as_chunks::<4>();
+    for e in entries4 {
+        for (e, v) in e.iter().zip(&mut v) {
+            e.store(v.to_be(), Ordering::Relaxed);
+            *v = v.wrapping_add(step4);
+        }
+    }
+    for (e, &v) in rest.iter().zip(&v) {
+        e.store(v.to_be(), Ordering::Relaxed);
     }
 }
 

@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use pnv_iommu::iopt::InvalidationOp;
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
 use pnv_iommu::papr::{
-    HCALL_REGS, Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+    HCALL_REGS, HStatus, Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig,
+    RamRegion,
 };
 
 pub type Hv = Hypervisor<RecordingPhb, GlobalPages>;
@@ -54,7 +56,8 @@ pub fn pe_config(config_addr: u32, pe: u16) -> PeConfig {
     }
 }
 
-/// Adds a partition with `ram` and one PE (`pe`), returning it.
+/// Adds a partition with `ram` and one PE (`pe`), returning it. Its guest
+/// memory lends lists in place, as the fake does by default.
 pub fn add_guest(
     hv: &mut Hv,
     phb: &Arc<RecordingPhb>,
@@ -62,7 +65,20 @@ pub fn add_guest(
     config: PartitionConfig,
     pe: u16,
 ) -> Guest {
-    let mem = Arc::new(FakeGuestMemory::new());
+    add_guest_in(hv, phb, ram, config, pe, FakeGuestMemory::new())
+}
+
+/// [`add_guest`] with guest memory `mem` (say, one that lends nothing:
+/// [`FakeGuestMemory::copying`]).
+pub fn add_guest_in(
+    hv: &mut Hv,
+    phb: &Arc<RecordingPhb>,
+    ram: &[RamRegion],
+    config: PartitionConfig,
+    pe: u16,
+    mem: FakeGuestMemory,
+) -> Guest {
+    let mem = Arc::new(mem);
     for r in ram {
         mem.add(r.host, r.size as usize);
     }
@@ -112,4 +128,54 @@ pub fn hcall(hv: &Hv, p: PartitionId, args: &[u64], msr_pr: bool) -> [u64; HCALL
     regs[..args.len()].copy_from_slice(args);
     hv.hcall(p, &mut regs, msr_pr);
     regs
+}
+
+/// What a call left behind in one of two twin partitions (same RAM size at
+/// different host addresses, each its own PHB), for comparing the twins
+/// after each call: see [`seen`].
+#[derive(Debug, PartialEq)]
+pub struct Seen {
+    pub status: Result<(), HStatus>,
+    pub guest: Vec<u64>,
+    pub hw: Vec<u64>,
+    pub mapped: Vec<u64>,
+    pub dirty: Vec<u64>,
+    pub kills: Vec<InvalidationOp>,
+}
+
+/// What `g` (window `liobn`, pages of `page` bytes) shows after a call
+/// that returned `status`: the guest values and hardware entries of the `n`
+/// entries from `at`, its map counts and dirty log, and the kills its PHB
+/// logged since last asked. Hardware entries are given as offsets into the
+/// RAM and kills without their PE, which differ between twins.
+pub fn seen(
+    hv: &Hv,
+    g: &Guest,
+    liobn: u32,
+    phb: &RecordingPhb,
+    status: Result<(), HStatus>,
+    (at, n, page): (u64, u64, u64),
+) -> Seen {
+    let l = u64::from(liobn);
+    Seen {
+        status,
+        guest: hv.read_tces(g.p, l, at, n).unwrap(),
+        hw: (0..n)
+            .map(|k| {
+                let hw = hv.hardware_tce(g.p, l, at + k * page).unwrap().raw();
+                if hw & 3 != 0 { hw - g.host(0) } else { hw }
+            })
+            .collect(),
+        mapped: hv.mapped_regions(g.p).iter().map(|r| r.mapped).collect(),
+        dirty: hv.dirty_pages(g.p),
+        kills: phb
+            .take_log()
+            .into_iter()
+            .map(|op| match op {
+                InvalidationOp::Range(_, range) => InvalidationOp::Range(0, range),
+                InvalidationOp::Pe(_) => InvalidationOp::Pe(0),
+                other => other,
+            })
+            .collect(),
+    }
 }

@@ -17,6 +17,7 @@ use super::settle::{progression, progression_miss};
 use super::shadow::Progression;
 use crate::iopt::Perm;
 use crate::tce::Tce;
+use crate::tce::page_run::BePageRun;
 
 const FLAGS: u64 = Perm::all().bits();
 
@@ -396,14 +397,9 @@ fn be_run<W: BeWord>(list: &[W], page: u64) -> Option<(Progression, u64)> {
         .first()
         .map_or(0, |&second| u64::from_be(second.raw()).wrapping_sub(head));
     let n = list.len() as u64;
-    let table = match page {
-        0x1000 => Some(&BE_PAGES_4K),
-        0x1_0000 => Some(&BE_PAGES_64K),
-        _ => None,
-    };
-    let last = match (step, table) {
+    let last = match (step, BePageRun::new(head, page)) {
         (0, _) if list.iter().fold(0, |miss, &g| miss | (g.raw() ^ first)) == 0 => Some(head),
-        (s, Some(table)) if s == page && is_page_run_be(list, head, page, table) => {
+        (s, Some(run)) if s == page && run.is_listed(list, W::raw) => {
             // Consecutive pages, without wrapping past 2^64.
             step.checked_mul(n - 1)
                 .and_then(|span| head.checked_add(span))
@@ -411,51 +407,6 @@ fn be_run<W: BeWord>(list: &[W], page: u64) -> Option<(Progression, u64)> {
         _ => None,
     }?;
     Some((Progression { head, step }, last))
-}
-
-/// `(k << shift).to_be()` for `k` in `0..512`: page `k` of a 512-page
-/// block, big-endian.
-const fn be_pages(shift: u32) -> [u64; 512] {
-    let mut t = [0u64; 512];
-    let mut k = 0;
-    while k < 512 {
-        t[k] = ((k as u64) << shift).to_be();
-        k += 1;
-    }
-    t
-}
-
-static BE_PAGES_4K: [u64; 512] = be_pages(12);
-static BE_PAGES_64K: [u64; 512] = be_pages(16);
-
-/// Whether the big-endian `list` (at most 512 values) is the progression
-/// `head + i * page` (wrapping), given `table`, [`be_pages`] of the page's
-/// shift. Splitting `head` into its page number within a 512-page block,
-/// `j`, and the rest, `base`, entry `i` is `base | (j + i) * page` while
-/// `j + i < 512`, then `(base + 512 * page) | (j + i - 512) * page`: each
-/// the OR of two values with no bit in common, so big-endian the OR of
-/// their big-endian forms, one of them from `table`. One branch-free pass
-/// of XORs.
-#[inline(always)]
-fn is_page_run_be<W: BeWord>(list: &[W], head: u64, page: u64, table: &[u64; 512]) -> bool {
-    if list.len() > table.len() {
-        return false;
-    }
-    // Shifts, not divisions: `page` is a power of two.
-    debug_assert!(page.is_power_of_two());
-    let shift = page.trailing_zeros();
-    let j = ((head >> shift) & 511) as usize;
-    let base = head & !(511 << shift);
-    let (c0, c1) = (base.to_be(), base.wrapping_add(512 << shift).to_be());
-    let (a, b) = list.split_at((table.len() - j).min(list.len()));
-    let mut miss = 0u64;
-    for (&g, &t) in a.iter().zip(&table[j..]) {
-        miss |= g.raw() ^ t ^ c0;
-    }
-    for (&g, &t) in b.iter().zip(table) {
-        miss |= g.raw() ^ t ^ c1;
-    }
-    miss == 0
 }
 
 /// Whether `list` is the progression `head + i * step` (wrapping): one
@@ -728,60 +679,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// The table check of consecutive big-endian pages against the plain
-    /// check of the values: runs that cross a 512-page block (and 2^64),
-    /// lists that wrap inside their block instead, and near misses.
-    #[test]
-    fn big_endian_page_runs_are_exactly_the_progressions() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut runs = 0;
-        for (page, table) in [(1u64 << 12, &BE_PAGES_4K), (1 << 16, &BE_PAGES_64K)] {
-            for round in 0..3000 {
-                let block = 512 * page;
-                let head = match round % 4 {
-                    0 => rand(),
-                    1 => (rand() & !(block - 1)) | (block - page) | (rand() % page),
-                    2 => u64::MAX - (rand() % (4 * page)),
-                    _ => (rand() % 8) * page + (rand() % page),
-                };
-                let n = (rand() % 512) as usize + 1;
-                let mut list: Vec<u64> = (0..n as u64)
-                    .map(|i| head.wrapping_add(i.wrapping_mul(page)))
-                    .collect();
-                match rand() % 4 {
-                    // Wrapping inside the block instead of carrying.
-                    0 => {
-                        let base = head & !(block - page);
-                        let j = (head % block) / page;
-                        for (i, v) in list.iter_mut().enumerate() {
-                            *v = base | (((j + i as u64) % 512) * page);
-                        }
-                    }
-                    // One bit off somewhere.
-                    1 => {
-                        let i = (rand() as usize) % n;
-                        list[i] ^= 1 << (rand() % 64);
-                    }
-                    _ => {}
-                }
-                let be: Vec<u64> = list.iter().map(|v| v.to_be()).collect();
-                let plain = is_progression(&list, head, page);
-                runs += usize::from(plain);
-                assert_eq!(
-                    is_page_run_be(&be, head, page, table),
-                    plain,
-                    "page {page:#x} head {head:#x} n {n}"
-                );
-            }
-        }
-        assert!(runs > 1000, "{runs}");
     }
 }

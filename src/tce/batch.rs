@@ -16,6 +16,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering, fence};
 
+use super::page_run::BePageRun;
 use super::{Tce, TceError, TceTable};
 use crate::iopt::Perm;
 use crate::page_alloc::PageAllocator;
@@ -232,7 +233,12 @@ impl<A: PageAllocator> TceTable<A> {
         let Some(entries) = self.one_leaf_run(first, last) else {
             return false;
         };
-        store_progression(entries, head, step);
+        let page = self.geometry().page_size();
+        match (step, BePageRun::new(head, page)) {
+            (0, _) => store_same(entries, head.to_be()),
+            (s, Some(run)) if s == page => run.store(entries),
+            _ => store_progression(entries, head, step),
+        }
         fence(Ordering::Release);
         true
     }

@@ -21,11 +21,14 @@
 //! - `level` (private): the only code that turns a level's address into memory.
 //! - `table`: [`TceTable`] itself, and its [`IoPageTable`](crate::iopt::IoPageTable) impl.
 //! - `batch`: runs of entries stored under the caller's lock (the hypercalls).
+//! - `page_run`: runs of consecutive pages as big-endian words (checked as
+//!   listed, or stored), without a byte swap.
 //! - [`reference`](mod@reference) (host only): an independent model of the PHB's walk.
 
 mod batch;
 pub mod geometry;
 mod level;
+pub(crate) mod page_run;
 #[cfg(any(test, feature = "std"))]
 pub mod reference;
 mod table;

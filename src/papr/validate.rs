@@ -397,14 +397,14 @@ fn be_run<W: BeWord>(list: &[W], page: u64) -> Option<(Progression, u64)> {
         .first()
         .map_or(0, |&second| u64::from_be(second.raw()).wrapping_sub(head));
     let n = list.len() as u64;
-    let last = match (step, BePageRun::new(head, page)) {
-        (0, _) if list.iter().fold(0, |miss, &g| miss | (g.raw() ^ first)) == 0 => Some(head),
-        (s, Some(run)) if s == page && run.is_listed(list, W::raw) => {
-            // Consecutive pages, without wrapping past 2^64.
-            step.checked_mul(n - 1)
-                .and_then(|span| head.checked_add(span))
-        }
-        _ => None,
+    let last = if step == 0 {
+        (list.iter().fold(0, |miss, &g| miss | (g.raw() ^ first)) == 0).then_some(head)
+    } else if step == page && BePageRun::new(head, page)?.is_listed(list, W::raw) {
+        // Consecutive pages, without wrapping past 2^64.
+        step.checked_mul(n - 1)
+            .and_then(|span| head.checked_add(span))
+    } else {
+        None
     }?;
     Some((Progression { head, step }, last))
 }

@@ -3,7 +3,8 @@
 //!
 //! - `sweep_<strategy>_<n>`: ns per TCE of a call setting `n` entries
 //!   (n = 1, 2, 4 ... 512), for `ours_indirect` (`H_PUT_TCE_INDIRECT`: list
-//!   copied from guest memory, every entry validated before any is written,
+//!   read from guest memory, in place as the emulator reads it (the fake
+//!   lends it under its lock), every entry validated before any is written,
 //!   old entries settled, one kill), `ours_stuff` (`H_STUFF_TCE`), and the
 //!   peers `emulator`, `two_pass` and `floor`. Two lists naming different
 //!   pages (two values for STUFF and the floor) alternate, so every call

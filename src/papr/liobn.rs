@@ -11,6 +11,14 @@
 //! settled as such when replaced). The caller issues one invalidation for
 //! the batch before it lets the partition lock go.
 //!
+//! The common cases have paths of their own, each doing exactly what the
+//! batch does (twin tests compare them call by call): `H_PUT_TCE` and
+//! `H_STUFF_TCE` of one value, and `H_PUT_TCE_INDIRECT` of consecutive
+//! pages (or one page repeated) that guest memory lends in place, checked
+//! where it lies and stored from the progression it is, no copy. Each
+//! applies with one unit and when the entries' leaf level and shadow chunk
+//! are there; anything else takes the batch path, nothing changed.
+//!
 //! A [`PeState`] is a PE assigned to the partition: its PHB, its two TVE slots
 //! (window 0 = default, window 1 = dynamic) and the boot-time default LIOBN.
 //!

@@ -135,8 +135,9 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
         "\nWhat each does (benches/papr/peers.rs), for a list of TCEs in guest memory \
          (the same lists, read through the same guest-memory lock) or one value \
          repeated:\n\n\
-         - **ours** (`H_PUT_TCE_INDIRECT`, `H_STUFF_TCE`): the list copied, every \
-         entry validated (alignment, reserved bits, the whole page inside the \
+         - **ours** (`H_PUT_TCE_INDIRECT`, `H_STUFF_TCE`): the list read once \
+         (a run of consecutive pages where it lies, as the emulator reads it; any \
+         other list copied first), every entry validated (alignment, reserved bits, the whole page inside the \
          partition's memory) before any is written, all or nothing; hardware \
          entries stored; old entries settled (map counts, dirty log); guest values \
          kept for `H_GET_TCE`; one kill.\n\
@@ -302,15 +303,18 @@ fn notes(md: &mut String, rounds: &[Round]) {
             "- **INDIRECT against the emulator loop**: the emulator copies big-endian \
              entries into a big-endian table, so on this little-endian host its two \
              byte swaps cancel and its loop is a copy with a bounds check. Ours \
-             copies the list out of guest memory as listed (the guest may change it \
-             meanwhile) and checks every entry before storing any (all or nothing): \
-             a list of consecutive pages (what a guest lists for one buffer, the \
-             sweep's lists) is recognised in one pass of exclusive-ors against a \
-             table of big-endian page numbers and checked from its ends; another \
-             list by the AND and OR of its entries, still big-endian. With RAM \
-             aligned to its size the hardware entry is the listed value exclusive-or \
-             one constant (no byte swap); the shadow records a run of consecutive \
-             pages as such, and the next call over it settles it without reading it. \
+             checks every entry before storing any (all or nothing). A list of \
+             consecutive pages (what a guest lists for one buffer, the sweep's \
+             lists) is checked where it lies, each entry read once (the guest may \
+             change it meanwhile; guest memory that lends it must keep it still \
+             while it is read, as this fake does under its lock and a real \
+             hypervisor's memory need not: then it is copied first), in one pass of \
+             exclusive-ors against a table of big-endian page numbers, and its ends \
+             validated; its hardware entries are then stored from the same table, \
+             the progression it was, without reading the list again (no byte swap). \
+             Another list is copied and checked by the AND and OR of its entries, \
+             still big-endian. The shadow records a run of consecutive pages as \
+             such, and the next call over it settles it without reading it. \
              Per entry that costs {ours_entry:.2} ns against the emulator's \
              {emu_entry:.2} ({:.2}x); per call {ours_call:.0} ns against its \
              {emu_call:.0}: the lock, the LIOBN and list lookups, the shadow's \

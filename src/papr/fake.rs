@@ -295,17 +295,28 @@ mod tests {
     #[test]
     fn lends_words_in_place_unless_copying() {
         let values: Vec<u64> = (0..5u64).map(|i| 0x0102_0304_0506_0700 + i).collect();
-        for (mem, lends) in [(FakeGuestMemory::new(), true), (FakeGuestMemory::copying(), false)] {
+        for (mem, lends) in [
+            (FakeGuestMemory::new(), true),
+            (FakeGuestMemory::copying(), false),
+        ] {
             mem.add(0x1_0000, 0x1000);
             assert!(mem.write_be_u64s(0x1_0008, &values));
             let mut seen = None;
             let lent = mem.lend_be_u64s(0x1_0008, 5, &mut |words| {
-                seen = Some(words.iter().map(|&w| u64::from_be_bytes(w)).collect::<Vec<_>>());
+                seen = Some(
+                    words
+                        .iter()
+                        .map(|&w| u64::from_be_bytes(w))
+                        .collect::<Vec<_>>(),
+                );
             });
             assert_eq!(lent, lends);
             assert_eq!(seen, lends.then(|| values.clone()));
             let mut called = false;
-            assert!(!mem.lend_be_u64s(0x1_0ff8, 2, &mut |_| called = true), "runs past the end");
+            assert!(
+                !mem.lend_be_u64s(0x1_0ff8, 2, &mut |_| called = true),
+                "runs past the end"
+            );
             assert!(!called);
         }
     }

@@ -388,6 +388,11 @@ pub(crate) fn run_valid_one_unit_be<W: BeWord>(
 /// 4 KiB or 64 KiB, without wrapping past 2^64: the progression and its
 /// last value. The first two entries decide which to test for (most other
 /// lists stop there); then one branch-free pass.
+///
+/// Every entry of such a run is its first plus a multiple of the page (at
+/// least 4 KiB): its flags and page offset are the first's, and it lies
+/// between the first and the last, so it is valid and good exactly when
+/// both ends are. The callers check the ends only.
 #[inline(always)]
 fn be_run<W: BeWord>(list: &[W], page: u64) -> Option<(Progression, u64)> {
     let (&first, rest) = list.split_first()?;

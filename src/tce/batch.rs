@@ -197,7 +197,8 @@ impl<A: PageAllocator> TceTable<A> {
     #[inline]
     pub(crate) fn fill_existing_leaf(&self, first: u64, count: u64, tce: Tce) -> bool {
         debug_assert!(self.check_entry(tce).is_ok());
-        let Some(last) = (first + count).checked_sub(1) else {
+        // No entry (`count == 0`) is no run either.
+        let Some(last) = (first + count).checked_sub(1).filter(|_| count > 0) else {
             return false;
         };
         let Some(entries) = self.one_leaf_run(first, last) else {
@@ -212,9 +213,10 @@ impl<A: PageAllocator> TceTable<A> {
     /// and checked by the caller as for
     /// [`store_checked_run`](Self::store_checked_run)) as the entries of
     /// pages `first..first + count` (page numbers inside the window), if
-    /// they lie in one leaf level that exists: then `true`. Else `false`,
-    /// having stored nothing (and allocated nothing). What a list of
-    /// consecutive pages becomes: no list to read.
+    /// they lie in one leaf level that exists and the progression is one
+    /// entry repeated (`step` 0) or consecutive pages of 4 KiB or 64 KiB
+    /// (`step` the page): then `true`. Else `false`, having stored nothing
+    /// (and allocated nothing). What a listed run becomes: no list to read.
     #[inline]
     pub(crate) fn store_progression_existing(
         &self,
@@ -227,17 +229,22 @@ impl<A: PageAllocator> TceTable<A> {
             let t = Tce::from_raw(head.wrapping_add(step.wrapping_mul(i)));
             t.is_valid() && self.check_entry(t).is_ok()
         }));
-        let Some(last) = (first + count).checked_sub(1) else {
+        let page = self.geometry().page_size();
+        let run = match BePageRun::new(head, page) {
+            _ if step == 0 => None,
+            Some(run) if step == page => Some(run),
+            _ => return false,
+        };
+        // No entry (`count == 0`) is no run either.
+        let Some(last) = (first + count).checked_sub(1).filter(|_| count > 0) else {
             return false;
         };
         let Some(entries) = self.one_leaf_run(first, last) else {
             return false;
         };
-        let page = self.geometry().page_size();
-        match (step, BePageRun::new(head, page)) {
-            (0, _) => store_same(entries, head.to_be()),
-            (s, Some(run)) if s == page => run.store(entries),
-            _ => store_progression(entries, head, step),
+        match run {
+            Some(run) => run.store(entries),
+            None => store_same(entries, head.to_be()),
         }
         fence(Ordering::Release);
         true
@@ -287,25 +294,6 @@ fn store_same(entries: &[AtomicU64], raw: u64) {
     }
 }
 
-/// Stores `head + i * step` (big-endian) into `entries[i]`.
-#[inline(always)]
-fn store_progression(entries: &[AtomicU64], head: u64, step: u64) {
-    // Four values in flight, each advanced by four steps: no chain of
-    // additions from one entry to the next.
-    let mut v: [u64; 4] = core::array::from_fn(|k| head.wrapping_add(step.wrapping_mul(k as u64)));
-    let step4 = step.wrapping_mul(4);
-    let (entries4, rest) = entries.as_chunks::<4>();
-    for e in entries4 {
-        for (e, v) in e.iter().zip(&mut v) {
-            e.store(v.to_be(), Ordering::Relaxed);
-            *v = v.wrapping_add(step4);
-        }
-    }
-    for (e, &v) in rest.iter().zip(&v) {
-        e.store(v.to_be(), Ordering::Relaxed);
-    }
-}
-
 /// Stores `entry(src[i])` (big-endian) into `entries[i]`.
 #[inline(always)]
 fn store_each(entries: &[AtomicU64], src: &[u64], entry: impl Fn(u64) -> u64) {
@@ -332,6 +320,55 @@ mod tests {
 
     fn table(levels: u32) -> TceTable<GlobalPages> {
         TceTable::new(Geometry::new(0, 1 << 30, 12, levels).unwrap(), GlobalPages).unwrap()
+    }
+
+    /// A progression is stored entry by entry as `head + i * step`: one
+    /// value, or consecutive pages of 4 KiB or 64 KiB from the page table
+    /// (also across a 512-page block); only into a leaf level that is
+    /// there, and no other step (nor consecutive pages of other sizes).
+    #[test]
+    fn progressions_are_stored_as_they_run() {
+        for page_shift in [12u32, 16, 21] {
+            let page = 1u64 << page_shift;
+            // 512 entries per level.
+            let g = Geometry::new(0, page << 18, page_shift, 2).unwrap();
+            let t = TceTable::new(g, GlobalPages).unwrap();
+            // The first two leaf levels exist.
+            t.fill_run(0, Tce::new(page, RW), 1024).unwrap();
+            for step in [0, page, 2 * page] {
+                let stored = step == 0 || (step == page && page_shift < 21);
+                for (first, count, head) in [
+                    (0, 512, 0x4000_0000 | 3),
+                    (512, 100, (509 * page) | 1), // across a 512-page block
+                    (700, 1, (7 * page) | 2),
+                    (520, 300, 0x7_0000_0000 | 3),
+                ] {
+                    let before: Vec<u64> = (0..count)
+                        .map(|i| t.entry(first + i).unwrap().load(Ordering::Relaxed))
+                        .collect();
+                    assert_eq!(
+                        t.store_progression_existing(first, count, head, step),
+                        stored
+                    );
+                    for i in 0..count {
+                        let raw = t.entry(first + i).unwrap().load(Ordering::Relaxed);
+                        let expected = if stored {
+                            (head + i * step).to_be()
+                        } else {
+                            before[i as usize]
+                        };
+                        assert_eq!(raw, expected, "page {page:#x} step {step:#x} entry {i}");
+                    }
+                }
+                // Over two leaf levels, or in a missing one: nothing stored.
+                let before = t.entry(511).unwrap().load(Ordering::Relaxed);
+                assert!(!t.store_progression_existing(511, 2, page | 3, step));
+                assert_eq!(t.entry(511).unwrap().load(Ordering::Relaxed), before);
+                assert!(!t.store_progression_existing(1024, 1, page | 3, step));
+                assert!(!t.store_progression_existing(5, 0, page | 3, step));
+            }
+            assert!(!t.fill_existing_leaf(5, 0, Tce::new(page, RW)));
+        }
     }
 
     #[test]

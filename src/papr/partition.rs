@@ -165,17 +165,22 @@ impl RamMap {
 
     /// Index of the region holding `[la, la + len)` entirely (`len >= 1`).
     pub fn find(&self, la: u64, len: u64) -> Option<usize> {
-        let i = self
-            .regions
-            .partition_point(|r| r.logical <= la)
-            .checked_sub(1)?;
-        self.regions[i].translate(la, len).map(|_| i)
+        self.find_host(la, len).map(|(i, _)| i)
     }
 
     /// Host address of `[la, la + len)` if it lies inside one region.
     pub fn translate(&self, la: u64, len: u64) -> Option<u64> {
-        self.find(la, len)
-            .and_then(|i| self.regions[i].translate(la, len))
+        self.find_host(la, len).map(|(_, host)| host)
+    }
+
+    /// The region holding `[la, la + len)` entirely, and the host address.
+    #[inline]
+    fn find_host(&self, la: u64, len: u64) -> Option<(usize, u64)> {
+        let i = self
+            .regions
+            .partition_point(|r| r.logical <= la)
+            .checked_sub(1)?;
+        self.regions[i].translate(la, len).map(|host| (i, host))
     }
 
     /// Whether `host` lies in this partition's host memory.

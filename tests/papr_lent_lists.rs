@@ -29,14 +29,11 @@ use pnv_iommu::papr::{HStatus, PartitionConfig, RamRegion};
 const RAM: u64 = 16 * MIB;
 const LIST: u64 = 0x1000;
 
-/// Guest TCE of page `k` of the window's page size with permissions
-/// `perm`.
-fn tce(k: u64, page: u64, perm: u64) -> u64 {
-    (k * page) | perm
-}
-
-/// The list of call `i`: `n` entries of pages of `page` bytes.
-fn list(i: u64, n: u64, page: u64) -> Vec<u64> {
+/// The list of call `i`: `n` entries of pages of `page` bytes, in RAM at
+/// logical address `base`.
+fn list(i: u64, n: u64, page: u64, base: u64) -> Vec<u64> {
+    // Guest TCE of page `k` of RAM with permissions `perm`.
+    let tce = |k: u64, page: u64, perm: u64| (base + k * page) | perm;
     let pages = RAM / page;
     let perm = i % 3 + 1;
     // A start that leaves room for the run, most of the time.
@@ -80,6 +77,8 @@ fn ioba(i: u64, n: u64, page: u64, window: u64) -> u64 {
 }
 
 struct Case {
+    /// Logical address of RAM.
+    logical: u64,
     /// Host address of RAM in each twin (its alignment picks how entries
     /// follow from values).
     hosts: [u64; 2],
@@ -93,7 +92,7 @@ fn twins(case: Case) {
     let mut hv = Hv::new(GlobalPages);
     let ram = |host| {
         [RamRegion {
-            logical: 0,
+            logical: case.logical,
             host,
             size: RAM,
         }]
@@ -123,7 +122,7 @@ fn twins(case: Case) {
     let (mut replaced, mut refused) = (0, 0);
     for i in 0..4000u64 {
         let n = [1, 2, 7, 64, 512, 300][(i % 6) as usize];
-        let (off, l) = (ioba(i, n, page, size), list(i, n, page));
+        let (off, l) = (ioba(i, n, page, size), list(i, n, page, case.logical));
         // The entries to compare: the call's, or the first if none can be.
         let probe = if off % page != 0 || off + n * page > size {
             0
@@ -136,10 +135,11 @@ fn twins(case: Case) {
         let before = hv
             .read_tces(a.p, u64::from(wa.0), start + probe, n)
             .unwrap();
-        a.write_list(LIST, &l);
-        b.write_list(LIST, &l);
-        let status_a = hv.h_put_tce_indirect(a.p, u64::from(wa.0), start + off, LIST, n);
-        let status_b = hv.h_put_tce_indirect(b.p, u64::from(wb.0), start + off, LIST, n);
+        a.write_list(case.logical + LIST, &l);
+        b.write_list(case.logical + LIST, &l);
+        let list_la = case.logical + LIST;
+        let status_a = hv.h_put_tce_indirect(a.p, u64::from(wa.0), start + off, list_la, n);
+        let status_b = hv.h_put_tce_indirect(b.p, u64::from(wb.0), start + off, list_la, n);
         let at = (start + probe, n, page);
         let sa = seen(&hv, &a, wa.0, &phbs[0], status_a, at);
         let sb = seen(&hv, &b, wb.0, &phbs[1], status_b, at);
@@ -162,6 +162,7 @@ fn twins(case: Case) {
 #[test]
 fn lent_runs_do_what_copied_lists_do() {
     twins(Case {
+        logical: 0,
         hosts: [0x4_0000_0000, 0x8_0000_0000],
         page_shift: None,
         config: PartitionConfig::default(),
@@ -172,6 +173,7 @@ fn lent_runs_do_what_copied_lists_do() {
 #[test]
 fn lent_runs_do_what_copied_lists_do_over_unaligned_ram() {
     twins(Case {
+        logical: 0,
         hosts: [0x4_0030_0000, 0x8_0050_0000],
         page_shift: None,
         config: PartitionConfig::default(),
@@ -182,6 +184,7 @@ fn lent_runs_do_what_copied_lists_do_over_unaligned_ram() {
 #[test]
 fn lent_runs_of_64k_pages_do_what_copied_lists_do() {
     twins(Case {
+        logical: 0,
         hosts: [0x4_0000_0000, 0x8_0010_0000],
         page_shift: Some(16),
         config: PartitionConfig::default(),
@@ -192,11 +195,24 @@ fn lent_runs_of_64k_pages_do_what_copied_lists_do() {
 #[test]
 fn at_the_memory_limit_lent_runs_are_refused_as_copied_lists_are() {
     twins(Case {
+        logical: 0,
         hosts: [0x4_0000_0000, 0x8_0000_0000],
         page_shift: None,
         config: PartitionConfig {
             tce_memory_limit: 1,
             ..PartitionConfig::default()
         },
+    });
+}
+
+/// RAM at a logical address other than 0, aligned to its size: the key
+/// changes bits the values have.
+#[test]
+fn lent_runs_do_what_copied_lists_do_for_ram_not_at_logical_0() {
+    twins(Case {
+        logical: RAM,
+        hosts: [0x4_0000_0000, 0x8_0000_0000],
+        page_shift: None,
+        config: PartitionConfig::default(),
     });
 }

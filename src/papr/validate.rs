@@ -642,6 +642,24 @@ mod tests {
                 // 0 or one page the native pass took.
                 let be: Vec<u64> = list.iter().map(|v| v.to_be()).collect();
                 let be_accepted = all_valid_one_unit_be(&be, unit, page);
+                // The same list lent in place (bytes as they lie): taken
+                // exactly when it is a run the big-endian pass took, with
+                // its progression, and each entry's hardware entry follows
+                // from its value.
+                let lent: Vec<[u8; 8]> = be.iter().map(|v| v.to_ne_bytes()).collect();
+                let lent_run = run_valid_one_unit_be(&lent, unit, page);
+                assert_eq!(
+                    lent_run,
+                    be_accepted.and_then(|a| a.run.map(|r| (r, a.entries))),
+                    "page {page:#x} list {list:x?}"
+                );
+                if let Some((_, entries)) = lent_run {
+                    let hw: Vec<Tce> = list
+                        .iter()
+                        .map(|&g| Tce::from_raw(entries.entry_of(g)))
+                        .collect();
+                    assert_eq!(hw, a, "page {page:#x} list {list:x?}");
+                }
                 if let Some(accepted) = be_accepted {
                     assert!(all_valid.is_some(), "page {page:#x} list {list:x?}");
                     let hw: Vec<Tce> = be

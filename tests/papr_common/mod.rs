@@ -163,7 +163,7 @@ pub fn seen(
         hw: (0..n)
             .map(|k| {
                 let hw = hv.hardware_tce(g.p, l, at + k * page).unwrap().raw();
-                if hw & 3 != 0 { hw - g.host(0) } else { hw }
+                if hw & 3 != 0 { hw - g.ram[0].host } else { hw }
             })
             .collect(),
         mapped: hv.mapped_regions(g.p).iter().map(|r| r.mapped).collect(),

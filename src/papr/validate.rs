@@ -586,6 +586,9 @@ mod tests {
                 lists.push(vec![good, v, 0, good + page]);
                 lists.push(vec![good, v]);
                 lists.push(vec![(1 << 20) | 1, v, ((1 << 20) + page) | 2]);
+                // Starting as one page repeated, then two entries that
+                // differ from it alike (differences that would cancel).
+                lists.push(vec![good, good, v, v]);
             }
             lists.push(
                 (0..512)

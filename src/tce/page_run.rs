@@ -173,6 +173,16 @@ mod tests {
                         let i = (rand() as usize) % n;
                         list[i] ^= 1 << (rand() % 64);
                     }
+                    // The same bit off in two entries (differences that
+                    // would cancel).
+                    2 => {
+                        let bit = 1 << (rand() % 64);
+                        let (i, k) = ((rand() as usize) % n, (rand() as usize) % n);
+                        list[i] ^= bit;
+                        if k != i {
+                            list[k] ^= bit;
+                        }
+                    }
                     _ => {}
                 }
                 let be: Vec<u64> = list.iter().map(|v| v.to_be()).collect();

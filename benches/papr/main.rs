@@ -14,6 +14,10 @@
 //!   `emulator` (n = 64, 512) with lists whose pages are not consecutive
 //!   (the pages of the sweep's lists, permuted): ours cannot take a list
 //!   as one run of pages there.
+//! - `copied_<strategy>_<n>`: the same with the sweep's lists, in a
+//!   partition whose guest memory lends no list: ours copies each list
+//!   before checking it, as from guest RAM other CPUs may write (the
+//!   emulator still reads it in place).
 //! - `papr_h_put_tce`: one `H_PUT_TCE`, ns per call;
 //!   `papr_h_put_tce_map_unmap`: the same mapping a page, then unmapping it,
 //!   as a Linux guest does; `papr_h_put_tce_stage_*`: each stage of the call
@@ -120,9 +124,14 @@ pub struct Guest {
 /// Adds partition number `n`: 64 MiB of RAM, one PE, and the two lists of
 /// 512 distinct pages each.
 pub fn add_guest(hv: &mut Hv, n: u64) -> Guest {
+    add_guest_in(hv, n, FakeGuestMemory::new())
+}
+
+/// [`add_guest`] with guest memory `mem` (say, one that lends no list).
+pub fn add_guest_in(hv: &mut Hv, n: u64, mem: FakeGuestMemory) -> Guest {
     let host = 0x20_0000_0000 + n * 0x1_0000_0000;
     let phb = Arc::new(BenchPhb::default());
-    let mem = Arc::new(FakeGuestMemory::new());
+    let mem = Arc::new(mem);
     mem.add(host, RAM as usize);
     let ram = [RamRegion {
         logical: 0,
@@ -263,12 +272,26 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
 /// Ours and the emulator on the scattered lists, interleaved as in
 /// [`sweep`].
 fn scattered(hv: &Hv, g: &Guest, calls_made: &mut u64) {
+    beside_emulator(hv, g, "scattered", SCATTERED, calls_made);
+}
+
+/// Ours and the emulator on the sweep's lists in a partition whose guest
+/// memory lends no list (`g`): ours copies each list before checking it,
+/// as from guest RAM that other CPUs may write.
+fn copied(hv: &Hv, g: &Guest, calls_made: &mut u64) {
+    beside_emulator(hv, g, "copied", LISTS, calls_made);
+}
+
+/// Ours (`<what>_ours_indirect_<n>`) and the emulator
+/// (`<what>_emulator_<n>`) on the two lists at logical addresses `lists`,
+/// interleaved as in [`sweep`], for n = 64 and 512.
+fn beside_emulator(hv: &Hv, g: &Guest, what: &str, logical: [u64; 2], calls_made: &mut u64) {
     let peer = PeerTable::new(WINDOW_ENTRIES);
-    let lists = SCATTERED.map(|la| g.host + la);
+    let lists = logical.map(|la| g.host + la);
     for n in [64usize, 512] {
         let names = [
-            format!("scattered_ours_indirect_{n}"),
-            format!("scattered_emulator_{n}"),
+            format!("{what}_ours_indirect_{n}"),
+            format!("{what}_emulator_{n}"),
         ];
         if !names.iter().any(|name| wanted(name)) {
             continue;
@@ -278,7 +301,7 @@ fn scattered(hv: &Hv, g: &Guest, calls_made: &mut u64) {
         for _ in 0..REPS {
             let ours = time(|| {
                 for i in 0..calls {
-                    let list = SCATTERED[(i & 1) as usize];
+                    let list = logical[(i & 1) as usize];
                     hv.h_put_tce_indirect(g.p, g.liobn, BASE, list, n as u64)
                         .unwrap();
                 }
@@ -385,17 +408,23 @@ fn main() {
     let mut hv: Hv = Hypervisor::new(GlobalPages);
     let a = add_guest(&mut hv, 0);
     let b = add_guest(&mut hv, 1);
+    let c = add_guest_in(&mut hv, 2, FakeGuestMemory::copying());
     let mut calls = 0u64;
 
     sweep(&hv, &a, &mut calls);
     scattered(&hv, &a, &mut calls);
+    copied(&hv, &c, &mut calls);
 
     if wanted("papr_h_put_tce") {
         calls += breakdown::run(&mut hv, &a);
     }
 
     if calls > 0 {
-        let kills = a.phb.kills.load(Ordering::Relaxed);
+        // The calls counted so far went to `a` and `c`.
+        let kills = [&a, &c]
+            .iter()
+            .map(|g| g.phb.kills.load(Ordering::Relaxed))
+            .sum::<u64>();
         report(
             "papr_invalidations_per_call",
             kills as f64 / calls as f64,

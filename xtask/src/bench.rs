@@ -104,6 +104,12 @@ const RATIOS: &[Ratio] = &[
         limit: Some(Limit::AtMost(1.5)),
     },
     Ratio {
+        label: "INDIRECT(512) / emulator loop, list copied (memory that lends none)",
+        num: "copied_ours_indirect_512",
+        den: "copied_emulator_512",
+        limit: Some(Limit::AtMost(1.5)),
+    },
+    Ratio {
         label: "two-pass exchange / INDIRECT(512)",
         num: "sweep_two_pass_512",
         den: "sweep_ours_indirect_512",

@@ -324,6 +324,24 @@ impl<A: PageAllocator> Window<A> {
         }
     }
 
+    /// What the common paths check first, in the batch path's order: a
+    /// count of 1 to 512 and a partition with one unit (else `None`: the
+    /// batch path decides), then the IOBA range, whose error is the call's.
+    /// The first entry's index and the unit.
+    #[inline(always)]
+    fn common_start<'u>(
+        &self,
+        ioba: u64,
+        count: u64,
+        ctx: &PartitionAccounting<'u>,
+    ) -> Option<HResult<(u64, &'u Unit)>> {
+        if !(1..=MAX_TCES_PER_CALL).contains(&count) {
+            return None;
+        }
+        let unit = ctx.units.single()?;
+        Some(self.check(ioba, count).map(|first| (first, unit)))
+    }
+
     /// The common path of `H_PUT_TCE_INDIRECT` in a partition with one
     /// unit: a list of consecutive pages (or one page repeated), lent in
     /// place by guest memory that can, over a leaf level and a shadow chunk
@@ -341,12 +359,8 @@ impl<A: PageAllocator> Window<A> {
         count: u64,
         ctx: &PartitionAccounting<'_>,
     ) -> Option<HResult<u64>> {
-        if !(1..=MAX_TCES_PER_CALL).contains(&count) {
-            return None;
-        }
-        let unit = ctx.units.single()?;
-        let first = match self.check(ioba, count) {
-            Ok(first) => first,
+        let (first, unit) = match self.common_start(ioba, count, ctx)? {
+            Ok(start) => start,
             Err(e) => return Some(Err(e)),
         };
         let page = self.geometry.page_size();
@@ -399,19 +413,16 @@ impl<A: PageAllocator> Window<A> {
         count: u64,
         ctx: &PartitionAccounting<'_>,
     ) -> Option<HResult<u64>> {
-        if !(1..=MAX_TCES_PER_CALL).contains(&count) {
-            return None;
-        }
-        let unit = ctx.units.single()?;
-        let checked = (|| {
-            let first = self.check(ioba, count)?;
-            let page = self.geometry.page_size();
-            let (hw, valid) = validate_in_unit(tce, page, unit)?;
-            if tce != 0 {
-                ctx.memory.admit()?;
-            }
-            Ok((first, hw, NewValue { unit, valid, page }))
-        })();
+        let page = self.geometry.page_size();
+        let checked = self
+            .common_start(ioba, count, ctx)?
+            .and_then(|(first, unit)| {
+                let (hw, valid) = validate_in_unit(tce, page, unit)?;
+                if tce != 0 {
+                    ctx.memory.admit()?;
+                }
+                Ok((first, hw, NewValue { unit, valid, page }))
+            });
         let (first, hw, new) = match checked {
             Ok(checked) => checked,
             Err(e) => return Some(Err(e)),

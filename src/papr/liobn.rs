@@ -679,7 +679,7 @@ impl<A: PageAllocator> Window<A> {
 
     /// The common path of `H_STUFF_TCE`, as [`put_one`](Self::put_one) is of
     /// `H_PUT_TCE`: if the `count` entries lie in one leaf level that is
-    /// there and (for a value other than 0) their shadow chunks are there.
+    /// there and in one shadow chunk that is there.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     fn put_same(

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::hcall::HStatus;
-use super::partition::{PartitionConfig, RAM_GRANULE, RamMap};
+use super::partition::{PartitionConfig, RAM_GRANULE, RamMap, RamRegion};
 
 /// Why a pre-registration call was refused. The discriminants are the
 /// hypercall status values a caller reports.
@@ -69,8 +69,12 @@ impl Unit {
     /// unit (`len >= 1`), without overflow.
     #[inline(always)]
     pub(crate) fn host_of(&self, la: u64, len: u64) -> Option<u64> {
-        let off = la.wrapping_sub(self.logical);
-        (la >= self.logical && off < self.size && self.size - off >= len).then(|| self.host + off)
+        let region = RamRegion {
+            logical: self.logical,
+            host: self.host,
+            size: self.size,
+        };
+        region.translate(la, len)
     }
 }
 
@@ -309,7 +313,6 @@ impl Drop for Deltas<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::papr::RamRegion;
 
     fn ram() -> RamMap {
         RamMap::new(&[

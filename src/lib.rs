@@ -33,4 +33,6 @@ pub mod phb3;
 pub mod phb4;
 pub mod phb5;
 pub mod tce;
+#[cfg(test)]
+mod test_rand;
 pub mod topology;

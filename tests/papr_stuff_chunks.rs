@@ -3,13 +3,14 @@
 //! replace each entry exactly as if it had been stored one by one: guest
 //! values, hardware entries, map counts and the dirty log.
 
+mod papr_common;
+
 use std::sync::Arc;
 
+use papr_common::*;
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
-use pnv_iommu::papr::{
-    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
-};
+use pnv_iommu::papr::{Hypervisor, PartitionConfig, PartitionId, RamRegion};
 
 const HOST: u64 = 0x40_0000_0000;
 const RAM: u64 = 16 << 20;
@@ -108,13 +109,8 @@ fn listed_runs(host: u64) {
     let list_la = 0x8000;
     let mut model = vec![0u64; PAGES as usize];
     let mut dirty = std::collections::BTreeSet::new();
-    let mut seed = 0x5eed_0f11_5751_u64;
-    let mut rand = move |below: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % below
-    };
+    let mut next = xorshift(0x5eed_0f11_5751);
+    let mut rand = move |below: u64| next() % below;
     // A page the guest may map (within its 16 MiB, past the list).
     let page = |rand: &mut dyn FnMut(u64) -> u64| (0x10_0000 + (rand(3000) << 12)) | (1 + rand(3));
     for round in 0..600 {
@@ -194,33 +190,14 @@ fn listed_runs(host: u64) {
 
 /// A hypervisor with one partition of `RAM` bytes at host address `host`
 /// and one PE: the partition, its default LIOBN and its guest memory.
-fn partition(
-    host: u64,
-) -> (
-    Hypervisor<RecordingPhb, GlobalPages>,
-    PartitionId,
-    u64,
-    Arc<FakeGuestMemory>,
-) {
-    let mut hv: Hypervisor<RecordingPhb, GlobalPages> = Hypervisor::new(GlobalPages);
-    let mem = Arc::new(FakeGuestMemory::new());
-    mem.add(host, RAM as usize);
+fn partition(host: u64) -> (Hv, PartitionId, u64, Arc<FakeGuestMemory>) {
+    let mut hv = Hv::new(GlobalPages);
     let ram = [RamRegion {
         logical: 0,
         host,
         size: RAM,
     }];
-    let p = hv
-        .add_partition(&ram, mem.clone(), PartitionConfig::default())
-        .unwrap();
-    let cfg = PeConfig {
-        buid: 1,
-        config_addr: 0x100,
-        pe: 1,
-        default_window_size: 1 << 30,
-        page_sizes: PHB4_DDW_PAGES,
-        max_window_shift: 40,
-    };
-    let liobn = hv.attach_pe(p, Arc::new(RecordingPhb::new()), cfg).unwrap() as u64;
-    (hv, p, liobn, mem)
+    let phb = Arc::new(RecordingPhb::new());
+    let g = add_guest(&mut hv, &phb, &ram, PartitionConfig::default(), 1);
+    (hv, g.p, u64::from(g.liobn), g.mem)
 }

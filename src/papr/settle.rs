@@ -309,13 +309,7 @@ mod tests {
         let unit = units.single().unwrap();
         let ctx_dirty = DirtyLog::new(&ram);
         let slow_dirty = DirtyLog::new(&ram);
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = crate::test_rand::xorshift(0x1234_5678_9abc_def0);
         for page in [1u64 << 12, 1 << 16] {
             let pages = (1u64 << 22) / page;
             for round in 0..300 {

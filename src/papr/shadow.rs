@@ -504,13 +504,8 @@ mod tests {
         const N: u64 = 3 * CHUNK as u64;
         let mut s = Shadow::default();
         let mut model = vec![0u64; N as usize];
-        let mut seed = 0x0bad_cafe_1234_5678u64;
-        let mut rand = move |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut next = crate::test_rand::xorshift(0x0bad_cafe_1234_5678);
+        let mut rand = move |below: u64| next() % below;
         s.reserve(0, N).unwrap();
         let mut known = 0;
         for round in 0..4000 {

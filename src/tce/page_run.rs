@@ -129,13 +129,7 @@ mod tests {
     /// progression.
     #[test]
     fn big_endian_page_runs_are_exactly_the_progressions() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = crate::test_rand::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut runs = 0;
         for page in [1u64 << 12, 1 << 16] {
             for round in 0..3000 {

@@ -179,3 +179,14 @@ pub fn seen(
             .collect(),
     }
 }
+
+/// The xorshift64 sequence from `seed` (not 0): the same seed gives the
+/// same sequence on every run.
+pub fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

@@ -128,7 +128,7 @@ impl DirtyLog {
 /// host operation takes and clears), so a load and a store make the change
 /// whole: no atomic read-modify-write on a hypercall's path.
 #[inline]
-fn mark_word(word: &AtomicU64, mask: u64) {
+pub(crate) fn mark_word(word: &AtomicU64, mask: u64) {
     let old = word.load(Ordering::Relaxed);
     if old & mask != mask {
         word.store(old | mask, Ordering::Relaxed);

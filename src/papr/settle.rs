@@ -15,13 +15,12 @@
 //! such a run, [`settle_one_unit_progression`] settles them without reading
 //! a single entry. Other partitions use [`OldSettler`].
 
-use super::dirty::DirtyLog;
+use super::dirty::{DirtyLog, mark_word};
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
 use super::shadow::Progression;
 use crate::iopt::Perm;
-use core::sync::atomic::Ordering;
 
 const FLAGS: u64 = Perm::all().bits();
 const WRITE: u64 = Perm::WRITE.bits();
@@ -119,11 +118,7 @@ fn count_and_mark_each(old: &[u64], ram: usize, base: u64, dirty: &DirtyLog) -> 
         // Pages of a unit lie inside its RAM region, so the word is there;
         // a clear's garbage address may not be (then it marks nothing).
         if let Some(word) = usize::try_from(bit >> 6).ok().and_then(|w| words.get(w)) {
-            let mark = with_write << (bit & 63);
-            let v = word.load(Ordering::Relaxed);
-            if v & mark != mark {
-                word.store(v | mark, Ordering::Relaxed);
-            }
+            mark_word(word, with_write << (bit & 63));
         }
     };
     if all & WRITE != 0 {

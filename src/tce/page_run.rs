@@ -10,7 +10,9 @@
 //! Checking a listed run, or storing one, is then one branch-free pass of
 //! exclusive-ors on the words as they lie in memory.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::AtomicU64;
+
+use super::batch::store_each;
 
 /// `(k << shift).to_be()` for `k` in `0..512`: page `k` of a 512-page
 /// block, big-endian.
@@ -92,28 +94,16 @@ impl BePageRun {
     #[inline(always)]
     pub(crate) fn store(&self, entries: &[AtomicU64]) {
         let (a, b) = entries.split_at((self.table.len() - self.j).min(entries.len()));
-        let store = |entries: &[AtomicU64], table: &[u64], c: u64| {
-            // Eight at a time: the loop is short enough that its own
-            // counting shows.
-            let (entries8, entries_rest) = entries.as_chunks::<8>();
-            let (table8, table_rest) = table[..entries.len()].as_chunks::<8>();
-            for (e, t) in entries8.iter().zip(table8) {
-                for (e, &t) in e.iter().zip(t) {
-                    e.store(t ^ c, Ordering::Relaxed);
-                }
-            }
-            for (e, &t) in entries_rest.iter().zip(table_rest) {
-                e.store(t ^ c, Ordering::Relaxed);
-            }
-        };
-        store(a, &self.table[self.j..], self.c0);
-        store(b, self.table, self.c1);
+        let (c0, c1) = (self.c0, self.c1);
+        store_each(a, &self.table[self.j..], |t| t ^ c0);
+        store_each(b, self.table, |t| t ^ c1);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::sync::atomic::Ordering;
 
     /// Whether `list` is `head + i * page` (wrapping), entry by entry: the
     /// model.

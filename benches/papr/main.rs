@@ -6,8 +6,9 @@
 //!   read from guest memory, in place as the emulator reads it (the fake
 //!   lends it under its lock), every entry validated before any is written,
 //!   old entries settled, one kill), `ours_stuff` (`H_STUFF_TCE`), and the
-//!   peers `emulator`, `two_pass` and `floor`. Two lists naming different
-//!   pages (two values for STUFF and the floor) alternate, so every call
+//!   peers `emulator`, `two_pass`, `floor` and `locked_floor` (the floor
+//!   inside a per-call lock). Two lists naming different pages (two values
+//!   for STUFF and the floors) alternate, so every call
 //!   replaces valid entries. Each strategy is timed in turn, repetition by
 //!   repetition, and keeps its best repetition.
 //! - `scattered_<strategy>_<n>`: the same for `ours_indirect` and the
@@ -43,7 +44,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use peers::PeerTable;
+use peers::{PeerLock, PeerTable};
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::FakeGuestMemory;
@@ -194,19 +195,22 @@ pub fn time(f: impl FnOnce()) -> f64 {
 }
 
 /// The strategies of the sweep, in the order they take turns.
-const STRATEGIES: [&str; 5] = [
+const STRATEGIES: [&str; 6] = [
     "ours_indirect",
     "emulator",
     "two_pass",
     "ours_stuff",
     "floor",
+    "locked_floor",
 ];
 
 fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
     let peer = PeerTable::new(WINDOW_ENTRIES);
     let peer_phb = BenchPhb::default();
+    let peer_lock = PeerLock::default();
     let ram = hv.ram(g.p).unwrap();
     let lists = LISTS.map(|la| g.host + la);
+    check_peers(&peer, &peer_lock, g, lists[0]);
     for n in SIZES {
         // About 16K entries per timing, and at least 64 calls (each timing
         // well under the OS's time slice: most run without the CPU being
@@ -245,10 +249,16 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
                             hv.h_stuff_tce(g.p, g.liobn, BASE, tce, n as u64).unwrap();
                         }
                     }
-                    _ => {
+                    4 => {
                         for i in 0..calls {
                             let tce = (g.host + 0x10_0000 + (i & 1) * 0x1000) | RW;
                             peers::store_floor(&peer, BASE, tce, n);
+                        }
+                    }
+                    _ => {
+                        for i in 0..calls {
+                            let tce = (g.host + 0x10_0000 + (i & 1) * 0x1000) | RW;
+                            peers::locked_store_floor(&peer_lock, &peer, BASE, tce, n);
                         }
                     }
                 });
@@ -267,6 +277,34 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
     // The peers did their work: the last list is in their table (the
     // emulator's guest values, or the two-pass translation to host).
     black_box(peer.get(BASE as usize >> 12));
+}
+
+/// The peers store what they are given (a peer that stored nothing would
+/// look fast): the emulator a whole list at `list` (host address), the
+/// floors one value.
+fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, list: u64) {
+    let first = (BASE >> 12) as usize;
+    peers::emulator_indirect(peer, &g.mem, BASE, list, 512).unwrap();
+    let listed = g
+        .mem
+        .read_bytes(list, 512 * 8, |b| {
+            b.chunks_exact(8)
+                .map(|w| u64::from_be_bytes(w.try_into().unwrap()))
+                .collect::<Vec<u64>>()
+        })
+        .unwrap();
+    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
+    assert_eq!(stored, listed, "emulator loop");
+    for (k, tce) in [0x10_0003u64, 0x11_0003].into_iter().enumerate() {
+        match k {
+            0 => peers::store_floor(peer, BASE, tce, 512),
+            _ => peers::locked_store_floor(lock, peer, BASE, tce, 512),
+        }
+        assert!(
+            (first..first + 512).all(|i| peer.get(i) == tce),
+            "floor {k}"
+        );
+    }
 }
 
 /// Ours and the emulator on the scattered lists, interleaved as in

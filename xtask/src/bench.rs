@@ -122,6 +122,12 @@ const RATIOS: &[Ratio] = &[
         limit: Some(Limit::AtMost(1.2)),
     },
     Ratio {
+        label: "store floor under a lock / store floor",
+        num: "sweep_locked_floor_512",
+        den: "sweep_floor_512",
+        limit: None,
+    },
+    Ratio {
         label: "two partitions / one, calls per second",
         num: "papr_two_partitions_speedup",
         den: "",
@@ -148,6 +154,7 @@ const STRATEGIES: &[(&str, &str)] = &[
     ("emulator", "emulator loop (QEMU)"),
     ("two_pass", "two-pass exchange (KVM)"),
     ("floor", "store floor"),
+    ("locked_floor", "store floor under a lock"),
 ];
 
 /// One round's figures: name -> (value, unit).

@@ -49,7 +49,7 @@ use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::FakeGuestMemory;
 use pnv_iommu::papr::{
-    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamRegion,
+    Hypervisor, PHB4_DDW_PAGES, PartitionConfig, PartitionId, PeConfig, RamMap, RamRegion,
     WindowProgrammer, WindowTable,
 };
 
@@ -210,7 +210,7 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
     let peer_lock = PeerLock::default();
     let ram = hv.ram(g.p).unwrap();
     let lists = LISTS.map(|la| g.host + la);
-    check_peers(&peer, &peer_lock, g, lists[0]);
+    check_peers(&peer, &peer_lock, g, ram, lists[0]);
     for n in SIZES {
         // About 16K entries per timing, and at least 64 calls (each timing
         // well under the OS's time slice: most run without the CPU being
@@ -281,8 +281,8 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
 
 /// The peers store what they are given (a peer that stored nothing would
 /// look fast): the emulator a whole list at `list` (host address), the
-/// floors one value.
-fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, list: u64) {
+/// two-pass exchange its translation, the floors one value.
+fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list: u64) {
     let first = (BASE >> 12) as usize;
     peers::emulator_indirect(peer, &g.mem, BASE, list, 512).unwrap();
     let listed = g
@@ -295,6 +295,13 @@ fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, list: u64) {
         .unwrap();
     let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
     assert_eq!(stored, listed, "emulator loop");
+    peers::two_pass_indirect(peer, &g.mem, ram, &BenchPhb::default(), BASE, list, 512).unwrap();
+    let translated: Vec<u64> = listed
+        .iter()
+        .map(|&tce| ram.translate(tce & !RW, 0x1000).unwrap() | (tce & RW))
+        .collect();
+    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
+    assert_eq!(stored, translated, "two-pass exchange");
     for (k, tce) in [0x10_0003u64, 0x11_0003].into_iter().enumerate() {
         match k {
             0 => peers::store_floor(peer, BASE, tce, 512),

@@ -298,10 +298,10 @@ fn store_same(entries: &[AtomicU64], raw: u64) {
 /// the shorter length.
 ///
 /// Sixteen stores per loop turn, each entry and each source word reached
-/// through a pointer of its own: with one index for both (what the compiler
-/// makes of a zip of the two slices) every store needs a base plus index
-/// address, which x86 cores split into two micro-operations, and the pass
-/// became bound by issuing them (about 1.3x slower than this shape here).
+/// through a pointer of its own. With one index for both (what the compiler
+/// makes of a zip of the two slices) every store is addressed base plus
+/// index, which Intel cores issue as two micro-operations, and the pass,
+/// bound by issuing them, took about 1.25x as long on the bench's host.
 #[inline(always)]
 pub(crate) fn store_each(entries: &[AtomicU64], src: &[u64], entry: impl Fn(u64) -> u64) {
     let n = entries.len().min(src.len());

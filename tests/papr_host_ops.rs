@@ -5,10 +5,16 @@
 //! the lock is wanted all the time. Meanwhile the host reads the dirty log,
 //! registers and unregisters a region, creates and removes a DDW window and
 //! assigns PEs, each of which takes the partition lock. Each must get in
-//! within 10 ms (measured: about 0.1 ms at worst on an idle host; see the
-//! assertions for the host OS's own delays). With a reader-preferring
-//! reader-writer lock (an earlier design) the first one waited until the
-//! callers stopped: the whole run. The ticket lock serves in order.
+//! after the calls queued before it only, at most one per caller each time
+//! it takes the lock: counted as the guest calls that complete while it
+//! waits, which, unlike its time, the host OS's own delays do not move (it
+//! preempts threads for several ms now and then on this two-CPU machine).
+//! The typical one must also get in within 10 ms, and every one long before
+//! the callers stop. With a reader-preferring reader-writer lock (an
+//! earlier design) the first one waited until the callers stopped: the
+//! whole run. With a lock that is not taken in order (a test-and-set lock
+//! tried as a control) a twentieth of them saw 19 to 39 calls get in first,
+//! while their times stayed within 10 ms. The ticket lock serves in order.
 //!
 //! The rule that makes the kill run under the lock still holds: a region
 //! cannot be unregistered before the kill that unmapped it has completed
@@ -115,12 +121,17 @@ fn host_operations_get_in_while_guests_call_back_to_back() {
         std::thread::yield_now();
     }
 
+    // How long an operation took, and how many guest calls completed
+    // meanwhile (each call kills once; the operations below kill at most
+    // once each).
     let timed = |f: &mut dyn FnMut()| {
+        let kills = phb.kills.load(Ordering::Relaxed);
         let start = Instant::now();
         f();
-        start.elapsed()
+        let took = start.elapsed();
+        (took, phb.kills.load(Ordering::Relaxed) - kills)
     };
-    let mut waits: Vec<(&str, Duration)> = Vec::new();
+    let mut waits: Vec<(&str, (Duration, u64))> = Vec::new();
     let mut dirty = 0;
     for i in 0..SAMPLES {
         // Let the callers run in between.
@@ -152,35 +163,48 @@ fn host_operations_get_in_while_guests_call_back_to_back() {
         c.join().unwrap();
     }
     let calls = calls.load(Ordering::Relaxed);
-    for (name, d) in waits.iter().filter(|w| w.1 > Duration::from_millis(1)) {
-        println!("slow: {name} {d:?}");
+    for (name, (d, n)) in waits.iter().filter(|w| w.1.0 > Duration::from_millis(1)) {
+        println!("slow: {name} {d:?}, {n} guest calls meanwhile");
     }
-    let worst = waits.iter().max_by_key(|w| w.1).unwrap();
-    let mut sorted: Vec<Duration> = waits.iter().map(|w| w.1).collect();
+    let worst = waits.iter().max_by_key(|w| w.1.0).unwrap();
+    let mut sorted: Vec<Duration> = waits.iter().map(|w| w.1.0).collect();
     sorted.sort();
-    let p95 = sorted[sorted.len() * 95 / 100];
+    let mut ahead: Vec<u64> = waits.iter().map(|w| w.1.1).collect();
+    ahead.sort();
+    let p95 = ahead[ahead.len() * 95 / 100];
     println!(
-        "{} host operations during {calls} guest calls: median {:?}, 95th percentile {p95:?}, \
-         worst {:?} ({})",
+        "{} host operations during {calls} guest calls: median {:?}, worst {:?} ({}); \
+         guest calls completed meanwhile: median {}, 95th percentile {p95}, most {}",
         waits.len(),
         sorted[sorted.len() / 2],
-        worst.1,
-        worst.0
+        worst.1.0,
+        worst.0,
+        ahead[ahead.len() / 2],
+        ahead[ahead.len() - 1],
     );
-    // The bound holds for the lock; this machine's OS may still preempt the
-    // measuring thread (or a caller inside its kill) for a few ms now and
-    // then, which no lock can prevent. So 95% of the operations must keep
-    // the bound, and every one must get in long before the callers stop (a
-    // starved one waits for all of [`DEADLINE`]).
+    // Served in order: each time an operation takes the partition lock
+    // (once or twice here) it waits for the calls queued before it, at
+    // most one per caller (its own kill counts too). Counted in calls,
+    // this does not depend on how the host OS shares two CPUs among five
+    // busy threads, which now and then preempts the measuring thread or a
+    // caller for several ms; so 95% of the operations must keep it. In
+    // time, the typical one must keep the bound, and every one must get in
+    // long before the callers stop (a starved one waits for all of
+    // [`DEADLINE`]).
     assert!(
-        p95 <= BOUND,
-        "95th percentile wait {p95:?} (bound {BOUND:?})"
+        p95 <= 2 * CALLERS,
+        "95th percentile: {p95} guest calls completed while an operation waited"
     );
     assert!(
-        worst.1 <= BOUND * 100,
+        sorted[sorted.len() / 2] <= BOUND,
+        "median wait {:?} (bound {BOUND:?})",
+        sorted[sorted.len() / 2]
+    );
+    assert!(
+        worst.1.0 <= BOUND * 100,
         "{} waited {:?}: starved",
         worst.0,
-        worst.1
+        worst.1.0
     );
     assert!(calls >= 200, "the callers ran ({calls} calls)");
     assert!(dirty > 0, "replaced writable TCEs marked pages");

@@ -84,12 +84,13 @@ fn at_the_memory_limit_h_put_tce_refuses_what_a_batch_refuses() {
 }
 
 /// `H_STUFF_TCE` of `n` entries against a batch listing the value `n` times:
-/// runs inside a chunk, whole chunks (kept as one value), runs across a
-/// chunk boundary.
+/// runs inside a chunk (kept as a run of one value), whole chunks (kept as
+/// one value), runs across a chunk boundary, and single entries set by
+/// `H_PUT_TCE` among them (which write a run out).
 #[test]
 fn h_stuff_tce_does_what_a_batch_of_equal_entries_does() {
     twins(PartitionConfig::default(), |i| {
-        [2, 7, 64, 512, 24][(i % 5) as usize]
+        [2, 7, 64, 512, 24, 1][(i % 6) as usize]
     });
 }
 

@@ -11,9 +11,11 @@
 //! `H_STUFF_TCE` does) just records the value ([`Shadow::fill`]): replacing
 //! it, and settling what it held, then costs one step instead of 512 reads
 //! and 512 stores. Likewise a batch whose new values form an arithmetic
-//! progression (consecutive pages: what a guest lists for one buffer) can be
-//! recorded as that progression, and the next batch over the same entries
-//! knows the old values without reading them ([`Shadow::replace_batch`]). Any other access writes the values out first.
+//! progression (consecutive pages: what a guest lists for one buffer, or one
+//! value repeated: `H_STUFF_TCE` over part of a chunk) can be recorded as
+//! that progression, and the next batch over the same entries knows the old
+//! values without reading them ([`Shadow::replace_batch`],
+//! [`Shadow::replace_at`]). Any other access writes the values out first.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;

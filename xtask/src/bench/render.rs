@@ -292,7 +292,8 @@ fn notes(md: &mut String, rounds: &[Round]) {
              table with one 8-byte store, like the floor (the least that keeps \
              every entry single-copy atomic for a PHB reading the table meanwhile), \
              and the guest value once for a whole 512-entry chunk (a shadow chunk \
-             filled with one value records the value). What it adds is per call, \
+             filled with one value records the value; part of one records the run). \
+             What it adds is per call, \
              {per_call:.0} ns here against {floor:.0} ns for the floor's 512 \
              stores. A ratio of 1.2 would leave {budget:.0} ns for all of it. The \
              lock alone takes {lock:.0} of them (the floor under a lock), leaving \

@@ -260,10 +260,33 @@ fn breakdown(md: &mut String, rounds: &[Round]) {
 }
 
 /// Why the comparisons come out as they do (what the design costs).
+/// The round whose `num / den` is the median of the rounds' (the lower of
+/// the two middle ones for an even count), so that a note's figures all
+/// come from one round: medians of figures taken in different rounds (a
+/// slow one for the numerator, a fast one for the denominator) would not
+/// compare.
+pub(super) fn median_round<'r>(rounds: &'r [Round], num: &str, den: &str) -> Option<&'r Round> {
+    let mut by_ratio: Vec<(f64, &Round)> = rounds
+        .iter()
+        .filter_map(|r| Some((r.get(num)?.0 / r.get(den)?.0, r)))
+        .filter(|(ratio, _)| ratio.is_finite())
+        .collect();
+    by_ratio.sort_by(|a, b| a.0.total_cmp(&b.0));
+    by_ratio
+        .get(by_ratio.len().checked_sub(1)? / 2)
+        .map(|&(_, r)| r)
+}
+
 fn notes(md: &mut String, rounds: &[Round]) {
     let med = |n: &str| median(values(rounds, n));
+    // A figure of the round `r` (NaN if it lacks it).
+    let at = |r: &Round, n: &str| r.get(n).map_or(f64::NAN, |v| v.0);
     let locks = med("papr_h_put_tce_stage_lock");
     md.push_str("## Reading the comparisons\n\n");
+    md.push_str(
+        "The figures in each note below come from one round: the one whose \
+         ratio for the note is the median.\n\n",
+    );
     if locks.is_finite() {
         let _ = writeln!(
             md,
@@ -281,10 +304,10 @@ fn notes(md: &mut String, rounds: &[Round]) {
              stores with no other atomic read-modify-write."
         );
     }
-    let per_call = (med("sweep_ours_stuff_512") - med("sweep_floor_512")) * 512.0;
-    let floor = med("sweep_floor_512") * 512.0;
-    let lock = (med("sweep_locked_floor_512") - med("sweep_floor_512")) * 512.0;
-    if per_call.is_finite() && floor.is_finite() && lock.is_finite() {
+    if let Some(r) = median_round(rounds, "sweep_ours_stuff_512", "sweep_floor_512") {
+        let per_call = (at(r, "sweep_ours_stuff_512") - at(r, "sweep_floor_512")) * 512.0;
+        let floor = at(r, "sweep_floor_512") * 512.0;
+        let lock = (at(r, "sweep_locked_floor_512") - at(r, "sweep_floor_512")) * 512.0;
         let budget = 0.2 * floor;
         let _ = writeln!(
             md,
@@ -304,24 +327,25 @@ fn notes(md: &mut String, rounds: &[Round]) {
              loads each waiting for the one before (the partition, its PE, the \
              window, its table, the leaf level).",
             rest = budget - lock,
-            put_rest = med("papr_h_put_tce") - med("papr_h_put_tce_stage_lock"),
+            put_rest = at(r, "papr_h_put_tce") - at(r, "papr_h_put_tce_stage_lock"),
         );
     }
-    // Per entry and per call, from the 64- and 512-entry calls.
-    let split = |n: &str| {
-        let (a, b) = (
-            med(&format!("{n}_64")) * 64.0,
-            med(&format!("{n}_512")) * 512.0,
-        );
-        let per_entry = (b - a) / 448.0;
-        (per_entry, b - 512.0 * per_entry)
-    };
-    let (ours_entry, ours_call) = split("sweep_ours_indirect");
-    let (emu_entry, emu_call) = split("sweep_emulator");
-    if ours_entry.is_finite() && emu_entry.is_finite() {
-        let _ = writeln!(
-            md,
-            "- **INDIRECT against the emulator loop**: the emulator copies big-endian \
+    if let Some(r) = median_round(rounds, "sweep_ours_indirect_512", "sweep_emulator_512") {
+        // Per entry and per call, from the 64- and 512-entry calls.
+        let split = |n: &str| {
+            let (a, b) = (
+                at(r, &format!("{n}_64")) * 64.0,
+                at(r, &format!("{n}_512")) * 512.0,
+            );
+            let per_entry = (b - a) / 448.0;
+            (per_entry, b - 512.0 * per_entry)
+        };
+        let (ours_entry, ours_call) = split("sweep_ours_indirect");
+        let (emu_entry, emu_call) = split("sweep_emulator");
+        if ours_entry.is_finite() && emu_entry.is_finite() {
+            let _ = writeln!(
+                md,
+                "- **INDIRECT against the emulator loop**: the emulator copies big-endian \
              entries into a big-endian table, so on this little-endian host its two \
              byte swaps cancel and its loop is a copy with a bounds check. Ours \
              checks every entry before storing any (all or nothing). A list of \
@@ -347,11 +371,15 @@ fn notes(md: &mut String, rounds: &[Round]) {
              {emu_entry:.2} ({:.2}x); per call {ours_call:.0} ns against its \
              {emu_call:.0}: the lock, the LIOBN and list lookups, the shadow's \
              bookkeeping, the settling and the kill, which the emulator does not do.",
-            ours_entry / emu_entry
-        );
+                ours_entry / emu_entry
+            );
+        }
     }
-    let (copied, emu) = (med("copied_ours_indirect_512"), med("copied_emulator_512"));
-    if copied.is_finite() && emu.is_finite() {
+    if let Some(r) = median_round(rounds, "copied_ours_indirect_512", "copied_emulator_512") {
+        let (copied, emu) = (
+            at(r, "copied_ours_indirect_512"),
+            at(r, "copied_emulator_512"),
+        );
         let _ = writeln!(
             md,
             "- **INDIRECT with a copied list**: the same lists in a partition whose \
@@ -365,11 +393,15 @@ fn notes(md: &mut String, rounds: &[Round]) {
             copied / emu
         );
     }
-    let (scattered, emu) = (
-        med("scattered_ours_indirect_512"),
-        med("scattered_emulator_512"),
-    );
-    if scattered.is_finite() && emu.is_finite() {
+    if let Some(r) = median_round(
+        rounds,
+        "scattered_ours_indirect_512",
+        "scattered_emulator_512",
+    ) {
+        let (scattered, emu) = (
+            at(r, "scattered_ours_indirect_512"),
+            at(r, "scattered_emulator_512"),
+        );
         let _ = writeln!(
             md,
             "- **INDIRECT of scattered pages**: no run to recognise, so each old entry \

@@ -259,9 +259,14 @@ fn breakdown(md: &mut String, rounds: &[Round]) {
     );
 }
 
-/// Why the comparisons come out as they do (what the design costs).
+/// A quantity computed within each round by `f`, its median over the
+/// rounds that have its figures.
+fn median_within(rounds: &[Round], f: impl Fn(&Round) -> f64) -> f64 {
+    median(rounds.iter().map(f).filter(|v| v.is_finite()).collect())
+}
+
 /// The round whose `num / den` is the median of the rounds' (the lower of
-/// the two middle ones for an even count), so that a note's figures all
+/// the two middle ones for an even count), so that a ratio's two figures
 /// come from one round: medians of figures taken in different rounds (a
 /// slow one for the numerator, a fast one for the denominator) would not
 /// compare.
@@ -277,6 +282,7 @@ pub(super) fn median_round<'r>(rounds: &'r [Round], num: &str, den: &str) -> Opt
         .map(|&(_, r)| r)
 }
 
+/// Why the comparisons come out as they do (what the design costs).
 fn notes(md: &mut String, rounds: &[Round]) {
     let med = |n: &str| median(values(rounds, n));
     // A figure of the round `r` (NaN if it lacks it).
@@ -284,8 +290,10 @@ fn notes(md: &mut String, rounds: &[Round]) {
     let locks = med("papr_h_put_tce_stage_lock");
     md.push_str("## Reading the comparisons\n\n");
     md.push_str(
-        "The figures in each note below come from one round: the one whose \
-         ratio for the note is the median.\n\n",
+        "Each quantity in the notes below is computed within a round (never from \
+         figures of different rounds, which may have run at different speeds) and \
+         given as its median over the rounds; where a note gives a ratio with its \
+         two figures, they are those of the round whose ratio is the median.\n\n",
     );
     if locks.is_finite() {
         let _ = writeln!(
@@ -304,10 +312,15 @@ fn notes(md: &mut String, rounds: &[Round]) {
              stores with no other atomic read-modify-write."
         );
     }
-    if let Some(r) = median_round(rounds, "sweep_ours_stuff_512", "sweep_floor_512") {
-        let per_call = (at(r, "sweep_ours_stuff_512") - at(r, "sweep_floor_512")) * 512.0;
-        let floor = at(r, "sweep_floor_512") * 512.0;
-        let lock = (at(r, "sweep_locked_floor_512") - at(r, "sweep_floor_512")) * 512.0;
+    // Each computed within a round, then the median over the rounds.
+    let per_call = median_within(rounds, |r| {
+        (at(r, "sweep_ours_stuff_512") - at(r, "sweep_floor_512")) * 512.0
+    });
+    let floor = median_within(rounds, |r| at(r, "sweep_floor_512") * 512.0);
+    let lock = median_within(rounds, |r| {
+        (at(r, "sweep_locked_floor_512") - at(r, "sweep_floor_512")) * 512.0
+    });
+    if per_call.is_finite() && floor.is_finite() && lock.is_finite() {
         let budget = 0.2 * floor;
         let _ = writeln!(
             md,
@@ -327,12 +340,13 @@ fn notes(md: &mut String, rounds: &[Round]) {
              loads each waiting for the one before (the partition, its PE, the \
              window, its table, the leaf level).",
             rest = budget - lock,
-            put_rest = at(r, "papr_h_put_tce") - at(r, "papr_h_put_tce_stage_lock"),
+            put_rest = median_within(rounds, |r| at(r, "papr_h_put_tce")
+                - at(r, "papr_h_put_tce_stage_lock")),
         );
     }
-    if let Some(r) = median_round(rounds, "sweep_ours_indirect_512", "sweep_emulator_512") {
-        // Per entry and per call, from the 64- and 512-entry calls.
-        let split = |n: &str| {
+    {
+        // Per entry and per call, from a round's 64- and 512-entry calls.
+        let split = |r: &Round, n: &str| {
             let (a, b) = (
                 at(r, &format!("{n}_64")) * 64.0,
                 at(r, &format!("{n}_512")) * 512.0,
@@ -340,8 +354,13 @@ fn notes(md: &mut String, rounds: &[Round]) {
             let per_entry = (b - a) / 448.0;
             (per_entry, b - 512.0 * per_entry)
         };
-        let (ours_entry, ours_call) = split("sweep_ours_indirect");
-        let (emu_entry, emu_call) = split("sweep_emulator");
+        let ours_entry = median_within(rounds, |r| split(r, "sweep_ours_indirect").0);
+        let ours_call = median_within(rounds, |r| split(r, "sweep_ours_indirect").1);
+        let emu_entry = median_within(rounds, |r| split(r, "sweep_emulator").0);
+        let emu_call = median_within(rounds, |r| split(r, "sweep_emulator").1);
+        let entry_ratio = median_within(rounds, |r| {
+            split(r, "sweep_ours_indirect").0 / split(r, "sweep_emulator").0
+        });
         if ours_entry.is_finite() && emu_entry.is_finite() {
             let _ = writeln!(
                 md,
@@ -371,7 +390,7 @@ fn notes(md: &mut String, rounds: &[Round]) {
              {emu_entry:.2} ({:.2}x); per call {ours_call:.0} ns against its \
              {emu_call:.0}: the lock, the LIOBN and list lookups, the shadow's \
              bookkeeping, the settling and the kill, which the emulator does not do.",
-                ours_entry / emu_entry
+                entry_ratio
             );
         }
     }

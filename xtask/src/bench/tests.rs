@@ -85,3 +85,27 @@ fn a_note_takes_its_figures_from_the_round_with_the_median_ratio() {
     );
     assert!(median_round(&rounds, "copied_ours_indirect_512", "absent").is_none());
 }
+
+#[test]
+fn a_note_computes_within_each_round_then_takes_the_median() {
+    // Per call, ours beyond the floor: 25.6, 102.4 and 10.2 ns in the three
+    // rounds (median 25.6); the medians of the figures themselves, taken
+    // from different rounds, would give (0.3 - 0.2) * 512 = 51.2.
+    let stuff = |ours: f64, floor: f64, locked: f64| {
+        round(&[
+            ("sweep_ours_stuff_512", ours),
+            ("sweep_floor_512", floor),
+            ("sweep_locked_floor_512", locked),
+        ])
+    };
+    let rounds = vec![
+        stuff(0.2, 0.15, 0.16),
+        stuff(0.4, 0.2, 0.21),
+        stuff(0.3, 0.28, 0.29),
+    ];
+    let md = render(&rounds, "test", &[0.5]);
+    assert!(
+        md.contains("What it adds is per call, 26 ns here against 102 ns"),
+        "{md}"
+    );
+}

@@ -122,8 +122,8 @@ fn host_operations_get_in_while_guests_call_back_to_back() {
     }
 
     // How long an operation took, and how many guest calls completed
-    // meanwhile (each call kills once; the operations below kill at most
-    // once each).
+    // meanwhile (each guest call kills once; an operation's own kills, if
+    // any, count too).
     let timed = |f: &mut dyn FnMut()| {
         let kills = phb.kills.load(Ordering::Relaxed);
         let start = Instant::now();

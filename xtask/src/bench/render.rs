@@ -384,8 +384,8 @@ fn notes(md: &mut String, rounds: &[Round]) {
              table) and the store (per entry, a load of the table, an exclusive-or, \
              a store), against the emulator's load and store per entry. Both store \
              sixteen entries per loop turn, source and entry each through a pointer \
-             of its own (with one index for both, base-plus-index stores made \
-             either about 1.3x slower here). \
+             of its own (with one index for both, base-plus-index stores made ours \
+             about 1.25x and the emulator about 1.35x slower here). \
              Per entry that costs {ours_entry:.2} ns against the emulator's \
              {emu_entry:.2} ({:.2}x); per call {ours_call:.0} ns against its \
              {emu_call:.0}: the lock, the LIOBN and list lookups, the shadow's \

@@ -9,12 +9,16 @@
 //! it takes the lock: counted as the guest calls that complete while it
 //! waits, which, unlike its time, the host OS's own delays do not move (it
 //! preempts threads for several ms now and then on this two-CPU machine).
-//! The typical one must also get in within 10 ms, and every one long before
-//! the callers stop. With a reader-preferring reader-writer lock (an
-//! earlier design) the first one waited until the callers stopped: the
-//! whole run. With a lock that is not taken in order (a test-and-set lock
-//! tried as a control) a twentieth of them saw 19 to 39 calls get in first,
-//! while their times stayed within 10 ms. The ticket lock serves in order.
+//! Every one must also get in long before the callers stop (measured: about
+//! 0.4 ms for the typical one when nothing else runs, 20 ms beside two busy
+//! loops, while the count stayed the same).
+//!
+//! With a reader-preferring reader-writer lock (an earlier design) the
+//! first one waited until the callers stopped: the whole run. With a lock
+//! that is not taken in order (a test-and-set lock tried as a control) a
+//! twentieth of them saw from 19 to over 1,000 calls get in first, while
+//! some runs kept every time within a few ms. The ticket lock serves in
+//! order.
 //!
 //! The rule that makes the kill run under the lock still holds: a region
 //! cannot be unregistered before the kill that unmapped it has completed
@@ -37,7 +41,9 @@ use pnv_iommu::papr::{
 
 const CALLERS: u64 = 4;
 const KILL: Duration = Duration::from_micros(10);
-const BOUND: Duration = Duration::from_millis(10);
+/// An operation that waits this long is starved: served in order, it gets
+/// in after a few calls (at worst 60 ms seen here, beside two busy loops).
+const STARVED: Duration = Duration::from_secs(1);
 /// Host operations of each kind measured.
 const SAMPLES: usize = 20;
 /// The callers stop after this, whatever happens (bounds the test).
@@ -188,20 +194,16 @@ fn host_operations_get_in_while_guests_call_back_to_back() {
     // this does not depend on how the host OS shares two CPUs among five
     // busy threads, which now and then preempts the measuring thread or a
     // caller for several ms; so 95% of the operations must keep it. In
-    // time, the typical one must keep the bound, and every one must get in
-    // long before the callers stop (a starved one waits for all of
-    // [`DEADLINE`]).
+    // time, every one must get in long before the callers stop (a starved
+    // one waits for all of [`DEADLINE`]); how long the typical one takes is
+    // the OS's doing once other work shares the CPUs (0.4 ms alone, 20 ms
+    // beside two busy loops), so it is printed, not bounded.
     assert!(
         p95 <= 2 * CALLERS,
         "95th percentile: {p95} guest calls completed while an operation waited"
     );
     assert!(
-        sorted[sorted.len() / 2] <= BOUND,
-        "median wait {:?} (bound {BOUND:?})",
-        sorted[sorted.len() / 2]
-    );
-    assert!(
-        worst.1.0 <= BOUND * 100,
+        worst.1.0 <= STARVED,
         "{} waited {:?}: starved",
         worst.0,
         worst.1.0

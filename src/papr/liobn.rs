@@ -41,10 +41,8 @@ use super::dirty::DirtyLog;
 use super::hcall::{HResult, HStatus, MAX_TCES_PER_CALL};
 use super::partition::GuestMemory;
 use super::prereg::{Cursor, Deltas, Unit, Units};
-use super::settle::{
-    OldSettler, settle_one_unit, settle_one_unit_progression, settle_one_unit_repeated,
-};
-use super::shadow::{BatchNew, BatchOld, CHUNK, Old, Progression, Shadow};
+use super::settle::{OldSettler, settle_one_unit, settle_one_unit_old, settle_one_unit_repeated};
+use super::shadow::{BatchNew, Old, Shadow};
 use super::validate::{
     BeAccepted, BeEntries, NewRefs, all_valid_one_unit_be, all_valid_one_unit_progression,
     run_valid_one_unit_be, validate, validate_any, validate_in_unit, validate_one_unit,
@@ -387,11 +385,8 @@ impl<A: PageAllocator> Window<A> {
         }
         let released = st
             .shadow
-            .replace_at(located, BatchNew::Progression(run), |old| match old {
-                BatchOld::Progression(old) => {
-                    settle_one_unit_progression(old, count, unit, ctx.dirty, page)
-                }
-                BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
+            .replace_at(located, BatchNew::Progression(run), |old| {
+                settle_one_unit_old(old, count, unit, ctx.dirty, page)
             });
         let new = NewValue {
             unit,
@@ -538,15 +533,9 @@ impl<A: PageAllocator> Window<A> {
                                 BatchNew::Entries(guest)
                             }
                         };
-                        let released =
-                            st.shadow.replace_batch(first, count, new, |old| match old {
-                                BatchOld::Progression(old) => {
-                                    settle_one_unit_progression(old, count, unit, ctx.dirty, page)
-                                }
-                                BatchOld::Entries(old) => {
-                                    settle_one_unit(old, unit, ctx.dirty, page)
-                                }
-                            });
+                        let released = st.shadow.replace_batch(first, count, new, |old| {
+                            settle_one_unit_old(old, count, unit, ctx.dirty, page)
+                        });
                         if released.is_none() {
                             values_from_be(guest, &mut native);
                         }
@@ -705,25 +694,9 @@ impl<A: PageAllocator> Window<A> {
             return None;
         }
         let (unit, page) = (new.unit, new.page);
-        let released = if count == CHUNK as u64 {
-            // A whole chunk keeps the one value.
-            st.shadow.fill_at(located, tce, |old| match old {
-                Old::Same { value, n } => settle_one_unit_repeated(value, n, unit, ctx.dirty, page),
-                Old::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
-            })
-        } else {
-            // Part of one: recorded as a run of one value (no entry written),
-            // which the next call over the same entries settles without
-            // reading them.
-            let same = Progression { head: tce, step: 0 };
-            st.shadow
-                .replace_at(located, BatchNew::Progression(same), |old| match old {
-                    BatchOld::Progression(old) => {
-                        settle_one_unit_progression(old, count, unit, ctx.dirty, page)
-                    }
-                    BatchOld::Entries(old) => settle_one_unit(old, unit, ctx.dirty, page),
-                })
-        };
+        let released = st.shadow.fill_at(located, tce, |old| {
+            settle_one_unit_old(old, count, unit, ctx.dirty, page)
+        });
         new.apply(count, released, ctx);
         Some(count * page)
     }

@@ -19,7 +19,7 @@ use super::dirty::{DirtyLog, mark_word};
 use super::liobn::PartitionAccounting;
 use super::partition::RAM_GRANULE;
 use super::prereg::{Cursor, Deltas, Unit};
-use super::shadow::Progression;
+use super::shadow::{BatchOld, Progression};
 use crate::iopt::Perm;
 
 const FLAGS: u64 = Perm::all().bits();
@@ -173,6 +173,9 @@ pub(crate) fn settle_one_unit_progression(
     dirty: &DirtyLog,
     page: u64,
 ) -> u64 {
+    if old.step == 0 {
+        return settle_one_unit_repeated(old.head, n, unit, dirty, page);
+    }
     if let Some(valid) = settle_steady(old.head, old.step, n, unit, dirty, page) {
         return valid;
     }
@@ -190,6 +193,22 @@ pub(crate) fn settle_one_unit_progression(
         i += len as u64;
     }
     valid
+}
+
+/// The single-unit settling of the `n` old values a shadow replace handed
+/// over ([`BatchOld`]): as recorded, or the entries themselves.
+#[inline]
+pub(crate) fn settle_one_unit_old(
+    old: BatchOld<'_>,
+    n: u64,
+    unit: &Unit,
+    dirty: &DirtyLog,
+    page: u64,
+) -> u64 {
+    match old {
+        BatchOld::Progression(old) => settle_one_unit_progression(old, n, unit, dirty, page),
+        BatchOld::Entries(old) => settle_one_unit(old, unit, dirty, page),
+    }
 }
 
 /// [`settle_one_unit`] for `n` old entries that all held `old` (a shadow

@@ -201,31 +201,32 @@ impl Shadow {
 
     /// [`fill`](Self::fill) of the entries `run` names (from
     /// [`locate`](Self::locate), the shadow unchanged since): one chunk,
-    /// no search. Returns what `settle` returned.
+    /// no search, no entry written. A whole chunk records the value; part of
+    /// one records a run of it ([`replace_at`](Self::replace_at)), which the
+    /// next call over the same entries settles without reading them.
+    /// `settle` gets the old values (one value repeated as a progression of
+    /// step 0); returns what it returned.
     #[inline]
     pub(crate) fn fill_at<R>(
         &mut self,
         run: Located,
         value: u64,
-        settle: impl FnOnce(Old<'_>) -> R,
+        settle: impl FnOnce(BatchOld<'_>) -> R,
     ) -> R {
-        let c = &mut self.chunks[run.at];
-        if run.len == CHUNK {
-            let settled = settle(match c.uniform {
-                Some(value) => Old::Same {
-                    value,
-                    n: CHUNK as u64,
-                },
-                None => Old::Entries(c.entries_mut()),
-            });
-            c.uniform = Some(value);
-            settled
-        } else {
-            let entries = &mut c.entries_mut()[run.start..run.start + run.len];
-            let settled = settle(Old::Entries(entries));
-            entries.fill(value);
-            settled
+        if run.len != CHUNK {
+            let same = Progression {
+                head: value,
+                step: 0,
+            };
+            return self.replace_at(run, BatchNew::Progression(same), settle);
         }
+        let c = &mut self.chunks[run.at];
+        let settled = settle(match c.uniform {
+            Some(head) => BatchOld::Progression(Progression { head, step: 0 }),
+            None => BatchOld::Entries(c.entries_mut()),
+        });
+        c.uniform = Some(value);
+        settled
     }
 
     /// The guest value of entry `index`, to change it in place, if its chunk

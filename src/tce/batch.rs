@@ -197,27 +197,18 @@ impl<A: PageAllocator> TceTable<A> {
     #[inline]
     pub(crate) fn fill_existing_leaf(&self, first: u64, count: u64, tce: Tce) -> bool {
         debug_assert!(self.check_entry(tce).is_ok());
-        // No entry (`count == 0`) is no run either.
-        let Some(last) = (first + count).checked_sub(1).filter(|_| count > 0) else {
-            return false;
-        };
-        let Some(entries) = self.one_leaf_run(first, last) else {
-            return false;
-        };
-        store_same(entries, tce.raw().to_be());
-        fence(Ordering::Release);
-        true
+        self.store_progression_existing(first, count, tce.raw(), 0)
     }
 
-    /// Stores the progression `head + i * step` (raw entries, each valid
-    /// and checked by the caller as for
-    /// [`store_checked_run`](Self::store_checked_run)) as the entries of
+    /// Stores the progression `head + i * step` (raw entries, each checked
+    /// by the caller as for [`store_checked_run`](Self::store_checked_run);
+    /// with `step` 0 the one entry may be a clear) as the entries of
     /// pages `first..first + count` (page numbers inside the window), if
     /// they lie in one leaf level that exists and the progression is one
     /// entry repeated (`step` 0) or consecutive pages of 4 KiB or 64 KiB
     /// (`step` the page): then `true`. Else `false`, having stored nothing
     /// (and allocated nothing). What a listed run becomes: no list to read.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn store_progression_existing(
         &self,
         first: u64,
@@ -227,12 +218,15 @@ impl<A: PageAllocator> TceTable<A> {
     ) -> bool {
         debug_assert!([0, count.saturating_sub(1)].iter().all(|&i| {
             let t = Tce::from_raw(head.wrapping_add(step.wrapping_mul(i)));
-            t.is_valid() && self.check_entry(t).is_ok()
+            (step == 0 || t.is_valid()) && self.check_entry(t).is_ok()
         }));
         let page = self.geometry().page_size();
-        let run = match BePageRun::new(head, page) {
-            _ if step == 0 => None,
-            Some(run) if step == page => Some(run),
+        let run = match step {
+            0 => None,
+            _ if step == page => match BePageRun::new(head, page) {
+                Some(run) => Some(run),
+                None => return false,
+            },
             _ => return false,
         };
         // No entry (`count == 0`) is no run either.

@@ -222,59 +222,6 @@ impl Geometry {
 
 #[cfg(test)]
 mod tests {
-
-    /// `window_index` says what `check_range` says of `count` pages (at
-    /// least one), for addresses and counts around every edge.
-    #[test]
-    fn window_index_agrees_with_check_range() {
-        let g = Geometry::new(0x8_0000_0000, 1 << 30, 12, 2).unwrap();
-        let page = g.page_size();
-        let (start, end) = (g.bus_offset(), g.window_last() + 1);
-        let iovas = [
-            0,
-            1,
-            start - page,
-            start - 1,
-            start,
-            start + 1,
-            start + page,
-            end - page,
-            end - page + 1,
-            end - 1,
-            end,
-            end + page,
-            u64::MAX - page + 1,
-            u64::MAX,
-        ];
-        let pages = g.window_pages();
-        let counts = [
-            0,
-            1,
-            2,
-            3,
-            pages - 1,
-            pages,
-            pages + 1,
-            u64::MAX / page,
-            u64::MAX / page + 1,
-            u64::MAX,
-        ];
-        for &iova in &iovas {
-            for &count in &counts {
-                let size = count.max(1).checked_mul(page);
-                let expected = size
-                    .and_then(|size| g.check_range(iova, size).ok())
-                    .map(|(first, _)| first - (start >> g.page_shift()));
-                assert_eq!(
-                    g.window_index(iova, count),
-                    expected,
-                    "iova {iova:#x} count {count}"
-                );
-            }
-        }
-        assert_eq!(g.window_index(start + 3 * page, 5), Some(3));
-        assert_eq!(g.window_index(end - page, 1), Some(pages - 1));
-    }
     use super::*;
 
     const GIB: u64 = 1 << 30;
@@ -410,5 +357,58 @@ mod tests {
         let pfn = ((1u64 << 59) + 0x1234_5000) >> 12;
         assert_eq!(g.index(pfn, 0), (0x12345 >> 9) & 511);
         assert_eq!(g.index(pfn, 1), 0x12345 & 511);
+    }
+
+    /// `window_index` says what `check_range` says of `count` pages (at
+    /// least one), for addresses and counts around every edge.
+    #[test]
+    fn window_index_agrees_with_check_range() {
+        let g = Geometry::new(0x8_0000_0000, 1 << 30, 12, 2).unwrap();
+        let page = g.page_size();
+        let (start, end) = (g.bus_offset(), g.window_last() + 1);
+        let iovas = [
+            0,
+            1,
+            start - page,
+            start - 1,
+            start,
+            start + 1,
+            start + page,
+            end - page,
+            end - page + 1,
+            end - 1,
+            end,
+            end + page,
+            u64::MAX - page + 1,
+            u64::MAX,
+        ];
+        let pages = g.window_pages();
+        let counts = [
+            0,
+            1,
+            2,
+            3,
+            pages - 1,
+            pages,
+            pages + 1,
+            u64::MAX / page,
+            u64::MAX / page + 1,
+            u64::MAX,
+        ];
+        for &iova in &iovas {
+            for &count in &counts {
+                let size = count.max(1).checked_mul(page);
+                let expected = size
+                    .and_then(|size| g.check_range(iova, size).ok())
+                    .map(|(first, _)| first - (start >> g.page_shift()));
+                assert_eq!(
+                    g.window_index(iova, count),
+                    expected,
+                    "iova {iova:#x} count {count}"
+                );
+            }
+        }
+        assert_eq!(g.window_index(start + 3 * page, 5), Some(3));
+        assert_eq!(g.window_index(end - page, 1), Some(pages - 1));
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn settle_one_unit(old: &[u64], unit: &Unit, dirty: &DirtyLog, page: 
 /// is the arithmetic progression [`progression`] makes of it (`regular`):
 /// the single-unit settling, given that answer.
 #[inline]
-pub(crate) fn settle_one_unit_given_progression(
+fn settle_one_unit_given_progression(
     old: &[u64],
     regular: bool,
     unit: &Unit,
@@ -166,7 +166,7 @@ fn settle_steady(
 /// `old.at(i)`), without reading them: what a shadow recorded as a
 /// progression. Any step works; a step of 0 or one page costs one step.
 #[inline]
-pub(crate) fn settle_one_unit_progression(
+fn settle_one_unit_progression(
     old: Progression,
     n: u64,
     unit: &Unit,

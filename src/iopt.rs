@@ -40,6 +40,7 @@ pub struct IovaRange {
 
 impl IovaRange {
     /// Number of IOMMU pages the range covers (rounded up).
+    #[inline]
     pub fn pages(&self) -> u64 {
         let mask = (1u64 << self.page_shift) - 1;
         let first = self.start >> self.page_shift;
@@ -125,6 +126,7 @@ impl Gather {
     /// Records that `[start, start + size)` changed in a table of `1 << page_shift`
     /// byte pages. `size == 0` records nothing; a range running past `u64::MAX`
     /// is clipped there.
+    #[inline]
     pub fn add(&mut self, start: u64, size: u64, page_shift: u32) {
         if size == 0 {
             return;
@@ -137,6 +139,7 @@ impl Gather {
     }
 
     /// The gathered span, if any.
+    #[inline]
     pub fn range(&self) -> Option<IovaRange> {
         self.span.map(|(first, last, page_shift)| IovaRange {
             start: first,
@@ -149,6 +152,7 @@ impl Gather {
 
     /// Invalidates the gathered span for each PE in `pes`, then syncs once,
     /// and empties the gather. Does nothing when empty.
+    #[inline]
     pub fn flush<I: Invalidate + ?Sized>(&mut self, inv: &I, pes: &[u16]) -> Result<(), I::Error> {
         let Some(range) = self.range() else {
             return Ok(());

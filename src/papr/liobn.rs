@@ -97,6 +97,7 @@ impl TceMemory {
     }
 
     /// Bytes held.
+    #[inline]
     pub(crate) fn held(&self) -> u64 {
         self.held.load(Ordering::Relaxed)
     }
@@ -104,6 +105,7 @@ impl TceMemory {
     /// Refuses a batch that may allocate once the partition is at its limit.
     /// (A batch may go past it by what one batch allocates: a few levels
     /// and shadow chunks.)
+    #[inline]
     pub(crate) fn admit(&self) -> HResult<()> {
         if self.held() >= self.limit {
             Err(HStatus::NotEnoughResources)

@@ -82,6 +82,21 @@ pub(crate) struct Spares<'t, A: PageAllocator> {
 /// Callers pass only `Tree::top` or an address read from an indirect entry
 /// (written solely by `child_or_install`), at the depth where it sits.
 fn node_at<'t>(phys: u64, depth: u32, shape: Shape) -> Node<'t> {
+    let words = words_at(phys, shape);
+    if depth + 1 == shape.levels {
+        Node::Leaf(Leaf { entries: words })
+    } else {
+        Node::Indirect(Indirect {
+            words,
+            depth,
+            shape,
+        })
+    }
+}
+
+/// The entries of the level at `phys` (as for [`node_at`]).
+#[inline(always)]
+fn words_at<'t>(phys: u64, shape: Shape) -> &'t [AtomicU64] {
     let len = 1usize << (shape.level_shift - 3);
     // SAFETY:
     // - `phys` is a block of `1 << level_shift` bytes from the tree's
@@ -92,16 +107,7 @@ fn node_at<'t>(phys: u64, depth: u32, shape: Shape) -> Node<'t> {
     //   block outlives every `'t` borrow of the tree;
     // - every access to the block goes through these `AtomicU64`s (the device
     //   only reads it), so there are no conflicting non-atomic accesses.
-    let words = unsafe { core::slice::from_raw_parts(phys as usize as *const AtomicU64, len) };
-    if depth + 1 == shape.levels {
-        Node::Leaf(Leaf { entries: words })
-    } else {
-        Node::Indirect(Indirect {
-            words,
-            depth,
-            shape,
-        })
-    }
+    unsafe { core::slice::from_raw_parts(phys as usize as *const AtomicU64, len) }
 }
 
 impl<A: PageAllocator> Tree<A> {
@@ -127,6 +133,23 @@ impl<A: PageAllocator> Tree<A> {
     /// The top level.
     pub(crate) fn top(&self) -> Node<'_> {
         node_at(self.top, 0, self.shape)
+    }
+
+    /// The leaf level reached through entry `index(depth)` of each indirect
+    /// level, if it exists: one load per indirect level, the walk through
+    /// [`Node`]s without building them.
+    #[inline(always)]
+    pub(crate) fn leaf(&self, index: impl Fn(u32) -> usize) -> Option<&[AtomicU64]> {
+        let mut phys = self.top;
+        for depth in 0..self.shape.levels - 1 {
+            let raw =
+                u64::from_be(words_at(phys, self.shape)[index(depth)].load(Ordering::Acquire));
+            if raw & INDIRECT_VALID == 0 {
+                return None;
+            }
+            phys = raw & !0xfff;
+        }
+        Some(words_at(phys, self.shape))
     }
 
     /// Bytes of level memory held (every level, top included).

@@ -224,15 +224,7 @@ impl<A: PageAllocator> TceTable<A> {
     /// The leaf level holding page `pfn`, if it exists.
     #[inline(always)]
     fn leaf_for(&self, pfn: u64) -> Option<&[AtomicU64]> {
-        let mut node = self.tree.top();
-        let mut depth = 0;
-        loop {
-            match node {
-                Node::Leaf(leaf) => return Some(leaf.entries),
-                Node::Indirect(ind) => node = ind.child(self.geometry.index(pfn, depth))?,
-            }
-            depth += 1;
-        }
+        self.tree.leaf(|depth| self.geometry.index(pfn, depth))
     }
 
     /// Number of levels that a change to pages `first..=last` would have to

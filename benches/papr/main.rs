@@ -5,9 +5,11 @@
 //!   (n = 1, 2, 4 ... 512), for `ours_indirect` (`H_PUT_TCE_INDIRECT`: list
 //!   read from guest memory, in place as the emulator reads it (the fake
 //!   lends it under its lock), every entry validated before any is written,
-//!   old entries settled, one kill), `ours_stuff` (`H_STUFF_TCE`), and the
+//!   old entries settled, one kill), `ours_stuff` (`H_STUFF_TCE`), the
 //!   peers `emulator`, `two_pass`, `floor` and `locked_floor` (the floor
-//!   inside a per-call lock). Two lists naming different pages (two values
+//!   inside a per-call lock), and the bounds `least_indirect` (all or
+//!   nothing at its least) and `least_stuff` (a locked STUFF at its least).
+//!   Two lists naming different pages (two values
 //!   for STUFF and the floors) alternate, so every call
 //!   replaces valid entries. Each strategy is timed in turn, repetition by
 //!   repetition, and keeps its best repetition.
@@ -44,7 +46,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use peers::{PeerLock, PeerTable};
+use peers::{PeerLock, PeerTable, PeerWindow};
 use pnv_iommu::iopt::{Invalidate, IovaRange};
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::FakeGuestMemory;
@@ -195,13 +197,15 @@ pub fn time(f: impl FnOnce()) -> f64 {
 }
 
 /// The strategies of the sweep, in the order they take turns.
-const STRATEGIES: [&str; 6] = [
+const STRATEGIES: [&str; 8] = [
     "ours_indirect",
     "emulator",
     "two_pass",
+    "least_indirect",
     "ours_stuff",
     "floor",
     "locked_floor",
+    "least_stuff",
 ];
 
 fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
@@ -210,6 +214,10 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
     let peer_lock = PeerLock::default();
     let ram = hv.ram(g.p).unwrap();
     let lists = LISTS.map(|la| g.host + la);
+    let windows = [PeerWindow {
+        liobn: g.liobn,
+        table: &peer,
+    }];
     check_peers(&peer, &peer_lock, g, ram, lists[0]);
     for n in SIZES {
         // About 16K entries per timing, and at least 64 calls (each timing
@@ -245,24 +253,40 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
                     }
                     3 => {
                         for i in 0..calls {
+                            let list = lists[(i & 1) as usize];
+                            peers::least_all_or_nothing_indirect(&peer, &g.mem, ram, BASE, list, n)
+                                .unwrap();
+                        }
+                    }
+                    4 => {
+                        for i in 0..calls {
                             let tce = (0x10_0000 + (i & 1) * 0x1000) | RW;
                             hv.h_stuff_tce(g.p, g.liobn, BASE, tce, n as u64).unwrap();
                         }
                     }
-                    4 => {
+                    5 => {
                         for i in 0..calls {
                             let tce = (g.host + 0x10_0000 + (i & 1) * 0x1000) | RW;
                             peers::store_floor(&peer, BASE, tce, n);
                         }
                     }
-                    _ => {
+                    6 => {
                         for i in 0..calls {
                             let tce = (g.host + 0x10_0000 + (i & 1) * 0x1000) | RW;
                             peers::locked_store_floor(&peer_lock, &peer, BASE, tce, n);
                         }
                     }
+                    _ => {
+                        for i in 0..calls {
+                            let tce = (0x10_0000 + (i & 1) * 0x1000) | RW;
+                            peers::least_locked_stuff(
+                                &peer_lock, &windows, ram, &peer_phb, g.liobn, BASE, tce, n,
+                            )
+                            .unwrap();
+                        }
+                    }
                 });
-                if s == 0 || s == 3 {
+                if s == 0 || s == 4 {
                     *calls_made += calls;
                 }
                 best[s] = best[s].min(ns / (calls * n as u64) as f64);
@@ -281,7 +305,8 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
 
 /// The peers store what they are given (a peer that stored nothing would
 /// look fast): the emulator a whole list at `list` (host address), the
-/// two-pass exchange its translation, the floors one value.
+/// two-pass exchange and the least all-or-nothing strategy its
+/// translation, the floors and the least locked STUFF one value.
 fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list: u64) {
     let first = (BASE >> 12) as usize;
     peers::emulator_indirect(peer, &g.mem, BASE, list, 512).unwrap();
@@ -302,6 +327,44 @@ fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list:
         .collect();
     let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
     assert_eq!(stored, translated, "two-pass exchange");
+    peers::store_floor(peer, BASE, 0, 512);
+    peers::least_all_or_nothing_indirect(peer, &g.mem, ram, BASE, list, 512).unwrap();
+    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
+    assert_eq!(stored, translated, "least all-or-nothing");
+    // It refuses a list that is not one run, storing nothing.
+    let other = g.host + LISTS[1];
+    assert!(g.mem.write_be_u64s(other + 8 * 300, &[listed[0]]));
+    peers::store_floor(peer, BASE, 0, 512);
+    assert!(peers::least_all_or_nothing_indirect(peer, &g.mem, ram, BASE, other, 512).is_err());
+    assert!(
+        (first..first + 512).all(|i| peer.get(i) == 0),
+        "least all-or-nothing refused"
+    );
+    let run: Vec<u64> = (0..512u64)
+        .map(|i| ((4 * MIB) + (512 + i) * 0x1000) | RW)
+        .collect();
+    assert!(g.mem.write_be_u64s(other, &run));
+    let windows = [PeerWindow {
+        liobn: g.liobn,
+        table: peer,
+    }];
+    let tce = 0x12_0000 | RW;
+    peers::least_locked_stuff(
+        lock,
+        &windows,
+        ram,
+        &BenchPhb::default(),
+        g.liobn,
+        BASE,
+        tce,
+        512,
+    )
+    .unwrap();
+    let hw = ram.translate(0x12_0000, 0x1000).unwrap() | RW;
+    assert!(
+        (first..first + 512).all(|i| peer.get(i) == hw),
+        "least locked STUFF"
+    );
     for (k, tce) in [0x10_0003u64, 0x11_0003].into_iter().enumerate() {
         match k {
             0 => peers::store_floor(peer, BASE, tce, 512),

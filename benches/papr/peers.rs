@@ -19,10 +19,26 @@
 //! - [`locked_store_floor`]: the floor inside a lock taken and let go per
 //!   call (one atomic read-modify-write, one plain store), the least a
 //!   hypervisor that serialises a partition's calls does.
+//!
+//! Two more are no hypervisor's: they bound what any strategy that keeps
+//! a rule of ours can cost, doing that rule's least and nothing else.
+//!
+//! - [`least_all_or_nothing_indirect`]: all or nothing for a list of
+//!   consecutive pages, at its least. Every entry is read once where it
+//!   lies and compared with the run its first entry starts (exclusive-ors
+//!   against a table of big-endian page numbers, eight entries at a time,
+//!   as ours checks it); the run's ends are validated; only then is the
+//!   run stored, from the table (the list is not read again: the guest may
+//!   have changed it). No lock, no guest values, no map counts or dirty
+//!   log, no kill. Other lists are refused.
+//! - [`least_locked_stuff`]: `H_STUFF_TCE` in a hypervisor that serialises
+//!   a partition's calls, at its least: the lock, the LIOBN's window found,
+//!   the TCE validated and translated, one store per entry, one kill. No
+//!   guest values, no map counts or dirty log, no upper table level.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use pnv_iommu::iopt::Gather;
+use pnv_iommu::iopt::{Gather, Invalidate, IovaRange};
 use pnv_iommu::papr::fake::FakeGuestMemory;
 use pnv_iommu::papr::{HStatus, RamMap};
 
@@ -171,4 +187,182 @@ pub fn locked_store_floor(lock: &PeerLock, t: &PeerTable, ioba: u64, tce: u64, c
     store_floor(t, ioba, tce, count);
     lock.serving
         .store(ticket.wrapping_add(1), Ordering::Release);
+}
+
+/// `(k << PAGE_SHIFT).to_be()` for `k` in `0..512`: page `k` of a 512-page
+/// block, big-endian.
+static BE_PAGES: [u64; 512] = {
+    let mut t = [0u64; 512];
+    let mut k = 0;
+    while k < 512 {
+        t[k] = ((k as u64) << PAGE_SHIFT).to_be();
+        k += 1;
+    }
+    t
+};
+
+/// The run of consecutive pages from `head` as two segments of 512-page
+/// blocks: entry `i` is `BE_PAGES[j + i] ^ c0` while `j + i < 512`, then
+/// `BE_PAGES[j + i - 512] ^ c1` (all big-endian). Returns `(j, c0, c1)`.
+fn be_run(head: u64) -> (usize, u64, u64) {
+    let base = head & !(511 << PAGE_SHIFT);
+    let j = ((head >> PAGE_SHIFT) & 511) as usize;
+    (
+        j,
+        base.to_be(),
+        base.wrapping_add(512 << PAGE_SHIFT).to_be(),
+    )
+}
+
+/// The peers' least all-or-nothing `H_PUT_TCE_INDIRECT` of `count` TCEs
+/// listed at host address `list`, for a partition with RAM `ram`: see the
+/// module's notes. `H_PARAMETER` for a list that is not one run of valid
+/// pages in RAM, having stored nothing.
+#[inline(never)]
+pub fn least_all_or_nothing_indirect(
+    t: &PeerTable,
+    mem: &FakeGuestMemory,
+    ram: &RamMap,
+    ioba: u64,
+    list: u64,
+    count: usize,
+) -> Result<(), HStatus> {
+    let first = (ioba >> PAGE_SHIFT) as usize;
+    let entries =
+        t.hw.get(first..first + count)
+            .filter(|_| (1..=512).contains(&count))
+            .ok_or(HStatus::Parameter)?;
+    // Every entry read once and compared with the run; the first decides
+    // which run.
+    let head = mem
+        .read_bytes(list, count * 8, |bytes| {
+            let (words, _) = bytes.as_chunks::<8>();
+            let head = u64::from_be_bytes(words[0]);
+            let (j, c0, c1) = be_run(head);
+            let (a, b) = words.split_at((512 - j).min(count));
+            let miss = |words: &[[u8; 8]], pages: &[u64], c: u64| {
+                let (words8, words_rest) = words.as_chunks::<8>();
+                let (pages8, pages_rest) = pages[..words.len()].as_chunks::<8>();
+                let mut miss = [0u64; 8];
+                for (w, p) in words8.iter().zip(pages8) {
+                    for ((m, w), &p) in miss.iter_mut().zip(w).zip(p) {
+                        *m |= u64::from_ne_bytes(*w) ^ p ^ c;
+                    }
+                }
+                let rest = words_rest
+                    .iter()
+                    .zip(pages_rest)
+                    .fold(0, |m, (w, &p)| m | (u64::from_ne_bytes(*w) ^ p ^ c));
+                miss.iter().fold(rest, |m, &x| m | x)
+            };
+            (miss(a, &BE_PAGES[j..], c0) | miss(b, &BE_PAGES, c1) == 0).then_some(head)
+        })
+        .flatten()
+        .ok_or(HStatus::Parameter)?;
+    // Its ends: valid, no reserved bit, every page of the run in RAM.
+    let flags = head & FLAGS;
+    if flags == 0 || head & (PAGE - 1) & !FLAGS != 0 {
+        return Err(HStatus::Parameter);
+    }
+    let host = ram
+        .translate(head & !FLAGS, count as u64 * PAGE)
+        .ok_or(HStatus::Parameter)?;
+    // Then the run stored, from the table, sixteen entries per loop turn.
+    let (j, c0, c1) = be_run(host | flags);
+    let (a, b) = entries.split_at((512 - j).min(count));
+    store_run(a, &BE_PAGES[j..], c0);
+    store_run(b, &BE_PAGES, c1);
+    Ok(())
+}
+
+/// Stores `pages[i] ^ c` into `entries[i]`: sixteen entries per loop turn,
+/// each entry and each page number through a pointer of its own, as ours
+/// stores a run (with one index for both, base-plus-index stores slow the
+/// loop).
+#[inline(always)]
+fn store_run(entries: &[AtomicU64], pages: &[u64], c: u64) {
+    let (entries16, entries_rest) = entries.as_chunks::<16>();
+    let (pages16, pages_rest) = pages[..entries.len()].as_chunks::<16>();
+    let mut pages16 = pages16.iter();
+    for e in entries16 {
+        let Some(p) = pages16.next() else { break };
+        for (e, &p) in e.iter().zip(p) {
+            e.store(p ^ c, Ordering::Relaxed);
+        }
+    }
+    for (e, &p) in entries_rest.iter().zip(pages_rest) {
+        e.store(p ^ c, Ordering::Relaxed);
+    }
+}
+
+/// A window as [`least_locked_stuff`] finds it: its LIOBN and its table.
+pub struct PeerWindow<'t> {
+    pub liobn: u64,
+    pub table: &'t PeerTable,
+}
+
+/// The peers' least `H_STUFF_TCE` in a hypervisor that serialises a
+/// partition's calls (`lock`), for a partition with RAM `ram` and windows
+/// `windows`: see the module's notes.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+pub fn least_locked_stuff(
+    lock: &PeerLock,
+    windows: &[PeerWindow<'_>],
+    ram: &RamMap,
+    phb: &BenchPhb,
+    liobn: u64,
+    ioba: u64,
+    tce: u64,
+    count: usize,
+) -> Result<(), HStatus> {
+    let ticket = lock.next.fetch_add(1, Ordering::Relaxed);
+    while lock.serving.load(Ordering::Acquire) != ticket {
+        std::hint::spin_loop();
+    }
+    let done = (|| {
+        let window = windows
+            .iter()
+            .find(|w| w.liobn == liobn)
+            .ok_or(HStatus::Parameter)?;
+        let first = (ioba >> PAGE_SHIFT) as usize;
+        let entries = window
+            .table
+            .hw
+            .get(first..first + count)
+            .filter(|_| ioba & (PAGE - 1) == 0)
+            .ok_or(HStatus::Parameter)?;
+        let hw = match tce & FLAGS {
+            0 => 0,
+            flags if tce & (PAGE - 1) & !FLAGS == 0 => {
+                ram.translate(tce & !FLAGS, PAGE)
+                    .ok_or(HStatus::Parameter)?
+                    | flags
+            }
+            _ => return Err(HStatus::Parameter),
+        };
+        // Sixteen stores per loop turn, as ours stores (one per turn made
+        // the loop, not the stores, its bound).
+        let raw = hw.to_be();
+        let (entries16, rest) = entries.as_chunks::<16>();
+        for e in entries16 {
+            for e in e {
+                e.store(raw, Ordering::Relaxed);
+            }
+        }
+        for e in rest {
+            e.store(raw, Ordering::Relaxed);
+        }
+        let range = IovaRange {
+            start: ioba,
+            size: count as u64 * PAGE,
+            page_shift: PAGE_SHIFT,
+        };
+        phb.invalidate_range(1, range)
+            .and_then(|()| phb.sync())
+            .map_err(|()| HStatus::Hardware)
+    })();
+    lock.serving
+        .store(ticket.wrapping_add(1), Ordering::Release);
+    done
 }

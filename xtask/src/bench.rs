@@ -116,6 +116,12 @@ const RATIOS: &[Ratio] = &[
         limit: None,
     },
     Ratio {
+        label: "least all-or-nothing INDIRECT(512) / emulator loop",
+        num: "sweep_least_indirect_512",
+        den: "sweep_emulator_512",
+        limit: None,
+    },
+    Ratio {
         label: "STUFF(512) / store floor",
         num: "sweep_ours_stuff_512",
         den: "sweep_floor_512",
@@ -124,6 +130,12 @@ const RATIOS: &[Ratio] = &[
     Ratio {
         label: "store floor under a lock / store floor",
         num: "sweep_locked_floor_512",
+        den: "sweep_floor_512",
+        limit: None,
+    },
+    Ratio {
+        label: "least locked STUFF(512) / store floor",
+        num: "sweep_least_stuff_512",
         den: "sweep_floor_512",
         limit: None,
     },
@@ -155,6 +167,8 @@ const STRATEGIES: &[(&str, &str)] = &[
     ("two_pass", "two-pass exchange (KVM)"),
     ("floor", "store floor"),
     ("locked_floor", "store floor under a lock"),
+    ("least_indirect", "least all-or-nothing INDIRECT"),
+    ("least_stuff", "least locked STUFF"),
 ];
 
 /// One round's figures: name -> (value, unit).

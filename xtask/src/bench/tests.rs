@@ -91,21 +91,32 @@ fn a_note_computes_within_each_round_then_takes_the_median() {
     // Per call, ours beyond the floor: 25.6, 102.4 and 10.2 ns in the three
     // rounds (median 25.6); the medians of the figures themselves, taken
     // from different rounds, would give (0.3 - 0.2) * 512 = 51.2.
-    let stuff = |ours: f64, floor: f64, locked: f64| {
+    // The least locked STUFF beyond the floor: 10.2, 5.1 and 5.1 ns (median
+    // 5.1); ours beyond it: 15.4, 97.3 and 5.1 ns (median 15.4), where the
+    // difference of the two medians would give 25.6 - 5.1 = 20.5.
+    let stuff = |ours: f64, floor: f64, locked: f64, least: f64| {
         round(&[
             ("sweep_ours_stuff_512", ours),
             ("sweep_floor_512", floor),
             ("sweep_locked_floor_512", locked),
+            ("sweep_least_stuff_512", least),
         ])
     };
     let rounds = vec![
-        stuff(0.2, 0.15, 0.16),
-        stuff(0.4, 0.2, 0.21),
-        stuff(0.3, 0.28, 0.29),
+        stuff(0.2, 0.15, 0.16, 0.17),
+        stuff(0.4, 0.2, 0.21, 0.21),
+        stuff(0.3, 0.28, 0.29, 0.29),
     ];
     let md = render(&rounds, "test", &[0.5]);
     assert!(
         md.contains("What it adds is per call, 26 ns here against 102 ns"),
         "{md}"
     );
+    assert!(
+        md.contains(
+            "the least locked STUFF, which also finds the window, validates the TCE and kills, 5."
+        ),
+        "{md}"
+    );
+    assert!(md.contains("Ours spends 15 ns there"), "{md}");
 }

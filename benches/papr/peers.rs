@@ -20,8 +20,9 @@
 //!   call (one atomic read-modify-write, one plain store), the least a
 //!   hypervisor that serialises a partition's calls does.
 //!
-//! Two more are no hypervisor's: they bound what any strategy that keeps
-//! a rule of ours can cost, doing that rule's least and nothing else.
+//! Two more are no hypervisor's: each keeps one rule of ours in the least
+//! work this bench knows for it, and does nothing else, to show what the
+//! rule alone costs.
 //!
 //! - [`least_all_or_nothing_indirect`]: all or nothing for a list of
 //!   consecutive pages, at its least. Every entry is read once where it

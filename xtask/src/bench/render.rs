@@ -162,8 +162,9 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
          let go per call, as ours takes the partition's (one atomic \
          read-modify-write, one plain store): the least a hypervisor that \
          serialises a partition's calls does.\n\n\
-         Two more are no hypervisor's: each keeps one rule of ours at its least \
-         and does nothing else, to show what the rule alone costs.\n\n\
+         Two more are no hypervisor's: each keeps one rule of ours in the least \
+         work this bench knows for it, and does nothing else, to show what the \
+         rule alone costs.\n\n\
          - **least all-or-nothing INDIRECT**: for a list of consecutive pages, \
          every entry read once where it lies and checked against the run its \
          first entry starts (as ours checks it), the run's ends validated, and \

@@ -379,17 +379,16 @@ impl<A: PageAllocator> Window<A> {
         // first one's entry by the same step (the unit maps pages in order).
         let pfn = ioba >> self.geometry.page_shift();
         let head = entries.entry_of(run.head);
-        if !st
-            .table
-            .store_progression_existing(pfn, count, head, run.step)
-        {
-            return None;
-        }
+        let stores = st.table.progression_existing(pfn, count, head, run.step)?;
+        // Nothing fails from here. The old values are settled before the
+        // stores, whose chain of loads (the walk to the leaf) is not theirs:
+        // the two overlap (about 5% of a short call's time).
         let released = st
             .shadow
             .replace_at(located, BatchNew::Progression(run), |old| {
                 settle_one_unit_old(old, count, unit, ctx.dirty, page)
             });
+        stores.store();
         let new = NewValue {
             unit,
             valid: true,

@@ -216,6 +216,23 @@ impl<A: PageAllocator> TceTable<A> {
         head: u64,
         step: u64,
     ) -> bool {
+        self.progression_existing(first, count, head, step)
+            .map(ExistingRun::store)
+            .is_some()
+    }
+
+    /// Where [`store_progression_existing`](Self::store_progression_existing)
+    /// would store, if it would: found and checked, nothing stored yet, so
+    /// that a caller can do its own bookkeeping between the last check and
+    /// the stores ([`ExistingRun::store`], which cannot fail).
+    #[inline(always)]
+    pub(crate) fn progression_existing(
+        &self,
+        first: u64,
+        count: u64,
+        head: u64,
+        step: u64,
+    ) -> Option<ExistingRun<'_>> {
         debug_assert!([0, count.saturating_sub(1)].iter().all(|&i| {
             let t = Tce::from_raw(head.wrapping_add(step.wrapping_mul(i)));
             (step == 0 || t.is_valid()) && self.check_entry(t).is_ok()
@@ -223,25 +240,13 @@ impl<A: PageAllocator> TceTable<A> {
         let page = self.geometry().page_size();
         let run = match step {
             0 => None,
-            _ if step == page => match BePageRun::new(head, page) {
-                Some(run) => Some(run),
-                None => return false,
-            },
-            _ => return false,
+            _ if step == page => Some(BePageRun::new(head, page)?),
+            _ => return None,
         };
         // No entry (`count == 0`) is no run either.
-        let Some(last) = (first + count).checked_sub(1).filter(|_| count > 0) else {
-            return false;
-        };
-        let Some(entries) = self.one_leaf_run(first, last) else {
-            return false;
-        };
-        match run {
-            Some(run) => run.store(entries),
-            None => store_same(entries, head.to_be()),
-        }
-        fence(Ordering::Release);
-        true
+        let last = (first + count).checked_sub(1).filter(|_| count > 0)?;
+        let entries = self.one_leaf_run(first, last)?;
+        Some(ExistingRun { entries, run, head })
     }
 
     /// [`fill_run`](Self::fill_run) of one page (`H_PUT_TCE`): one walk.
@@ -270,6 +275,29 @@ impl<A: PageAllocator> TceTable<A> {
             .checked_mul(self.geometry().page_size())
             .ok_or(TceError::Overflow)?;
         self.geometry().check_range(iova, size)
+    }
+}
+
+/// The entries of a leaf level that
+/// [`TceTable::progression_existing`] found for a progression, and the
+/// progression: stored by [`store`](Self::store).
+pub(crate) struct ExistingRun<'t> {
+    entries: &'t [AtomicU64],
+    /// Consecutive pages; `None`: `head` repeated.
+    run: Option<BePageRun>,
+    head: u64,
+}
+
+impl ExistingRun<'_> {
+    /// Stores the progression, each entry with one 8-byte store, ordered
+    /// before the kill that follows.
+    #[inline(always)]
+    pub(crate) fn store(self) {
+        match self.run {
+            Some(run) => run.store(self.entries),
+            None => store_same(self.entries, self.head.to_be()),
+        }
+        fence(Ordering::Release);
     }
 }
 

@@ -278,9 +278,9 @@ impl<A: PageAllocator> TceTable<A> {
     }
 }
 
-/// The entries of a leaf level that
-/// [`TceTable::progression_existing`] found for a progression, and the
-/// progression: stored by [`store`](Self::store).
+/// The entries of a leaf level that [`TceTable::progression_existing`]
+/// found for a progression, and the progression: stored by
+/// [`store`](Self::store).
 pub(crate) struct ExistingRun<'t> {
     entries: &'t [AtomicU64],
     /// Consecutive pages; `None`: `head` repeated.

@@ -120,3 +120,33 @@ fn a_note_computes_within_each_round_then_takes_the_median() {
     );
     assert!(md.contains("Ours spends 15 ns there"), "{md}");
 }
+
+#[test]
+fn the_indirect_bound_note_says_what_the_target_leaves_or_that_it_is_past() {
+    let indirect = |least: f64| {
+        round(&[
+            ("sweep_ours_indirect_512", 0.55),
+            ("sweep_emulator_512", 0.30),
+            ("sweep_least_indirect_512", least),
+            ("sweep_floor_512", 0.15),
+            ("sweep_locked_floor_512", 0.165),
+        ])
+    };
+    // 1.5 x 0.30 - 0.42 = 0.03 ns per entry: 15 ns a call.
+    let md = render(&[indirect(0.42)], "test", &[0.5]);
+    assert!(
+        md.contains(
+            "costs 1.40x the emulator loop here on its own. The target of 1.5x leaves 15 ns a call"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("alone costs 8 (the floor under a lock)"),
+        "{md}"
+    );
+    let md = render(&[indirect(0.48)], "test", &[0.5]);
+    assert!(
+        md.contains("costs 1.60x the emulator loop here on its own. That is past the target"),
+        "{md}"
+    );
+}

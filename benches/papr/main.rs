@@ -309,6 +309,7 @@ fn sweep(hv: &Hv, g: &Guest, calls_made: &mut u64) {
 /// translation, the floors and the least locked STUFF one value.
 fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list: u64) {
     let first = (BASE >> 12) as usize;
+    let stored = || -> Vec<u64> { (first..first + 512).map(|i| peer.get(i)).collect() };
     peers::emulator_indirect(peer, &g.mem, BASE, list, 512).unwrap();
     let listed = g
         .mem
@@ -318,28 +319,22 @@ fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list:
                 .collect::<Vec<u64>>()
         })
         .unwrap();
-    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
-    assert_eq!(stored, listed, "emulator loop");
+    assert_eq!(stored(), listed, "emulator loop");
     peers::two_pass_indirect(peer, &g.mem, ram, &BenchPhb::default(), BASE, list, 512).unwrap();
     let translated: Vec<u64> = listed
         .iter()
         .map(|&tce| ram.translate(tce & !RW, 0x1000).unwrap() | (tce & RW))
         .collect();
-    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
-    assert_eq!(stored, translated, "two-pass exchange");
+    assert_eq!(stored(), translated, "two-pass exchange");
     peers::store_floor(peer, BASE, 0, 512);
     peers::least_all_or_nothing_indirect(peer, &g.mem, ram, BASE, list, 512).unwrap();
-    let stored: Vec<u64> = (first..first + 512).map(|i| peer.get(i)).collect();
-    assert_eq!(stored, translated, "least all-or-nothing");
+    assert_eq!(stored(), translated, "least all-or-nothing");
     // It refuses a list that is not one run, storing nothing.
     let other = g.host + LISTS[1];
     assert!(g.mem.write_be_u64s(other + 8 * 300, &[listed[0]]));
     peers::store_floor(peer, BASE, 0, 512);
     assert!(peers::least_all_or_nothing_indirect(peer, &g.mem, ram, BASE, other, 512).is_err());
-    assert!(
-        (first..first + 512).all(|i| peer.get(i) == 0),
-        "least all-or-nothing refused"
-    );
+    assert_eq!(stored(), [0; 512], "least all-or-nothing refused");
     let run: Vec<u64> = (0..512u64)
         .map(|i| ((4 * MIB) + (512 + i) * 0x1000) | RW)
         .collect();
@@ -361,19 +356,13 @@ fn check_peers(peer: &PeerTable, lock: &PeerLock, g: &Guest, ram: &RamMap, list:
     )
     .unwrap();
     let hw = ram.translate(0x12_0000, 0x1000).unwrap() | RW;
-    assert!(
-        (first..first + 512).all(|i| peer.get(i) == hw),
-        "least locked STUFF"
-    );
+    assert_eq!(stored(), [hw; 512], "least locked STUFF");
     for (k, tce) in [0x10_0003u64, 0x11_0003].into_iter().enumerate() {
         match k {
             0 => peers::store_floor(peer, BASE, tce, 512),
             _ => peers::locked_store_floor(lock, peer, BASE, tce, 512),
         }
-        assert!(
-            (first..first + 512).all(|i| peer.get(i) == tce),
-            "floor {k}"
-        );
+        assert_eq!(stored(), [tce; 512], "floor {k}");
     }
 }
 

@@ -177,17 +177,27 @@ pub struct PeerLock {
     serving: AtomicU32,
 }
 
+impl PeerLock {
+    /// Runs `f` with the lock held: taken (one `fetch_add`, then waiting
+    /// for its turn), let go (one store).
+    #[inline(always)]
+    fn hold<R>(&self, f: impl FnOnce() -> R) -> R {
+        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+        while self.serving.load(Ordering::Acquire) != ticket {
+            std::hint::spin_loop();
+        }
+        let done = f();
+        self.serving
+            .store(ticket.wrapping_add(1), Ordering::Release);
+        done
+    }
+}
+
 /// The floor with `lock` held: taken, `count` stores of `tce` into the
 /// entries from `ioba`, let go.
 #[inline(never)]
 pub fn locked_store_floor(lock: &PeerLock, t: &PeerTable, ioba: u64, tce: u64, count: usize) {
-    let ticket = lock.next.fetch_add(1, Ordering::Relaxed);
-    while lock.serving.load(Ordering::Acquire) != ticket {
-        std::hint::spin_loop();
-    }
-    store_floor(t, ioba, tce, count);
-    lock.serving
-        .store(ticket.wrapping_add(1), Ordering::Release);
+    lock.hold(|| store_floor(t, ioba, tce, count));
 }
 
 /// `(k << PAGE_SHIFT).to_be()` for `k` in `0..512`: page `k` of a 512-page
@@ -298,7 +308,9 @@ fn store_run(entries: &[AtomicU64], pages: &[u64], c: u64) {
 
 /// A window as [`least_locked_stuff`] finds it: its LIOBN and its table.
 pub struct PeerWindow<'t> {
+    /// The window's LIOBN.
     pub liobn: u64,
+    /// Its table.
     pub table: &'t PeerTable,
 }
 
@@ -317,22 +329,15 @@ pub fn least_locked_stuff(
     tce: u64,
     count: usize,
 ) -> Result<(), HStatus> {
-    let ticket = lock.next.fetch_add(1, Ordering::Relaxed);
-    while lock.serving.load(Ordering::Acquire) != ticket {
-        std::hint::spin_loop();
-    }
-    let done = (|| {
+    lock.hold(|| {
         let window = windows
             .iter()
             .find(|w| w.liobn == liobn)
             .ok_or(HStatus::Parameter)?;
         let first = (ioba >> PAGE_SHIFT) as usize;
-        let entries = window
-            .table
-            .hw
-            .get(first..first + count)
-            .filter(|_| ioba & (PAGE - 1) == 0)
-            .ok_or(HStatus::Parameter)?;
+        if ioba & (PAGE - 1) != 0 || window.table.hw.get(first..first + count).is_none() {
+            return Err(HStatus::Parameter);
+        }
         let hw = match tce & FLAGS {
             0 => 0,
             flags if tce & (PAGE - 1) & !FLAGS == 0 => {
@@ -342,18 +347,8 @@ pub fn least_locked_stuff(
             }
             _ => return Err(HStatus::Parameter),
         };
-        // Sixteen stores per loop turn, as ours stores (one per turn made
-        // the loop, not the stores, its bound).
-        let raw = hw.to_be();
-        let (entries16, rest) = entries.as_chunks::<16>();
-        for e in entries16 {
-            for e in e {
-                e.store(raw, Ordering::Relaxed);
-            }
-        }
-        for e in rest {
-            e.store(raw, Ordering::Relaxed);
-        }
+        // The floor's own stores.
+        store_floor(window.table, ioba, hw, count);
         let range = IovaRange {
             start: ioba,
             size: count as u64 * PAGE,
@@ -362,8 +357,5 @@ pub fn least_locked_stuff(
         phb.invalidate_range(1, range)
             .and_then(|()| phb.sync())
             .map_err(|()| HStatus::Hardware)
-    })();
-    lock.serving
-        .store(ticket.wrapping_add(1), Ordering::Release);
-    done
+    })
 }

@@ -201,3 +201,38 @@ fn partition(host: u64) -> (Hv, PartitionId, u64, Arc<FakeGuestMemory>) {
     let g = add_guest(&mut hv, &phb, &ram, PartitionConfig::default(), 1);
     (hv, g.p, u64::from(g.liobn), g.mem)
 }
+
+/// The bench's breakdown of `H_STUFF_TCE` times every stage of the common
+/// path in a partition of one unit, after making the real call (so a
+/// refused call, here an unknown LIOBN or a count over 512, times nothing).
+#[test]
+fn the_stuff_profile_times_each_stage_after_the_real_call() {
+    let (hv, p, liobn, _) = partition(HOST);
+    let tces = [0x10_0000 | 3, 0x11_0000 | 3];
+    let base = (4 * CHUNK) << 12;
+    let s = hv
+        .profile_h_stuff_tce(p, liobn, base, tces, CHUNK, 50)
+        .unwrap();
+    for (name, ns) in [
+        ("lock", s.lock),
+        ("validate", s.validate),
+        ("table", s.table),
+        ("shadow", s.shadow),
+        ("settle", s.settle),
+        ("kill", s.kill),
+    ] {
+        assert!(ns > 0.0 && ns.is_finite(), "{name}: {ns}");
+    }
+    // The real call ran: the entries hold a valid TCE (the stages store one
+    // of the two values again and again).
+    let got = hv.h_get_tce(p, liobn, base).unwrap();
+    assert!(tces.contains(&got), "{got:#x}");
+    assert!(
+        hv.profile_h_stuff_tce(p, liobn + 1, base, tces, CHUNK, 50)
+            .is_err()
+    );
+    assert!(
+        hv.profile_h_stuff_tce(p, liobn, base, tces, CHUNK + 1, 50)
+            .is_err()
+    );
+}

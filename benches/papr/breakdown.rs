@@ -1,16 +1,23 @@
 //! `H_PUT_TCE`: the whole call, ns per call (replacing a valid entry by
 //! another, and a Linux guest's map then unmap of a page), and each of its
-//! stages timed alone (`pnv_iommu::papr::profile`) on a partition of its own.
+//! stages timed alone (`pnv_iommu::papr::profile`) on a partition of its own;
+//! likewise the stages of the sweep's `H_STUFF_TCE` of 512 entries.
 
-use pnv_iommu::papr::profile::PutStages;
+use pnv_iommu::papr::profile::{PutStages, StuffStages};
 
-use super::{Guest, Hv, RW, add_guest, report, time};
+use super::peers::{PeerTable, store_floor};
+use super::{BASE, Guest, Hv, RW, WINDOW_ENTRIES, add_guest, report, time};
 
 /// Calls made per timing: about a millisecond, so that most timings run
 /// without the OS taking the CPU away on a busy machine.
 const PUTS: u64 = 20_000;
 /// Timings of the whole call (the best is kept).
 const REPS: usize = 40;
+/// Entries of the profiled `H_STUFF_TCE` (the sweep's largest batch).
+const STUFF_ENTRIES: u64 = 512;
+/// Stage runs per timing of the `H_STUFF_TCE` stages (about a millisecond
+/// for its table stage, as for `PUTS`).
+const STUFFS: u64 = 10_000;
 
 /// Times `H_PUT_TCE` and its stages (interleaved repetitions, best kept);
 /// returns the number of calls made on `g`.
@@ -19,6 +26,9 @@ pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
     let hv = &*hv;
     let (mut best, mut best_map_unmap) = (f64::INFINITY, f64::INFINITY);
     let mut stages = [f64::INFINITY; 6];
+    let mut stuff_stages = [f64::INFINITY; 6];
+    let (mut best_stuff, mut best_floor) = (f64::INFINITY, f64::INFINITY);
+    let floor_table = PeerTable::new(WINDOW_ENTRIES);
     for rep in 0..REPS {
         best = best.min(time(|| {
             for i in 0..PUTS {
@@ -46,6 +56,29 @@ pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
         for (b, v) in stages.iter_mut().zip(s) {
             *b = b.min(v);
         }
+        // The sweep's STUFF (the same entries, the same two values), and
+        // the floor, each timed alone as its stages are.
+        let tces = [0x10_0000 | RW, 0x10_1000 | RW];
+        best_stuff = best_stuff.min(time(|| {
+            for i in 0..STUFFS {
+                let tce = tces[(i & 1) as usize];
+                hv.h_stuff_tce(solo.p, solo.liobn, BASE, tce, STUFF_ENTRIES)
+                    .unwrap();
+            }
+        }));
+        best_floor = best_floor.min(time(|| {
+            for i in 0..STUFFS {
+                let tce = (solo.host + tces[(i & 1) as usize]) | RW;
+                store_floor(&floor_table, BASE, tce, STUFF_ENTRIES as usize);
+            }
+        }));
+        let s: StuffStages = hv
+            .profile_h_stuff_tce(solo.p, solo.liobn, BASE, tces, STUFF_ENTRIES, STUFFS)
+            .unwrap();
+        let s = [s.lock, s.validate, s.table, s.shadow, s.settle, s.kill];
+        for (b, v) in stuff_stages.iter_mut().zip(s) {
+            *b = b.min(v);
+        }
     }
     report("papr_h_put_tce", best / PUTS as f64, "ns/call");
     report(
@@ -56,6 +89,20 @@ pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
     let names = ["lock", "validate", "shadow", "table", "settle", "kill"];
     for (name, v) in names.iter().zip(stages) {
         report(&format!("papr_h_put_tce_stage_{name}"), v, "ns");
+    }
+    report(
+        "papr_h_stuff_tce_512_alone",
+        best_stuff / STUFFS as f64,
+        "ns/call",
+    );
+    report(
+        "papr_floor_512_alone",
+        best_floor / STUFFS as f64,
+        "ns/call",
+    );
+    let names = ["lock", "validate", "table", "shadow", "settle", "kill"];
+    for (name, v) in names.iter().zip(stuff_stages) {
+        report(&format!("papr_h_stuff_tce_512_stage_{name}"), v, "ns");
     }
     2 * REPS as u64 * PUTS
 }

@@ -25,6 +25,10 @@
 //!   `papr_h_put_tce_map_unmap`: the same mapping a page, then unmapping it,
 //!   as a Linux guest does; `papr_h_put_tce_stage_*`: each stage of the call
 //!   timed alone (see `breakdown`).
+//! - `papr_h_stuff_tce_512_stage_*`: each stage of the sweep's
+//!   `H_STUFF_TCE` of 512 entries timed alone, beside the whole call
+//!   (`papr_h_stuff_tce_512_alone`) and the store floor
+//!   (`papr_floor_512_alone`) timed alone the same way, ns per call.
 //! - `papr_two_partitions_speedup`: `H_PUT_TCE` calls per second of two
 //!   partitions on two threads over one partition on one thread;
 //!   `..._cpu`: the same with each thread's calls counted per second of its
@@ -64,9 +68,9 @@ const LISTS: [u64; 2] = [MIB, MIB + 0x1000];
 /// Logical addresses of the two scattered lists (the same pages, permuted).
 const SCATTERED: [u64; 2] = [MIB + 0x2000, MIB + 0x3000];
 /// Bus address of the batches (a leaf boundary).
-const BASE: u64 = 0x100_0000;
+pub const BASE: u64 = 0x100_0000;
 /// Entries of the default window (1 GiB of 4 KiB pages).
-const WINDOW_ENTRIES: usize = 1 << 18;
+pub const WINDOW_ENTRIES: usize = 1 << 18;
 const SIZES: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 /// Repetitions of each timing (the best is kept).
 const REPS: usize = 15;

@@ -150,3 +150,47 @@ fn the_indirect_bound_note_says_what_the_target_leaves_or_that_it_is_past() {
         "{md}"
     );
 }
+
+#[test]
+fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round() {
+    // Two rounds, the second at half speed. Beyond the floor's stores the
+    // stages add 8+3+(80-75)+3+3+1 = 23 ns in the first round and 46 in the
+    // second; 1.2x the floor allows 15 and 30: over by 8 and 16.
+    let stuff = |k: f64| {
+        round(&[
+            ("papr_h_stuff_tce_512_alone", 100.0 * k),
+            ("papr_floor_512_alone", 75.0 * k),
+            ("papr_h_stuff_tce_512_stage_lock", 8.0 * k),
+            ("papr_h_stuff_tce_512_stage_validate", 3.0 * k),
+            ("papr_h_stuff_tce_512_stage_table", 80.0 * k),
+            ("papr_h_stuff_tce_512_stage_shadow", 3.0 * k),
+            ("papr_h_stuff_tce_512_stage_settle", 3.0 * k),
+            ("papr_h_stuff_tce_512_stage_kill", 1.0 * k),
+        ])
+    };
+    // Three rounds: the medians are the first round's (1x) figures.
+    let md = render(&[stuff(1.0), stuff(2.0), stuff(0.9)], "test", &[0.5]);
+    assert!(md.contains("## H_STUFF_TCE of 512 entries"), "{md}");
+    assert!(md.contains("| sum of the stages | 98.0 |"), "{md}");
+    assert!(
+        md.contains("the call is 1.33x the floor. Beyond the floor's stores its stages add 23 ns, where a ratio of 1.2 allows 15 (over it by 8)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("kill, which the least locked STUFF also does, 12;"),
+        "{md}"
+    );
+    assert!(md.contains("the table stage less the floor, 5.0), the shadow and the settling, which it does not, 11."), "{md}");
+    // Within the allowance, it says so.
+    let within = |k: f64| {
+        let mut r = stuff(k);
+        r.insert("papr_h_stuff_tce_512_stage_lock".into(), (0.0, "ns".into()));
+        r.insert(
+            "papr_h_stuff_tce_512_stage_validate".into(),
+            (0.0, "ns".into()),
+        );
+        r
+    };
+    let md = render(&[within(1.0)], "test", &[0.5]);
+    assert!(md.contains("allows 15 (within it)"), "{md}");
+}

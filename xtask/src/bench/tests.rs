@@ -153,44 +153,60 @@ fn the_indirect_bound_note_says_what_the_target_leaves_or_that_it_is_past() {
 
 #[test]
 fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round() {
-    // Two rounds, the second at half speed. Beyond the floor's stores the
-    // stages add 8+3+(80-75)+3+3+1 = 23 ns in the first round and 46 in the
-    // second; 1.2x the floor allows 15 and 30: over by 8 and 16.
-    let stuff = |k: f64| {
+    // (floor, table, the other stages' factor, whole call) of each round.
+    // Beyond the floor's stores the stages add 23, 46 and 38 ns (median
+    // 38), where 1.2x the floor allows 15, 30 and 14 (median 15): over by
+    // 8, 16 and 24 (median 16). The medians of the figures, taken from
+    // different rounds, would give 8+3+(90-75)+3+3+1 = 33 added, and 18
+    // over.
+    let stuff = |floor: f64, table: f64, k: f64, whole: f64| {
         round(&[
-            ("papr_h_stuff_tce_512_alone", 100.0 * k),
-            ("papr_floor_512_alone", 75.0 * k),
+            ("papr_h_stuff_tce_512_alone", whole),
+            ("papr_floor_512_alone", floor),
             ("papr_h_stuff_tce_512_stage_lock", 8.0 * k),
             ("papr_h_stuff_tce_512_stage_validate", 3.0 * k),
-            ("papr_h_stuff_tce_512_stage_table", 80.0 * k),
+            ("papr_h_stuff_tce_512_stage_table", table),
             ("papr_h_stuff_tce_512_stage_shadow", 3.0 * k),
             ("papr_h_stuff_tce_512_stage_settle", 3.0 * k),
             ("papr_h_stuff_tce_512_stage_kill", 1.0 * k),
         ])
     };
-    // Three rounds: the medians are the first round's (1x) figures.
-    let md = render(&[stuff(1.0), stuff(2.0), stuff(0.9)], "test", &[0.5]);
+    let rounds = [
+        stuff(75.0, 80.0, 1.0, 100.0),
+        stuff(150.0, 160.0, 2.0, 200.0),
+        stuff(70.0, 90.0, 1.0, 110.0),
+    ];
+    let md = render(&rounds, "test", &[0.5]);
     assert!(md.contains("## H_STUFF_TCE of 512 entries"), "{md}");
-    assert!(md.contains("| sum of the stages | 98.0 |"), "{md}");
+    // The table shows each figure's median: 8+3+90+3+3+1.
+    assert!(md.contains("| sum of the stages | 108.0 |"), "{md}");
     assert!(
-        md.contains("the call is 1.33x the floor. Beyond the floor's stores its stages add 23 ns, where a ratio of 1.2 allows 15 (over it by 8)"),
+        md.contains(
+            "the call is 1.33x the floor. Beyond the floor's stores its stages add 38 ns, \
+             where a ratio of 1.2 allows 15 (over it by 16)"
+        ),
         "{md}"
     );
+    // Shared with the least locked STUFF: 12, 24, 12; the allowance left:
+    // 3, 6, 2; the walk: 5, 10, 20; ours alone: 11, 22, 26.
     assert!(
-        md.contains("kill, which the least locked STUFF also does, 12;"),
+        md.contains("also does, take 12, and leave 3 ns of the allowance"),
         "{md}"
     );
-    assert!(md.contains("the table stage less the floor, 5.0), the shadow and the settling, which it does not, 11."), "{md}");
+    assert!(md.contains("less the floor, 10.0)"), "{md}");
+    assert!(
+        md.contains("(map counts and the dirty log), together 22."),
+        "{md}"
+    );
     // Within the allowance, it says so.
-    let within = |k: f64| {
-        let mut r = stuff(k);
-        r.insert("papr_h_stuff_tce_512_stage_lock".into(), (0.0, "ns".into()));
-        r.insert(
-            "papr_h_stuff_tce_512_stage_validate".into(),
-            (0.0, "ns".into()),
-        );
-        r
-    };
-    let md = render(&[within(1.0)], "test", &[0.5]);
+    let md = render(&[stuff(75.0, 76.0, 0.5, 90.0)], "test", &[0.5]);
     assert!(md.contains("allows 15 (within it)"), "{md}");
+    // A lock that takes the whole allowance leaves nothing.
+    let mut locked = stuff(75.0, 80.0, 1.0, 100.0);
+    locked.insert(
+        "papr_h_stuff_tce_512_stage_lock".into(),
+        (20.0, "ns".into()),
+    );
+    let md = render(&[locked], "test", &[0.5]);
+    assert!(md.contains("and leave nothing of the allowance"), "{md}");
 }

@@ -579,7 +579,14 @@ fn notes(md: &mut String, rounds: &[Round]) {
                  knows (no lock, no guest values, no settling, no kill), costs \
                  {least:.2}x the emulator loop here on its own. {room} Ours is \
                  {ours_least:.2}x the least strategy: that is what its lock, \
-                 lookups, shadow, settling and kill cost per 512 entries."
+                 lookups, shadow, settling and kill cost per 512 entries. The \
+                 two passes are the price of all or nothing: a single pass that \
+                 checks and stores each entry at once would have stored the \
+                 entries before a bad one, which the PHB may read before they \
+                 are undone; one that builds the new entries in a spare leaf \
+                 level and swaps it in would rely on the PHB not keeping table \
+                 levels across a TCE kill, which neither skiboot nor Linux \
+                 relies on and this project has not verified."
             );
         }
     }

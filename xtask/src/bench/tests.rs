@@ -198,6 +198,8 @@ fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round(
         md.contains("(map counts and the dirty log), together 22."),
         "{md}"
     );
+    // The whole call beyond its stages: 2, 4 and 2 ns.
+    assert!(md.contains("The whole call takes 2 ns more than"), "{md}");
     // Within the allowance, it says so.
     let md = render(&[stuff(75.0, 76.0, 0.5, 90.0)], "test", &[0.5]);
     assert!(md.contains("allows 15 (within it)"), "{md}");
@@ -209,4 +211,6 @@ fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round(
     );
     let md = render(&[locked], "test", &[0.5]);
     assert!(md.contains("and leave nothing of the allowance"), "{md}");
+    // Stages that sum to more than the call: it says so, not a negative.
+    assert!(md.contains("The whole call takes no more than"), "{md}");
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use papr_common::*;
 use pnv_iommu::page_alloc::GlobalPages;
 use pnv_iommu::papr::fake::{FakeGuestMemory, RecordingPhb};
-use pnv_iommu::papr::{Hypervisor, PartitionConfig, PartitionId, RamRegion};
+use pnv_iommu::papr::{HStatus, Hypervisor, PartitionConfig, PartitionId, RamRegion};
 
 const HOST: u64 = 0x40_0000_0000;
 const RAM: u64 = 16 << 20;
@@ -204,7 +204,8 @@ fn partition(host: u64) -> (Hv, PartitionId, u64, Arc<FakeGuestMemory>) {
 
 /// The bench's breakdown of `H_STUFF_TCE` times every stage of the common
 /// path in a partition of one unit, after making the real call (so a
-/// refused call, here an unknown LIOBN or a count over 512, times nothing).
+/// refused call, here an unknown LIOBN or a count over 512, times nothing),
+/// and refuses entries the common path does not take.
 #[test]
 fn the_stuff_profile_times_each_stage_after_the_real_call() {
     let (hv, p, liobn, _) = partition(HOST);
@@ -234,5 +235,12 @@ fn the_stuff_profile_times_each_stage_after_the_real_call() {
     assert!(
         hv.profile_h_stuff_tce(p, liobn, base, tces, CHUNK + 1, 50)
             .is_err()
+    );
+    // Entries over two chunks (and two leaf levels): not the common path.
+    let across = base + (1 << 12);
+    assert_eq!(
+        hv.profile_h_stuff_tce(p, liobn, across, tces, CHUNK, 50)
+            .unwrap_err(),
+        HStatus::Parameter
     );
 }

@@ -17,7 +17,7 @@
 use core::hint::black_box;
 use std::time::Instant;
 
-use super::hcall::HResult;
+use super::hcall::{HResult, HStatus};
 use super::partition::Shared;
 use super::prereg::{Cursor, Deltas};
 use super::settle::{settle_one_unit_old, settle_one_unit_repeated};
@@ -142,8 +142,11 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
     /// Times each stage of `H_STUFF_TCE` of `count` entries from `ioba` of
     /// `liobn` (entries of one leaf level and one shadow chunk), `iters`
     /// times, with the guest TCEs `tces` alternating (valid ones naming the
-    /// partition's memory). In a partition of more than one unit the common
-    /// path does not apply: only the lock is timed, the other stages stay 0.
+    /// partition's memory). Entries over two leaf levels or two shadow
+    /// chunks, which the common path does not take, are `H_PARAMETER`
+    /// (nothing timed); so is any call the hypervisor refuses. In a
+    /// partition of more than one unit the common path does not apply
+    /// either: only the lock is timed, the other stages stay 0.
     pub fn profile_h_stuff_tce(
         &self,
         p: PartitionId,
@@ -184,6 +187,12 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         let hw = [hw[0]?, hw[1]?];
         let st = &mut window.state;
         let pfn = ioba >> g.page_shift();
+        // Both stores only where the common path would store.
+        if st.shadow.locate(first, count).is_none()
+            || !st.table.fill_existing_leaf(pfn, count, hw[1])
+        {
+            return Err(HStatus::Parameter);
+        }
         stages.table = per(iters, |i| {
             black_box(
                 st.table

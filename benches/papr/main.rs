@@ -36,7 +36,12 @@
 //!   the clock also runs while the host runs someone else);
 //!   `papr_one_partition_two_threads_speedup_cpu`: the control, two threads
 //!   on one partition, whose shared lock the measure must show. Each is the
-//!   median over triples of short spells, threads pinned to CPUs.
+//!   median over sets of short spells, threads pinned to CPUs.
+//!   `papr_two_threads_sharing_nothing_speedup`: what the machine gives two
+//!   threads that share nothing (each the store floor under a lock of its
+//!   own, on a table of its own) over one, in the same sets;
+//!   `papr_two_partitions_of_sharing_nothing`: the two partitions' speedup
+//!   over that, set by set (median).
 //! - `papr_invalidations_per_call`: TCE kills per call of ours (must be 1).
 //!
 //! Arguments other than flags filter the figures by name (`=name` for an
@@ -428,24 +433,58 @@ fn beside_emulator(hv: &Hv, g: &Guest, what: &str, logical: [u64; 2], calls_made
 /// `H_PUT_TCE` calls per second on `guests.len()` threads at once, one
 /// partition each: (wall-clock rate, rate per second of CPU each got).
 fn rate(hv: &Hv, guests: &[&Guest], dur: Duration) -> (f64, f64) {
+    rate_of(guests.len(), dur, |k| {
+        let g = guests[k];
+        move || {
+            for i in 0..256u64 {
+                let ioba = (i & 511) << 12;
+                let page = ((i & 1) + 2) << 12;
+                hv.h_put_tce(g.p, g.liobn, ioba, page | RW).unwrap();
+            }
+            256
+        }
+    })
+}
+
+/// What two threads that share nothing get of this machine: calls per
+/// second of `threads` threads at once, each running the store floor under
+/// a lock of its own on a table of its own (both made by the thread, so on
+/// lines of its own), one entry per call: (wall-clock rate, rate per
+/// second of CPU each got).
+fn rate_sharing_nothing(threads: usize, dur: Duration) -> (f64, f64) {
+    rate_of(threads, dur, |_| {
+        let (lock, table) = (PeerLock::default(), PeerTable::new(512));
+        move || {
+            for i in 0..256u64 {
+                let tce = (((i & 1) + 2) << 12) | RW;
+                peers::locked_store_floor(&lock, &table, (i & 511) << 12, tce, 1);
+            }
+            256
+        }
+    })
+}
+
+/// Calls per second of `threads` threads at once for a spell of `dur`,
+/// thread `k` pinned to CPU `k` and repeating the batch `work(k)` makes
+/// (in that thread), which returns the calls it made: (wall-clock rate,
+/// rate per second of CPU each got).
+fn rate_of<W: FnMut() -> u64>(
+    threads: usize,
+    dur: Duration,
+    work: impl Fn(usize) -> W + Sync,
+) -> (f64, f64) {
     let stop = AtomicBool::new(false);
     let results: Vec<(u64, f64)> = std::thread::scope(|s| {
-        let threads: Vec<_> = guests
-            .iter()
-            .enumerate()
-            .map(|(k, g)| {
-                let stop = &stop;
+        let spawned: Vec<_> = (0..threads)
+            .map(|k| {
+                let (stop, work) = (&stop, &work);
                 s.spawn(move || {
                     pin_to_cpu(k);
+                    let mut batch = work(k);
                     let cpu0 = thread_cpu_ns();
                     let mut calls = 0u64;
                     while !stop.load(Ordering::Relaxed) {
-                        for i in 0..256u64 {
-                            let ioba = (i & 511) << 12;
-                            let page = ((i & 1) + 2) << 12;
-                            hv.h_put_tce(g.p, g.liobn, ioba, page | RW).unwrap();
-                        }
-                        calls += 256;
+                        calls += batch();
                     }
                     (calls, thread_cpu_ns() - cpu0)
                 })
@@ -453,7 +492,7 @@ fn rate(hv: &Hv, guests: &[&Guest], dur: Duration) -> (f64, f64) {
             .collect();
         std::thread::sleep(dur);
         stop.store(true, Ordering::Relaxed);
-        threads.into_iter().map(|t| t.join().unwrap()).collect()
+        spawned.into_iter().map(|t| t.join().unwrap()).collect()
     });
     let secs = dur.as_secs_f64();
     let wall: f64 = results.iter().map(|r| r.0 as f64 / secs).sum();
@@ -534,19 +573,27 @@ fn main() {
     }
 
     if wanted("papr_two_partitions_speedup") {
-        // Short spells taken in triples (one partition alone, two, the
-        // control), each triple's ratios computed from its own spells, and
-        // the median of the triples kept: the machine's speed drifts over
-        // seconds (other tenants of the host), far less within a triple.
+        // Short spells taken in sets (one partition alone, two, the
+        // control, then one and two threads sharing nothing), each set's
+        // ratios computed from its own spells, and the median of the sets
+        // kept: the machine's speed drifts over seconds (other tenants of
+        // the host), far less within a set.
         let dur = Duration::from_millis(10);
         let (mut wall, mut cpu, mut shared) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut machine, mut of_machine) = (Vec::new(), Vec::new());
         for _ in 0..41 {
             let one = rate(&hv, &[&a], dur);
             let two = rate(&hv, &[&a, &b], dur);
             let same = rate(&hv, &[&a, &a], dur);
+            // What the machine gives two threads that share nothing, in the
+            // same spells' time.
+            let alone = rate_sharing_nothing(1, dur);
+            let pair = rate_sharing_nothing(2, dur);
             wall.push(two.0 / one.0);
             cpu.push(two.1 / one.1);
             shared.push(same.1 / one.1);
+            machine.push(pair.0 / alone.0);
+            of_machine.push((two.0 / one.0) / (pair.0 / alone.0));
         }
         report("papr_two_partitions_speedup", median(wall), "x");
         report("papr_two_partitions_speedup_cpu", median(cpu), "x");
@@ -555,6 +602,18 @@ fn main() {
         report(
             "papr_one_partition_two_threads_speedup_cpu",
             median(shared),
+            "x",
+        );
+        // The machine's own: two threads sharing nothing at all, and the
+        // two partitions' speedup as a share of it.
+        report(
+            "papr_two_threads_sharing_nothing_speedup",
+            median(machine),
+            "x",
+        );
+        report(
+            "papr_two_partitions_of_sharing_nothing",
+            median(of_machine),
             "x",
         );
     }

@@ -157,6 +157,18 @@ const RATIOS: &[Ratio] = &[
         den: "",
         limit: None,
     },
+    Ratio {
+        label: "the machine: two threads sharing nothing / one, calls per second",
+        num: "papr_two_threads_sharing_nothing_speedup",
+        den: "",
+        limit: None,
+    },
+    Ratio {
+        label: "two partitions' speedup / the machine's, set by set",
+        num: "papr_two_partitions_of_sharing_nothing",
+        den: "",
+        limit: None,
+    },
 ];
 
 /// The strategies of the sweep, as the bench names them, with their legends.

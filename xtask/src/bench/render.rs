@@ -641,6 +641,7 @@ fn notes(md: &mut String, rounds: &[Round]) {
          the store floor under a lock of its own, on a table of its own) \
          against one, and the two partitions' speedup as a share of it, set by \
          set. When the machine gives two threads that share nothing less than \
-         1.8x, the target cannot be met in that run whatever the code.\n\n",
+         1.8x, a run's miss of the target says more about the machine than \
+         about the code.\n\n",
     );
 }

@@ -311,25 +311,37 @@ fn stage_rows(md: &mut String, rounds: &[Round], prefix: &str, stages: &[(&str, 
 /// against what a ratio of 1.2 allows.
 fn stuff_breakdown(md: &mut String, rounds: &[Round]) {
     const PREFIX: &str = "papr_h_stuff_tce_512_stage_";
-    let whole = median(values(rounds, "papr_h_stuff_tce_512_alone"));
-    let floor = median(values(rounds, "papr_floor_512_alone"));
-    if !(whole.is_finite() && floor.is_finite()) {
+    // The table shows one round's figures, so that they add up: the round
+    // whose call is the median multiple of its floor.
+    let Some(shown) = median_round(rounds, "papr_h_stuff_tce_512_alone", "papr_floor_512_alone")
+    else {
         return;
-    }
+    };
+    let fig = |n: &str| shown.get(n).map_or(f64::NAN, |v| v.0);
     md.push_str(
         "## H_STUFF_TCE of 512 entries: where the time goes\n\n\
          The sweep's STUFF of 512 entries (the same entries, the same two values), \
          each stage timed alone as for `H_PUT_TCE`, and beside them the whole call \
          and the store floor, each timed alone in a loop the same way: these \
          figures compare with each other, not with the sweep's, whose strategies \
-         take turns and find fewer of their lines in the cache.\n\n",
+         take turns and find fewer of their lines in the cache. The table is the \
+         round whose call is the median multiple of its floor (figures of \
+         different rounds, some taken at half speed, would not add up).\n\n\
+         | stage | ns |\n|---|---:|\n",
     );
-    let sum = stage_rows(md, rounds, PREFIX, STUFF_STAGES);
+    let mut sum = 0.0;
+    for (key, what) in STUFF_STAGES {
+        let c = fig(&format!("{PREFIX}{key}"));
+        sum += c;
+        let _ = writeln!(md, "| {what} | {c:.1} |");
+    }
     let _ = writeln!(
         md,
         "| sum of the stages | {sum:.1} |\n\
-         | **the whole call** (`papr_h_stuff_tce_512_alone`) | **{whole:.1}** |\n\
-         | the store floor: 512 stores (`papr_floor_512_alone`) | {floor:.1} |\n"
+         | **the whole call** (`papr_h_stuff_tce_512_alone`) | **{:.1}** |\n\
+         | the store floor: 512 stores (`papr_floor_512_alone`) | {:.1} |\n",
+        fig("papr_h_stuff_tce_512_alone"),
+        fig("papr_floor_512_alone"),
     );
     // Each quantity within each round, then its median: a round's figure
     // `f`, its stage `key`, the sum of its stages, and the parts the least

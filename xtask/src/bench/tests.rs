@@ -173,16 +173,23 @@ fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round(
     };
     let rounds = [
         stuff(75.0, 80.0, 1.0, 100.0),
-        stuff(150.0, 160.0, 2.0, 200.0),
+        stuff(150.0, 160.0, 2.0, 205.0),
         stuff(70.0, 90.0, 1.0, 110.0),
     ];
     let md = render(&rounds, "test", &[0.5]);
     assert!(md.contains("## H_STUFF_TCE of 512 entries"), "{md}");
-    // The table shows each figure's median: 8+3+90+3+3+1.
-    assert!(md.contains("| sum of the stages | 108.0 |"), "{md}");
+    // The table shows the round whose call is the median multiple of its
+    // floor (1.33, 1.37, 1.57): the second, whose figures add up.
+    assert!(md.contains("| sum of the stages | 196.0 |"), "{md}");
     assert!(
         md.contains(
-            "the call is 1.33x the floor. Beyond the floor's stores its stages add 38 ns, \
+            "| **205.0** |\n| the store floor: 512 stores (`papr_floor_512_alone`) | 150.0 |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "the call is 1.37x the floor. Beyond the floor's stores its stages add 38 ns, \
              where a ratio of 1.2 allows 15 (over it by 16)"
         ),
         "{md}"
@@ -198,7 +205,7 @@ fn the_stuff_breakdown_splits_what_the_call_adds_to_the_floor_within_each_round(
         md.contains("(map counts and the dirty log), together 22."),
         "{md}"
     );
-    // The whole call beyond its stages: 2, 4 and 2 ns.
+    // The whole call beyond its stages: 2, 9 and 2 ns.
     assert!(md.contains("The whole call takes 2 ns more than"), "{md}");
     // Within the allowance, it says so.
     let md = render(&[stuff(75.0, 76.0, 0.5, 90.0)], "test", &[0.5]);

@@ -273,37 +273,36 @@ fn show_ratio_limit(l: Limit) -> String {
 /// The breakdowns of `H_PUT_TCE` and of the sweep's `H_STUFF_TCE` of 512
 /// entries: each stage of the call timed alone.
 fn breakdown(md: &mut String, rounds: &[Round]) {
-    let stage = |s: &str| median(values(rounds, &format!("papr_h_put_tce_stage_{s}")));
-    if stage(STAGES[0].0).is_finite() {
-        md.push_str(
-            "## H_PUT_TCE: where the time goes\n\n\
-             Each stage of the call timed alone, in a loop over the same state, by the \
-             call's own code (`src/papr/profile.rs`), medians of the rounds. Stages \
-             timed alone overlap less than inside the call, so their sum is an upper \
-             bound of what they cost in it; the rest of the call is argument checks \
-             and the batch code's general bookkeeping.\n\n",
-        );
-        let whole = median(values(rounds, "papr_h_put_tce"));
-        let sum = stage_rows(md, rounds, "papr_h_put_tce_stage_", STAGES);
-        let _ = writeln!(
-            md,
-            "| sum of the stages | {sum:.1} |\n| **the whole call** (`papr_h_put_tce`) | **{whole:.1}** |\n"
-        );
-    }
+    put_breakdown(md, rounds);
     stuff_breakdown(md, rounds);
 }
 
-/// Rows of a stage table, `| stage | ns |`, for the figures `prefix` +
-/// key of `stages` (median of the rounds); returns their sum.
-fn stage_rows(md: &mut String, rounds: &[Round], prefix: &str, stages: &[(&str, &str)]) -> f64 {
-    md.push_str("| stage | ns |\n|---|---:|\n");
+/// The `H_PUT_TCE` breakdown (medians of the rounds).
+fn put_breakdown(md: &mut String, rounds: &[Round]) {
+    let stage = |s: &str| median(values(rounds, &format!("papr_h_put_tce_stage_{s}")));
+    if !stage(STAGES[0].0).is_finite() {
+        return;
+    }
+    let whole = median(values(rounds, "papr_h_put_tce"));
+    md.push_str(
+        "## H_PUT_TCE: where the time goes\n\n\
+         Each stage of the call timed alone, in a loop over the same state, by the \
+         call's own code (`src/papr/profile.rs`), medians of the rounds. Stages \
+         timed alone overlap less than inside the call, so their sum is an upper \
+         bound of what they cost in it; the rest of the call is argument checks \
+         and the batch code's general bookkeeping.\n\n\
+         | stage | ns |\n|---|---:|\n",
+    );
     let mut sum = 0.0;
-    for (key, what) in stages {
-        let c = median(values(rounds, &format!("{prefix}{key}")));
+    for (key, what) in STAGES {
+        let c = stage(key);
         sum += c;
         let _ = writeln!(md, "| {what} | {c:.1} |");
     }
-    sum
+    let _ = writeln!(
+        md,
+        "| sum of the stages | {sum:.1} |\n| **the whole call** (`papr_h_put_tce`) | **{whole:.1}** |\n"
+    );
 }
 
 /// The `H_STUFF_TCE` breakdown, beside the whole call and the store floor

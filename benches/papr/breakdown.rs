@@ -86,10 +86,11 @@ pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
         best_map_unmap / PUTS as f64,
         "ns/call",
     );
-    let names = ["lock", "validate", "shadow", "table", "settle", "kill"];
-    for (name, v) in names.iter().zip(stages) {
-        report(&format!("papr_h_put_tce_stage_{name}"), v, "ns");
-    }
+    report_stages(
+        "papr_h_put_tce_stage_",
+        ["lock", "validate", "shadow", "table", "settle", "kill"],
+        stages,
+    );
     report(
         "papr_h_stuff_tce_512_alone",
         best_stuff / STUFFS as f64,
@@ -100,9 +101,17 @@ pub fn run(hv: &mut Hv, g: &Guest) -> u64 {
         best_floor / STUFFS as f64,
         "ns/call",
     );
-    let names = ["lock", "validate", "table", "shadow", "settle", "kill"];
-    for (name, v) in names.iter().zip(stuff_stages) {
-        report(&format!("papr_h_stuff_tce_512_stage_{name}"), v, "ns");
-    }
+    report_stages(
+        "papr_h_stuff_tce_512_stage_",
+        ["lock", "validate", "table", "shadow", "settle", "kill"],
+        stuff_stages,
+    );
     2 * REPS as u64 * PUTS
+}
+
+/// Reports stage `names[i]` (after `prefix`) as `ns[i]` ns.
+fn report_stages(prefix: &str, names: [&str; 6], ns: [f64; 6]) {
+    for (name, v) in names.iter().zip(ns) {
+        report(&format!("{prefix}{name}"), v, "ns");
+    }
 }

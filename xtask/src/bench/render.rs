@@ -83,9 +83,13 @@ pub fn render(rounds: &[Round], machine: &str, load: &[f64]) -> String {
          speed, with no steal time and on either CPU (also with address-space \
          randomisation off), and every absolute figure of a round taken then \
          moves with it: one `H_PUT_TCE` took from {put_lo:.1} to {put_hi:.1} ns \
-         across this run's rounds, in the same binary. Absolute targets are \
-         judged on the median too, and the table of all figures says when the \
-         fastest round met one.\n\nMachine: {machine}. Load average (1 min) over the runs: \
+         across this run's rounds, in the same binary. So the repetitions of \
+         that call's figures (the whole call, its stages, and `H_STUFF_TCE` and \
+         the floor timed alone) are spread over each round's last seconds, \
+         between the sets of the two-partition measure, rather than taken back \
+         to back in a fifth of a second that one such spell covers. Absolute \
+         targets are judged on the median too, and the table of all figures says \
+         when the fastest round met one.\n\nMachine: {machine}. Load average (1 min) over the runs: \
          {lo:.1} to {hi:.1}"
     );
     if hi > cores() as f64 {

@@ -18,11 +18,11 @@ use core::hint::black_box;
 use std::time::Instant;
 
 use super::hcall::{HResult, HStatus};
-use super::partition::Shared;
-use super::prereg::{Cursor, Deltas};
+use super::partition::{Partition, Shared};
+use super::prereg::{Cursor, Deltas, Units};
 use super::settle::{settle_one_unit_old, settle_one_unit_repeated};
 use super::shadow::{BatchOld, Progression};
-use super::tce_calls::find_window_mut;
+use super::tce_calls::{Target, find_window_mut};
 use super::validate::{validate, validate_in_unit};
 use super::{Hypervisor, PartitionId, WindowProgrammer};
 use crate::iopt::Gather;
@@ -91,52 +91,50 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         for tce in tces {
             self.h_put_tce(p, liobn, ioba, tce)?;
         }
-        let part = self.part(p)?;
-        let mut stages = PutStages {
-            lock: lock_stage(self, p, liobn, iters)?,
-            ..PutStages::default()
-        };
-        let mut shared = part.shared.lock();
-        let Shared { pes, units } = &mut *shared;
-        let target = find_window_mut(pes, liobn)?;
-        let window = target.window;
-        let g = window.geometry;
-        let page = g.page_size();
-        let index = (ioba - g.bus_offset()) >> g.page_shift();
-        let units = &*units;
-        // As the call checks it: against the one unit, or by lookup.
-        stages.validate = per(iters, |i| {
-            let tce = black_box(tces[(i & 1) as usize]);
-            let _ = black_box(match units.single() {
-                Some(unit) => validate_in_unit(tce, page, unit).map(|(hw, _)| hw),
-                None => validate(tce, page, &mut Cursor::new(units)).map(|(hw, _)| hw),
+        let lock = lock_stage(self, p, liobn, iters)?;
+        self.with_locked_window(p, liobn, |part, target, units| {
+            let mut stages = PutStages {
+                lock,
+                ..PutStages::default()
+            };
+            let window = target.window;
+            let g = window.geometry;
+            let page = g.page_size();
+            let index = (ioba - g.bus_offset()) >> g.page_shift();
+            // As the call checks it: against the one unit, or by lookup.
+            stages.validate = per(iters, |i| {
+                let tce = black_box(tces[(i & 1) as usize]);
+                let _ = black_box(match units.single() {
+                    Some(unit) => validate_in_unit(tce, page, unit).map(|(hw, _)| hw),
+                    None => validate(tce, page, &mut Cursor::new(units)).map(|(hw, _)| hw),
+                });
             });
-        });
-        let hw = tces.map(|t| validate(t, page, &mut Cursor::new(units)).map(|v| v.0));
-        let hw = [hw[0]?, hw[1]?];
-        let st = &mut window.state;
-        // The common path's steps (`Window::put_one`).
-        stages.shadow = per(iters, |i| {
-            if let Some(guest) = st.shadow.entry_mut(index) {
-                black_box(core::mem::replace(guest, tces[(i & 1) as usize]));
-            }
-        });
-        stages.table = per(iters, |i| {
-            if let Some(entry) = st.table.entry(ioba >> g.page_shift()) {
-                entry.store(hw[(i & 1) as usize].raw().to_be(), Ordering::Relaxed);
-            }
-        });
-        if let Some(unit) = units.single() {
-            stages.settle = per(iters, |i| {
-                let old = tces[(i & 1) as usize];
-                let released = settle_one_unit_repeated(old, 1, unit, &part.dirty, page);
-                if released != 1 {
-                    Deltas::new(units).add(0, 1 - released as i64);
+            let hw = tces.map(|t| validate(t, page, &mut Cursor::new(units)).map(|v| v.0));
+            let hw = [hw[0]?, hw[1]?];
+            let st = &mut window.state;
+            // The common path's steps (`Window::put_one`).
+            stages.shadow = per(iters, |i| {
+                if let Some(guest) = st.shadow.entry_mut(index) {
+                    black_box(core::mem::replace(guest, tces[(i & 1) as usize]));
                 }
             });
-        }
-        stages.kill = kill_stage(target.phb, target.pe, ioba, page, g.page_shift(), iters);
-        Ok(stages)
+            stages.table = per(iters, |i| {
+                if let Some(entry) = st.table.entry(ioba >> g.page_shift()) {
+                    entry.store(hw[(i & 1) as usize].raw().to_be(), Ordering::Relaxed);
+                }
+            });
+            if let Some(unit) = units.single() {
+                stages.settle = per(iters, |i| {
+                    let old = tces[(i & 1) as usize];
+                    let released = settle_one_unit_repeated(old, 1, unit, &part.dirty, page);
+                    if released != 1 {
+                        Deltas::new(units).add(0, 1 - released as i64);
+                    }
+                });
+            }
+            stages.kill = kill_stage(target.phb, target.pe, ioba, page, g.page_shift(), iters);
+            Ok(stages)
+        })
     }
 
     /// Times each stage of `H_STUFF_TCE` of `count` entries from `ioba` of
@@ -160,73 +158,88 @@ impl<P: WindowProgrammer, A: PageAllocator + Clone> Hypervisor<P, A> {
         for tce in tces {
             self.h_stuff_tce(p, liobn, ioba, tce, count)?;
         }
+        let lock = lock_stage(self, p, liobn, iters)?;
+        self.with_locked_window(p, liobn, |part, target, units| {
+            let mut stages = StuffStages {
+                lock,
+                ..StuffStages::default()
+            };
+            let window = target.window;
+            let g = window.geometry;
+            let page = g.page_size();
+            let first = window.check(ioba, count)?;
+            let Some(unit) = units.single() else {
+                return Ok(stages);
+            };
+            let memory = &part.tce_memory;
+            stages.validate = per(iters, |i| {
+                let tce = black_box(tces[(i & 1) as usize]);
+                let _ = black_box(validate_in_unit(tce, page, unit).and_then(|v| {
+                    memory.admit()?;
+                    Ok(v)
+                }));
+            });
+            let hw = tces.map(|t| validate_in_unit(t, page, unit).map(|v| v.0));
+            let hw = [hw[0]?, hw[1]?];
+            let st = &mut window.state;
+            let pfn = ioba >> g.page_shift();
+            // Both stores only where the common path would store.
+            if st.shadow.locate(first, count).is_none()
+                || !st.table.fill_existing_leaf(pfn, count, hw[1])
+            {
+                return Err(HStatus::Parameter);
+            }
+            stages.table = per(iters, |i| {
+                black_box(
+                    st.table
+                        .fill_existing_leaf(pfn, count, hw[(i & 1) as usize]),
+                );
+            });
+            stages.shadow = per(iters, |i| {
+                if let Some(located) = st.shadow.locate(first, count) {
+                    black_box(
+                        st.shadow
+                            .fill_at(located, tces[(i & 1) as usize], |_| count),
+                    );
+                }
+            });
+            stages.settle = per(iters, |i| {
+                let old = Progression {
+                    head: tces[(i & 1) as usize],
+                    step: 0,
+                };
+                let released =
+                    settle_one_unit_old(BatchOld::Progression(old), count, unit, &part.dirty, page);
+                if released != count {
+                    Deltas::new(units).add(0, count as i64 - released as i64);
+                }
+            });
+            stages.kill = kill_stage(
+                target.phb,
+                target.pe,
+                ioba,
+                count * page,
+                g.page_shift(),
+                iters,
+            );
+            Ok(stages)
+        })
+    }
+
+    /// Runs `f` with partition `p` locked, on the window of `liobn` (as the
+    /// calls find it) and the partition's memory units: the state each
+    /// stage is timed on.
+    fn with_locked_window<R>(
+        &self,
+        p: PartitionId,
+        liobn: u64,
+        f: impl FnOnce(&Partition<P, A>, Target<'_, P, A>, &Units) -> HResult<R>,
+    ) -> HResult<R> {
         let part = self.part(p)?;
-        let mut stages = StuffStages {
-            lock: lock_stage(self, p, liobn, iters)?,
-            ..StuffStages::default()
-        };
         let mut shared = part.shared.lock();
         let Shared { pes, units } = &mut *shared;
         let target = find_window_mut(pes, liobn)?;
-        let window = target.window;
-        let g = window.geometry;
-        let page = g.page_size();
-        let first = window.check(ioba, count)?;
-        let Some(unit) = units.single() else {
-            return Ok(stages);
-        };
-        let memory = &part.tce_memory;
-        stages.validate = per(iters, |i| {
-            let tce = black_box(tces[(i & 1) as usize]);
-            let _ = black_box(validate_in_unit(tce, page, unit).and_then(|v| {
-                memory.admit()?;
-                Ok(v)
-            }));
-        });
-        let hw = tces.map(|t| validate_in_unit(t, page, unit).map(|v| v.0));
-        let hw = [hw[0]?, hw[1]?];
-        let st = &mut window.state;
-        let pfn = ioba >> g.page_shift();
-        // Both stores only where the common path would store.
-        if st.shadow.locate(first, count).is_none()
-            || !st.table.fill_existing_leaf(pfn, count, hw[1])
-        {
-            return Err(HStatus::Parameter);
-        }
-        stages.table = per(iters, |i| {
-            black_box(
-                st.table
-                    .fill_existing_leaf(pfn, count, hw[(i & 1) as usize]),
-            );
-        });
-        stages.shadow = per(iters, |i| {
-            if let Some(located) = st.shadow.locate(first, count) {
-                black_box(
-                    st.shadow
-                        .fill_at(located, tces[(i & 1) as usize], |_| count),
-                );
-            }
-        });
-        stages.settle = per(iters, |i| {
-            let old = Progression {
-                head: tces[(i & 1) as usize],
-                step: 0,
-            };
-            let released =
-                settle_one_unit_old(BatchOld::Progression(old), count, unit, &part.dirty, page);
-            if released != count {
-                Deltas::new(units).add(0, count as i64 - released as i64);
-            }
-        });
-        stages.kill = kill_stage(
-            target.phb,
-            target.pe,
-            ioba,
-            count * page,
-            g.page_shift(),
-            iters,
-        );
-        Ok(stages)
+        f(part, target, units)
     }
 }
 
